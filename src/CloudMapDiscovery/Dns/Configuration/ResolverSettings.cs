@@ -1,0 +1,96 @@
+using System.Net;
+
+namespace CloudMapDiscovery.Dns.Configuration;
+
+/// <summary>The resolver's effective settings: options first, then resolv.conf, then our defaults.</summary>
+internal sealed class ResolverSettings
+{
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(2);
+    public const int DefaultAttempts = 2;
+    public const int DefaultNdots = 1;
+
+    public required IReadOnlyList<IPEndPoint> NameServers { get; init; }
+
+    public required IReadOnlyList<string> SearchDomains { get; init; }
+
+    public required int Ndots { get; init; }
+
+    public required TimeSpan Timeout { get; init; }
+
+    public required int Attempts { get; init; }
+
+    public required bool Rotate { get; init; }
+
+    public required int UdpPayloadSize { get; init; }
+
+    public required int MaxCnameChain { get; init; }
+
+    /// <summary>Where the name servers came from, for error messages.</summary>
+    public required string NameServerSource { get; init; }
+
+    public static ResolverSettings From(DnsResolverOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var errors = Validate(options);
+        if (errors.Count > 0)
+        {
+            throw new ArgumentException("Invalid DNS resolver options: " + string.Join("; ", errors), nameof(options));
+        }
+
+        var needFile = options.NameServers.Count == 0 || options.SearchDomains.Count == 0 || options.Timeout is null || options.Attempts is null || options.Rotate is null || options.Ndots is null;
+        var conf = needFile ? ResolvConf.Load(options.ResolvConfPath) : new ResolvConf();
+        var fromOptions = options.NameServers.Count > 0;
+        return new ResolverSettings
+        {
+            NameServers = fromOptions ? options.NameServers.Select(NameServerAddress.Parse).ToArray() : conf.NameServers.ToArray(),
+            NameServerSource = fromOptions ? "options" : options.ResolvConfPath,
+            SearchDomains = options.SearchDomains.Count > 0 ? options.SearchDomains.Select(d => d.Trim().TrimEnd('.')).Where(d => d.Length > 0).ToArray() : conf.SearchDomains.ToArray(),
+            Ndots = options.Ndots ?? conf.Ndots ?? DefaultNdots,
+            Timeout = options.Timeout ?? conf.Timeout ?? DefaultTimeout,
+            Attempts = options.Attempts ?? conf.Attempts ?? DefaultAttempts,
+            Rotate = options.Rotate ?? conf.Rotate ?? false,
+            UdpPayloadSize = options.UdpPayloadSize,
+            MaxCnameChain = options.MaxCnameChain,
+        };
+    }
+
+    /// <summary>Every problem with the options, one clear sentence each.</summary>
+    public static List<string> Validate(DnsResolverOptions options)
+    {
+        var errors = new List<string>();
+        foreach (var server in options.NameServers)
+        {
+            if (!NameServerAddress.TryParse(server, out _, out var error))
+            {
+                errors.Add("NameServers: " + error);
+            }
+        }
+
+        if (options.Timeout is { } t && (t <= TimeSpan.Zero || t > TimeSpan.FromMinutes(1)))
+        {
+            errors.Add($"Timeout must be more than 0 and at most 1 minute (was {t}).");
+        }
+
+        if (options.Attempts is { } a && a is < 1 or > 10)
+        {
+            errors.Add($"Attempts must be from 1 to 10 (was {a}).");
+        }
+
+        if (options.Ndots is { } n && n is < 0 or > 15)
+        {
+            errors.Add($"Ndots must be from 0 to 15 (was {n}).");
+        }
+
+        if (options.UdpPayloadSize is < 512 or > 4096)
+        {
+            errors.Add($"UdpPayloadSize must be from 512 to 4096 bytes (was {options.UdpPayloadSize}).");
+        }
+
+        if (options.MaxCnameChain is < 0 or > 32)
+        {
+            errors.Add($"MaxCnameChain must be from 0 to 32 (was {options.MaxCnameChain}).");
+        }
+
+        return errors;
+    }
+}

@@ -1,0 +1,220 @@
+using System.Net;
+using CloudMapDiscovery.Dns.Configuration;
+using CloudMapDiscovery.Dns.Transport;
+using CloudMapDiscovery.Dns.Wire;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace CloudMapDiscovery.Dns;
+
+/// <summary>
+/// A stub DNS resolver that keeps what <see cref="System.Net.Dns"/> throws away: TTLs, SRV records,
+/// CNAME chains, the response code, and which server answered over which transport. Use it directly
+/// for gRPC channels or raw sockets; the HttpClient integration uses it through its endpoint cache.
+/// </summary>
+/// <remarks>
+/// Each query goes over UDP with EDNS(0) from a fresh ephemeral port with a random ID; a truncated
+/// reply is asked again over TCP. Servers are tried in order (or in turn, with rotate), each up to
+/// <see cref="DnsResolverOptions.Attempts"/> times; SERVFAIL, REFUSED, timeouts and network errors move on
+/// to the next, while NXDOMAIN and NODATA are final answers. Replies that do not match the query's ID
+/// and question are ignored. Instances are thread-safe and hold no sockets between queries.
+/// </remarks>
+public sealed partial class DnsResolver : IDnsResolver
+{
+    private readonly ResolverSettings _settings;
+    private readonly TimeProvider _timeProvider;
+    private readonly ILogger _logger;
+    private readonly DnsExchange _exchange;
+    private int _rotation;
+
+    /// <summary>Creates a resolver.</summary>
+    /// <param name="options">Settings; <see langword="null"/> or unset values come from /etc/resolv.conf, then defaults.</param>
+    /// <param name="timeProvider">The clock for timeouts; <see cref="TimeProvider.System"/> by default.</param>
+    /// <param name="logger">Where to log failed exchanges (debug) and failed questions (warning).</param>
+    /// <exception cref="ArgumentException">An option is invalid; the message lists every problem.</exception>
+    public DnsResolver(DnsResolverOptions? options = null, TimeProvider? timeProvider = null, ILogger<DnsResolver>? logger = null)
+    {
+        _settings = ResolverSettings.From(options ?? new DnsResolverOptions());
+        _timeProvider = timeProvider ?? TimeProvider.System;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _exchange = new DnsExchange(_timeProvider, _settings.Timeout, _settings.UdpPayloadSize, _settings.MaxCnameChain);
+    }
+
+    /// <summary>Gets the name servers this resolver asks, in order.</summary>
+    public IReadOnlyList<IPEndPoint> NameServers => _settings.NameServers;
+
+    /// <summary>Gets the per-attempt timeout in force.</summary>
+    public TimeSpan Timeout => _settings.Timeout;
+
+    /// <summary>Gets the number of attempts per server in force.</summary>
+    public int Attempts => _settings.Attempts;
+
+    /// <summary>Gets the search domains in force.</summary>
+    public IReadOnlyList<string> SearchDomains => _settings.SearchDomains;
+
+    /// <summary>Raised after each question with its outcome; used by the library's metrics.</summary>
+    internal event Action<DnsQueryResult?, DnsResolutionException?>? QueryCompleted;
+
+    /// <inheritdoc />
+    public async ValueTask<DnsQueryResult> QueryAsync(string name, DnsRecordType type, CancellationToken cancellationToken = default)
+    {
+        if (type is not (DnsRecordType.A or DnsRecordType.AAAA or DnsRecordType.SRV))
+        {
+            throw new ArgumentException($"Only A, AAAA and SRV questions are supported (asked {type}).", nameof(type));
+        }
+
+        var normalized = DnsName.Normalize(name, out var absolute);
+        if (_settings.NameServers.Count == 0)
+        {
+            throw new DnsResolutionException(
+                $"DNS lookup of {normalized} ({type}) failed: no name server is configured (none in options, none in {_settings.NameServerSource}).");
+        }
+
+        var start = _timeProvider.GetTimestamp();
+        DnsQueryResult? result = null;
+        try
+        {
+            foreach (var candidate in Candidates(normalized, absolute))
+            {
+                result = await ResolveAsync(candidate, type, start, cancellationToken).ConfigureAwait(false);
+                if (!result.IsNegative)
+                {
+                    break;
+                }
+            }
+
+            QueryCompleted?.Invoke(result, null);
+            return result!;
+        }
+        catch (DnsResolutionException ex)
+        {
+            Log.QueryFailed(_logger, normalized, type, ex.Message);
+            QueryCompleted?.Invoke(null, ex);
+            throw;
+        }
+    }
+
+    // resolv.conf semantics, kept deliberately simple: a name with at least ndots dots is asked as is
+    // and only as is (so name.internal is one query), a shorter one through each search domain first.
+    private IEnumerable<string> Candidates(string name, bool absolute)
+    {
+        if (!absolute && _settings.SearchDomains.Count > 0 && DnsName.CountDots(name) < _settings.Ndots)
+        {
+            foreach (var domain in _settings.SearchDomains)
+            {
+                var candidate = name + "." + domain;
+                if (candidate.Length < DnsName.MaxLength - 1)
+                {
+                    yield return candidate;
+                }
+            }
+        }
+
+        yield return name;
+    }
+
+    private async ValueTask<DnsQueryResult> ResolveAsync(string name, DnsRecordType type, long start, CancellationToken cancellationToken)
+    {
+        var chain = new List<DnsCanonicalNameRecord>();
+        var current = name;
+        while (true)
+        {
+            var (response, server, transport) = await AskAsync(current, type, cancellationToken).ConfigureAwait(false);
+            chain.AddRange(response.CanonicalNames);
+            if (response.UnfollowedTarget is { } next)
+            {
+                if (chain.Count > _settings.MaxCnameChain || chain.Exists(c => string.Equals(c.Name, next, StringComparison.OrdinalIgnoreCase)))
+                {
+                    throw new DnsResolutionException(
+                        $"DNS lookup of {name} ({type}) failed: the CNAME chain {string.Join(" -> ", chain.Select(c => c.Name).Append(next))} is too long or loops.");
+                }
+
+                current = next;
+                continue;
+            }
+
+            var services = response.Services;
+            if (type == DnsRecordType.SRV && services.Exists(s => s.Addresses.Count == 0))
+            {
+                services = await ResolveTargetsAsync(services, start, cancellationToken).ConfigureAwait(false);
+            }
+
+            return new DnsQueryResult(
+                name,
+                type,
+                response.ResponseCode,
+                server,
+                transport,
+                response.Addresses,
+                services,
+                chain,
+                response.NegativeTtl,
+                _timeProvider.GetElapsedTime(start));
+        }
+    }
+
+    // Cloud Map puts the targets' A/AAAA records in the additional section; when a server does not,
+    // the targets are asked for directly. A target that cannot be resolved keeps an empty address list
+    // (the SRV answer itself is good), and the failure is logged.
+    private async ValueTask<List<DnsServiceRecord>> ResolveTargetsAsync(List<DnsServiceRecord> services, long start, CancellationToken cancellationToken)
+    {
+        var lookups = services.Select(async s =>
+        {
+            if (s.Addresses.Count > 0)
+            {
+                return s;
+            }
+
+            try
+            {
+                var v4 = ResolveAsync(s.Target, DnsRecordType.A, start, cancellationToken).AsTask();
+                var v6 = ResolveAsync(s.Target, DnsRecordType.AAAA, start, cancellationToken).AsTask();
+                var results = await Task.WhenAll(v4, v6).ConfigureAwait(false);
+                return s with { Addresses = [.. results[0].Addresses, .. results[1].Addresses] };
+            }
+            catch (DnsResolutionException ex)
+            {
+                Log.ServiceTargetFailed(_logger, s.Target, s.Name, ex.Message);
+                return s;
+            }
+        });
+        return [.. await Task.WhenAll(lookups).ConfigureAwait(false)];
+    }
+
+    private async ValueTask<(DnsResponse Response, IPEndPoint Server, DnsTransport Transport)> AskAsync(string name, DnsRecordType type, CancellationToken cancellationToken)
+    {
+        var servers = _settings.NameServers;
+        var first = _settings.Rotate ? (int)((uint)Interlocked.Increment(ref _rotation) % (uint)servers.Count) : 0;
+        List<DnsServerAttempt>? failures = null;
+        for (var attempt = 0; attempt < _settings.Attempts; attempt++)
+        {
+            for (var i = 0; i < servers.Count; i++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var server = servers[(first + i) % servers.Count];
+                var result = await _exchange.ExchangeAsync(server, name, type, cancellationToken).ConfigureAwait(false);
+                if (result.Response is { } response)
+                {
+                    return (response, server, result.Transport);
+                }
+
+                Log.ExchangeFailed(_logger, name, type, result.Failure!.ToString());
+                (failures ??= []).Add(result.Failure!);
+            }
+        }
+
+        throw new DnsResolutionException(name, type, failures ?? []);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Debug, "DNS exchange for {Name} ({Type}) failed: {Failure}")]
+        public static partial void ExchangeFailed(ILogger logger, string name, DnsRecordType type, string failure);
+
+        [LoggerMessage(2, LogLevel.Warning, "DNS lookup of {Name} ({Type}) failed: {Reason}")]
+        public static partial void QueryFailed(ILogger logger, string name, DnsRecordType type, string reason);
+
+        [LoggerMessage(3, LogLevel.Warning, "Could not resolve SRV target {Target} of {Name}: {Reason}")]
+        public static partial void ServiceTargetFailed(ILogger logger, string target, string name, string reason);
+    }
+}

@@ -1,0 +1,21 @@
+namespace CloudMapDiscovery.Dns;
+
+/// <summary>
+/// An SRV record (RFC 2782) with the addresses of its target. Cloud Map publishes
+/// <c>1 1 &lt;port&gt; &lt;instance-id&gt;.&lt;service&gt;.&lt;namespace&gt;</c> and an A/AAAA record for the target.
+/// </summary>
+/// <param name="Name">The owner name of the record.</param>
+/// <param name="Priority">Lower is preferred.</param>
+/// <param name="Weight">Relative weight among records of equal priority.</param>
+/// <param name="Port">The port the service listens on (with ECS bridge/host networking, the host port).</param>
+/// <param name="Target">The host name of the instance.</param>
+/// <param name="Ttl">How long the record may be cached, as sent by the server.</param>
+/// <param name="Addresses">The target's addresses, from the additional section or a follow-up query; empty when the target has none.</param>
+public sealed record DnsServiceRecord(
+    string Name,
+    ushort Priority,
+    ushort Weight,
+    ushort Port,
+    string Target,
+    TimeSpan Ttl,
+    IReadOnlyList<DnsAddressRecord> Addresses);
