@@ -1,0 +1,150 @@
+namespace CloudMapDiscovery;
+
+/// <summary>
+/// Settings of Cloud Map discovery, bound from the configuration section <c>CloudMapDiscovery</c>
+/// (and <c>CloudMapDiscovery:Clients:&lt;client name&gt;</c> for one named HttpClient). Clients whose DNS,
+/// cache and ejection settings are equal share one endpoint cache and one view of endpoint health.
+/// Every default below says why it is what it is.
+/// </summary>
+public sealed class CloudMapDiscoveryOptions
+{
+    /// <summary>The configuration section the options bind from.</summary>
+    public const string SectionName = "CloudMapDiscovery";
+
+    // ---- DNS ----
+
+    /// <summary>
+    /// Gets the name servers, as <c>ip</c> or <c>ip:port</c>. Empty (the default) reads /etc/resolv.conf, which
+    /// on ECS and Fargate names the VPC resolver (base address +2 or 169.254.169.253).
+    /// </summary>
+    public IList<string> NameServers { get; } = new List<string>();
+
+    /// <summary>Gets or sets the wait for each DNS reply. Default: resolv.conf's, else 2 s (see <see cref="Dns.DnsResolverOptions.Timeout"/>).</summary>
+    public TimeSpan? DnsTimeout { get; set; }
+
+    /// <summary>Gets or sets the attempts per name server. Default: resolv.conf's, else 2.</summary>
+    public int? DnsAttempts { get; set; }
+
+    /// <summary>
+    /// Gets or sets which records name the endpoints. Default <see cref="DiscoveryRecordTypes.A"/>: Cloud Map
+    /// services for awsvpc tasks publish A records, and asking for AAAA as well would double the DNS load for
+    /// nothing. Use <see cref="DiscoveryRecordTypes.Srv"/> for bridge or host networking (the port comes from DNS).
+    /// </summary>
+    public DiscoveryRecordTypes RecordTypes { get; set; } = DiscoveryRecordTypes.A;
+
+    // ---- Cache ----
+
+    /// <summary>
+    /// Gets or sets the shortest time an answer is kept. Default 5 s: Cloud Map's sample publishes TTL 0, which must
+    /// not turn into one query per request (the VPC resolver drops past 1,024 packets per second per interface),
+    /// and 5 s still sees a new task within seconds, like Envoy's default refresh.
+    /// </summary>
+    public TimeSpan MinTtl { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Gets or sets the longest time an answer is kept. Default 60 s: TTLs of 300 s appear in tutorials, and a
+    /// client that honours them routes to replaced tasks for minutes after a deployment.
+    /// </summary>
+    public TimeSpan MaxTtl { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// Gets or sets how long past its expiry the last good answer is still used while DNS fails. Default 5 min:
+    /// long enough to ride out a resolver outage, short enough that a long-dead answer is not trusted forever.
+    /// </summary>
+    public TimeSpan MaxStale { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// Gets or sets the longest time an NXDOMAIN/NODATA answer (no instances) is kept. Default 5 s: Cloud Map's
+    /// negative TTL is 900 s, which would hide a scale-from-zero for 15 minutes.
+    /// </summary>
+    public TimeSpan NegativeTtlCap { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Gets or sets how long a host name may go unused before its cache entry (and its background refresh) is dropped. Default 10 min.</summary>
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// Gets or sets whether to merge addresses across refreshes when an answer holds exactly
+    /// <see cref="MultiValueAnswerLimit"/> records. Default on: Route 53 MULTIVALUE answers with a random 8 of the
+    /// healthy records, so a client of a larger service would otherwise spread its load over 8 tasks only.
+    /// It is safe because a merged address that is no longer in the latest answer is dropped at its first
+    /// failure and after <see cref="MultiValueRetention"/>.
+    /// </summary>
+    public bool MergeMultiValueAnswers { get; set; } = true;
+
+    /// <summary>Gets or sets the answer size that marks a possibly partial MULTIVALUE answer. Default 8 (Route 53's limit).</summary>
+    public int MultiValueAnswerLimit { get; set; } = 8;
+
+    /// <summary>Gets or sets how long a merged address is kept after it was last seen in an answer. Default 30 s.</summary>
+    public TimeSpan MultiValueRetention { get; set; } = TimeSpan.FromSeconds(30);
+
+    // ---- Ejection ----
+
+    /// <summary>
+    /// Gets or sets how many consecutive connection failures (refused, timed out, unreachable) eject an address.
+    /// Default 1: a failed connect is unambiguous, and a stopped Fargate task's address only ever times out.
+    /// </summary>
+    public int ConsecutiveConnectFailures { get; set; } = 1;
+
+    /// <summary>
+    /// Gets or sets how many consecutive other failures (reset after sending, gateway errors when counted) eject an
+    /// address. Default 3: such a failure may be the request's fault rather than the task's.
+    /// </summary>
+    public int ConsecutiveFailures { get; set; } = 3;
+
+    /// <summary>
+    /// Gets or sets the first ejection time; the n-th consecutive ejection lasts n times this, up to
+    /// <see cref="MaxEjectionTime"/>, with ±10 % jitter. Default 10 s: ECS takes about 30 s to pull an unhealthy
+    /// task out of DNS, so a dead address is probed a few times at most before it leaves.
+    /// </summary>
+    public TimeSpan BaseEjectionTime { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Gets or sets the longest ejection. Default 2 min.</summary>
+    public TimeSpan MaxEjectionTime { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Gets or sets whether 502, 503 and 504 responses count as failures towards ejection. Default off: they may come from the application, not the task's health.</summary>
+    public bool EjectOnGatewayErrors { get; set; }
+
+    // ---- HTTP (per client) ----
+
+    /// <summary>
+    /// Gets or sets the most attempts one request makes, each on a different address. Default 3. Fewer are made when
+    /// fewer addresses exist. Set 1 to turn retries off.
+    /// </summary>
+    public int MaxAttempts { get; set; } = 3;
+
+    /// <summary>
+    /// Gets or sets the connect timeout applied to the primary <see cref="System.Net.Http.SocketsHttpHandler"/>.
+    /// Default 2 s: connects to a stopped Fargate task time out rather than being refused, and .NET's own default
+    /// is infinite. <see langword="null"/> leaves the handler's setting alone. Not applied when you supply your
+    /// own primary handler.
+    /// </summary>
+    public TimeSpan? ConnectTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Gets the DNS suffixes of the host names to discover, such as <c>internal</c> or <c>local</c>. Empty (the
+    /// default): every host name that is not an IP literal or <c>localhost</c>.
+    /// </summary>
+    public IList<string> HostSuffixes { get; } = new List<string>();
+
+    /// <summary>
+    /// Gets or sets the domain appended to single-label host names (<c>http://api</c> becomes
+    /// <c>api.&lt;domain&gt;</c>). Default: the <c>COPILOT_SERVICE_DISCOVERY_ENDPOINT</c> environment variable, if set.
+    /// </summary>
+    public string? ServiceDiscoveryDomain { get; set; } = Environment.GetEnvironmentVariable("COPILOT_SERVICE_DISCOVERY_ENDPOINT");
+}
+
+/// <summary>Which DNS records name a service's endpoints.</summary>
+public enum DiscoveryRecordTypes
+{
+    /// <summary>A records; the port comes from the request URI.</summary>
+    A,
+
+    /// <summary>AAAA records; the port comes from the request URI.</summary>
+    Aaaa,
+
+    /// <summary>A and AAAA records, asked in parallel; the port comes from the request URI.</summary>
+    AAndAaaa,
+
+    /// <summary>SRV records; the port and the target come from DNS (ECS bridge or host networking).</summary>
+    Srv,
+}

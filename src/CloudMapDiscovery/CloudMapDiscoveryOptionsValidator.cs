@@ -1,0 +1,112 @@
+using CloudMapDiscovery.Dns.Configuration;
+using Microsoft.Extensions.Options;
+
+namespace CloudMapDiscovery;
+
+/// <summary>Checks <see cref="CloudMapDiscoveryOptions"/> at startup and names every bad value with what is allowed.</summary>
+internal sealed class CloudMapDiscoveryOptionsValidator : IValidateOptions<CloudMapDiscoveryOptions>
+{
+    public ValidateOptionsResult Validate(string? name, CloudMapDiscoveryOptions options)
+    {
+        var errors = Errors(options);
+        if (errors.Count == 0)
+        {
+            return ValidateOptionsResult.Success;
+        }
+
+        var client = string.IsNullOrEmpty(name) ? string.Empty : $" (client '{name}')";
+        return ValidateOptionsResult.Fail(errors.Select(e => $"{CloudMapDiscoveryOptions.SectionName}{client}: {e}"));
+    }
+
+    public static List<string> Errors(CloudMapDiscoveryOptions o)
+    {
+        var errors = new List<string>();
+        foreach (var server in o.NameServers)
+        {
+            if (!NameServerAddress.TryParse(server, out _, out var error))
+            {
+                errors.Add($"NameServers: {error}.");
+            }
+        }
+
+        if (o.DnsTimeout is { } t && (t <= TimeSpan.Zero || t > TimeSpan.FromMinutes(1)))
+        {
+            errors.Add($"DnsTimeout must be more than 0 and at most 1 minute (was {t}).");
+        }
+
+        if (o.DnsAttempts is { } a && a is < 1 or > 10)
+        {
+            errors.Add($"DnsAttempts must be from 1 to 10 (was {a}).");
+        }
+
+        if (!Enum.IsDefined(o.RecordTypes))
+        {
+            errors.Add($"RecordTypes must be A, Aaaa, AAndAaaa or Srv (was {o.RecordTypes}).");
+        }
+
+        Positive(errors, nameof(o.MinTtl), o.MinTtl, allowZero: false);
+        Positive(errors, nameof(o.MaxTtl), o.MaxTtl, allowZero: false);
+        if (o.MaxTtl < o.MinTtl)
+        {
+            errors.Add($"MaxTtl ({o.MaxTtl}) must not be less than MinTtl ({o.MinTtl}).");
+        }
+
+        Positive(errors, nameof(o.MaxStale), o.MaxStale, allowZero: true);
+        Positive(errors, nameof(o.NegativeTtlCap), o.NegativeTtlCap, allowZero: false);
+        Positive(errors, nameof(o.IdleTimeout), o.IdleTimeout, allowZero: false);
+        Positive(errors, nameof(o.MultiValueRetention), o.MultiValueRetention, allowZero: true);
+        if (o.MultiValueAnswerLimit < 1)
+        {
+            errors.Add($"MultiValueAnswerLimit must be at least 1 (was {o.MultiValueAnswerLimit}).");
+        }
+
+        if (o.ConsecutiveConnectFailures < 1)
+        {
+            errors.Add($"ConsecutiveConnectFailures must be at least 1 (was {o.ConsecutiveConnectFailures}).");
+        }
+
+        if (o.ConsecutiveFailures < 1)
+        {
+            errors.Add($"ConsecutiveFailures must be at least 1 (was {o.ConsecutiveFailures}).");
+        }
+
+        Positive(errors, nameof(o.BaseEjectionTime), o.BaseEjectionTime, allowZero: false);
+        if (o.MaxEjectionTime < o.BaseEjectionTime)
+        {
+            errors.Add($"MaxEjectionTime ({o.MaxEjectionTime}) must not be less than BaseEjectionTime ({o.BaseEjectionTime}).");
+        }
+
+        if (o.MaxAttempts is < 1 or > 10)
+        {
+            errors.Add($"MaxAttempts must be from 1 to 10 (was {o.MaxAttempts}).");
+        }
+
+        if (o.ConnectTimeout is { } c && c <= TimeSpan.Zero && c != Timeout.InfiniteTimeSpan)
+        {
+            errors.Add($"ConnectTimeout must be more than 0 (was {c}).");
+        }
+
+        foreach (var suffix in o.HostSuffixes)
+        {
+            if (string.IsNullOrWhiteSpace(suffix) || suffix.Trim('.').Length == 0)
+            {
+                errors.Add("HostSuffixes must not hold an empty suffix.");
+            }
+        }
+
+        if (o.ServiceDiscoveryDomain is { Length: > 0 } domain && domain.Trim('.').Length == 0)
+        {
+            errors.Add($"ServiceDiscoveryDomain '{domain}' is not a domain name.");
+        }
+
+        return errors;
+    }
+
+    private static void Positive(List<string> errors, string name, TimeSpan value, bool allowZero)
+    {
+        if (value < TimeSpan.Zero || (!allowZero && value == TimeSpan.Zero))
+        {
+            errors.Add($"{name} must be {(allowZero ? "zero or more" : "more than zero")} (was {value}).");
+        }
+    }
+}

@@ -1,0 +1,64 @@
+using CloudMapDiscovery;
+using CloudMapDiscovery.Discovery;
+using CloudMapDiscovery.Http;
+using Microsoft.Extensions.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Adds Cloud Map discovery to an HttpClient.</summary>
+public static class CloudMapDiscoveryHttpClientBuilderExtensions
+{
+    /// <summary>
+    /// Sends this client's requests to the task addresses behind their host names: resolved through Cloud Map DNS
+    /// with their TTLs, balanced round robin per request, retried on another address after a connection failure,
+    /// with failing addresses ejected for a while. The original host stays in the Host header and TLS SNI.
+    /// It also sets the primary <see cref="SocketsHttpHandler"/>'s <c>ConnectTimeout</c> to
+    /// <see cref="CloudMapDiscoveryOptions.ConnectTimeout"/> (2 s by default) when the handler still has .NET's
+    /// infinite default.
+    /// </summary>
+    /// <param name="builder">The client builder.</param>
+    /// <returns>The same builder.</returns>
+    public static IHttpClientBuilder AddCloudMapDiscovery(this IHttpClientBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddCloudMapDiscovery();
+        builder.Services.AddOptions<CloudMapDiscoveryOptions>(builder.Name).ValidateOnStart();
+        var name = builder.Name;
+
+        builder.ConfigurePrimaryHttpMessageHandler((handler, services) =>
+        {
+            var options = services.GetRequiredService<IOptionsMonitor<CloudMapDiscoveryOptions>>().Get(name);
+
+            // Only the framework's infinite default is replaced: a timeout the user chose is theirs.
+            if (handler is SocketsHttpHandler sockets && options.ConnectTimeout is { } timeout && sockets.ConnectTimeout == Timeout.InfiniteTimeSpan)
+            {
+                sockets.ConnectTimeout = timeout;
+            }
+        });
+
+        builder.AddHttpMessageHandler(services =>
+        {
+            var options = services.GetRequiredService<IOptionsMonitor<CloudMapDiscoveryOptions>>().Get(name);
+            var cache = services.GetRequiredService<EndpointCacheRegistry>().GetCache(options);
+            var logger = services.GetService<ILoggerFactory>()?.CreateLogger("CloudMapDiscovery.Http") ?? NullLogger.Instance;
+            return new CloudMapDiscoveryHandler(cache, options, logger);
+        });
+        return builder;
+    }
+
+    /// <summary>Adds discovery to this client with changes to its options (applied after configuration binding).</summary>
+    /// <param name="builder">The client builder.</param>
+    /// <param name="configure">Changes to this client's options.</param>
+    /// <returns>The same builder.</returns>
+    public static IHttpClientBuilder AddCloudMapDiscovery(this IHttpClientBuilder builder, Action<CloudMapDiscoveryOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(configure);
+        builder.Services.AddCloudMapDiscovery();
+        builder.Services.Configure(builder.Name, configure);
+        return builder.AddCloudMapDiscovery();
+    }
+}

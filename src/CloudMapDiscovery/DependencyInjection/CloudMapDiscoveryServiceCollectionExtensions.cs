@@ -1,0 +1,111 @@
+using System.Diagnostics.Metrics;
+using CloudMapDiscovery;
+using CloudMapDiscovery.Diagnostics;
+using CloudMapDiscovery.Discovery;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers Cloud Map discovery's shared services.</summary>
+public static class CloudMapDiscoveryServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers the shared endpoint caches, options bound from the <c>CloudMapDiscovery</c> configuration section
+    /// (when an <see cref="IConfiguration"/> is registered) with startup validation, and
+    /// <see cref="ICloudMapDiscoveryDiagnostics"/>. Called for you by <c>AddCloudMapDiscovery()</c> on a client builder;
+    /// safe to call more than once.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <returns>The same service collection.</returns>
+    public static IServiceCollection AddCloudMapDiscovery(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.AddOptions();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<CloudMapDiscoveryOptions>, ConfigureFromConfiguration>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CloudMapDiscoveryOptions>, CloudMapDiscoveryOptionsValidator>());
+        services.TryAddSingleton(sp => new EndpointCacheRegistry(
+            sp.GetService<TimeProvider>(),
+            sp.GetService<ILoggerFactory>(),
+            sp.GetService<IMeterFactory>()));
+        services.TryAddSingleton<ICloudMapDiscoveryDiagnostics>(sp => sp.GetRequiredService<EndpointCacheRegistry>());
+        return services;
+    }
+
+    /// <summary>Registers the shared services and configures the default options (every client's starting point).</summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configure">Changes to the options, applied after configuration binding.</param>
+    /// <returns>The same service collection.</returns>
+    public static IServiceCollection AddCloudMapDiscovery(this IServiceCollection services, Action<CloudMapDiscoveryOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        services.AddCloudMapDiscovery();
+        services.ConfigureAll(configure);
+        return services;
+    }
+
+    /// <summary>
+    /// Turns discovery on for every HttpClient made by IHttpClientFactory (through
+    /// <c>ConfigureHttpClientDefaults</c>). Hosts that are IP literals or <c>localhost</c>, or outside
+    /// <see cref="CloudMapDiscoveryOptions.HostSuffixes"/> when set, pass through untouched.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configure">Optional changes to every client's options.</param>
+    /// <returns>The same service collection.</returns>
+    public static IServiceCollection AddCloudMapDiscoveryToAllHttpClients(this IServiceCollection services, Action<CloudMapDiscoveryOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.AddCloudMapDiscovery();
+        if (configure is not null)
+        {
+            services.ConfigureAll(configure);
+        }
+
+        services.ConfigureHttpClientDefaults(b => b.AddCloudMapDiscovery());
+        return services;
+    }
+
+    /// <summary>
+    /// Binds the section <c>CloudMapDiscovery</c>, then <c>CloudMapDiscovery:Clients:&lt;name&gt;</c> for a named client.
+    /// A list given in the client section replaces the shared one instead of extending it.
+    /// </summary>
+    private sealed class ConfigureFromConfiguration : IConfigureNamedOptions<CloudMapDiscoveryOptions>
+    {
+        private readonly IConfiguration? _configuration;
+
+        public ConfigureFromConfiguration(IServiceProvider services)
+        {
+            _configuration = services.GetService<IConfiguration>();
+        }
+
+        public void Configure(CloudMapDiscoveryOptions options) => Configure(Microsoft.Extensions.Options.Options.DefaultName, options);
+
+        public void Configure(string? name, CloudMapDiscoveryOptions options)
+        {
+            if (_configuration is null)
+            {
+                return;
+            }
+
+            var section = _configuration.GetSection(CloudMapDiscoveryOptions.SectionName);
+            section.Bind(options);
+            if (!string.IsNullOrEmpty(name))
+            {
+                var client = section.GetSection("Clients").GetSection(name);
+                if (client.GetSection(nameof(options.NameServers)).Exists())
+                {
+                    options.NameServers.Clear();
+                }
+
+                if (client.GetSection(nameof(options.HostSuffixes)).Exists())
+                {
+                    options.HostSuffixes.Clear();
+                }
+
+                client.Bind(options);
+            }
+        }
+    }
+}

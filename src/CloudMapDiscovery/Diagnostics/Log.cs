@@ -1,0 +1,34 @@
+using Microsoft.Extensions.Logging;
+
+namespace CloudMapDiscovery.Diagnostics;
+
+/// <summary>The library's log events, source-generated so that a disabled level costs nothing.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(100, LogLevel.Debug, "Resolved {Host}: {Count} endpoint(s) [{Endpoints}], TTL {Ttl} (from {Source})")]
+    public static partial void Resolved(ILogger logger, string host, int count, string endpoints, TimeSpan ttl, string source);
+
+    [LoggerMessage(101, LogLevel.Information, "DNS says {Host} has no instances ({Reason}); asking again in {Ttl}")]
+    public static partial void NoInstances(ILogger logger, string host, string reason, TimeSpan ttl);
+
+    [LoggerMessage(102, LogLevel.Warning, "Refreshing {Host} failed; serving the last good answer (stale) and retrying in {Backoff}: {Reason}")]
+    public static partial void ServingStale(ILogger logger, string host, TimeSpan backoff, string reason);
+
+    [LoggerMessage(103, LogLevel.Error, "Resolving {Host} failed and no usable answer is left; retrying in {Backoff}: {Reason}")]
+    public static partial void ResolveFailed(ILogger logger, string host, TimeSpan backoff, string reason);
+
+    [LoggerMessage(104, LogLevel.Warning, "Ejected {Endpoint} of {Host} for {Duration} after {Failures} consecutive failure(s)")]
+    public static partial void Ejected(ILogger logger, string endpoint, string host, TimeSpan duration, int failures);
+
+    [LoggerMessage(105, LogLevel.Information, "Re-admitted {Endpoint} of {Host}")]
+    public static partial void Readmitted(ILogger logger, string endpoint, string host);
+
+    [LoggerMessage(106, LogLevel.Debug, "Evicted {Host} from the endpoint cache after {Idle} unused")]
+    public static partial void Evicted(ILogger logger, string host, TimeSpan idle);
+
+    [LoggerMessage(107, LogLevel.Warning, "Request to {Host} failed on {Endpoint} (attempt {Attempt}); retrying on another address: {Reason}")]
+    public static partial void RetryingElsewhere(ILogger logger, string host, string endpoint, int attempt, string reason);
+
+    [LoggerMessage(108, LogLevel.Warning, "Every endpoint of {Host} is ejected; trying {Endpoint}, whose ejection ends soonest")]
+    public static partial void FailOpen(ILogger logger, string host, string endpoint);
+}

@@ -1,0 +1,49 @@
+namespace CloudMapDiscovery.Diagnostics;
+
+/// <summary>The state of one endpoint in a diagnostic snapshot.</summary>
+public enum EndpointState
+{
+    /// <summary>Receives requests.</summary>
+    Healthy,
+
+    /// <summary>Skipped until <see cref="EndpointSnapshot.EjectedUntil"/> after failing (unless every endpoint is ejected).</summary>
+    Ejected,
+}
+
+/// <summary>One endpoint of a service as the balancer sees it.</summary>
+/// <param name="Address">The IP address.</param>
+/// <param name="Port">The port from SRV; <see langword="null"/> when the request's port is used.</param>
+/// <param name="State">Healthy or ejected.</param>
+/// <param name="ConsecutiveFailures">Failures since the last success.</param>
+/// <param name="EjectedUntil">When the ejection ends, for an ejected endpoint.</param>
+/// <param name="RequestsPicked">How many requests were sent here.</param>
+/// <param name="Merged">True when the endpoint is kept from an earlier MULTIVALUE answer, not the latest one.</param>
+public sealed record EndpointSnapshot(
+    string Address,
+    int? Port,
+    EndpointState State,
+    int ConsecutiveFailures,
+    DateTimeOffset? EjectedUntil,
+    long RequestsPicked,
+    bool Merged);
+
+/// <summary>One discovered service: its endpoints and its cache state.</summary>
+/// <param name="Host">The host name.</param>
+/// <param name="RecordTypes">Which records name its endpoints.</param>
+/// <param name="Endpoints">The endpoints in the current answer.</param>
+/// <param name="Ttl">The TTL in force after the floor and cap.</param>
+/// <param name="LastRefresh">When DNS last answered.</param>
+/// <param name="UsableUntil">When the answer stops being used (expiry, or the end of MaxStale while DNS is failing).</param>
+/// <param name="IsStale">True while DNS is failing and the last good answer is being served.</param>
+/// <param name="NoInstancesReason">What DNS said when it said there are no instances.</param>
+/// <param name="LastError">The last DNS failure, until the next success.</param>
+public sealed record ServiceSnapshot(
+    string Host,
+    DiscoveryRecordTypes RecordTypes,
+    IReadOnlyList<EndpointSnapshot> Endpoints,
+    TimeSpan? Ttl,
+    DateTimeOffset? LastRefresh,
+    DateTimeOffset? UsableUntil,
+    bool IsStale,
+    string? NoInstancesReason,
+    string? LastError);

@@ -1,0 +1,172 @@
+using System.Collections.Concurrent;
+using CloudMapDiscovery.Balancing;
+using CloudMapDiscovery.Diagnostics;
+using CloudMapDiscovery.Dns;
+using Microsoft.Extensions.Logging;
+
+namespace CloudMapDiscovery.Discovery;
+
+/// <summary>
+/// The endpoints of every service for one set of DNS, cache and ejection settings, shared by every client and
+/// handler instance with those settings. One timer per cache (not per name, not per handler) refreshes warm
+/// names ahead of expiry and evicts names nobody uses.
+/// </summary>
+internal sealed class EndpointCache : IDisposable
+{
+    private static readonly TimeSpan SweepPeriod = TimeSpan.FromSeconds(1);
+
+    private readonly ConcurrentDictionary<ServiceKey, ServiceEntry> _entries = new();
+    private readonly CancellationTokenSource _shutdown = new();
+    private readonly ILogger _logger;
+    private readonly object _timerGate = new();
+    private ITimer? _sweeper;
+    private bool _disposed;
+
+    public EndpointCache(CloudMapDiscoveryOptions options, IDnsResolver resolver, TimeProvider clock, CloudMapMetrics metrics, ILogger logger)
+    {
+        Options = options;
+        Clock = clock;
+        Metrics = metrics;
+        Source = new DnsServiceSource(resolver);
+        Ejection = new EjectionPolicy(options);
+        _logger = logger;
+        OnReadmitted = e => Log.Readmitted(_logger, e.ToString(), "(service)");
+    }
+
+    public CloudMapDiscoveryOptions Options { get; }
+
+    public TimeProvider Clock { get; }
+
+    public CloudMapMetrics Metrics { get; }
+
+    public DnsServiceSource Source { get; }
+
+    public EjectionPolicy Ejection { get; }
+
+    public CancellationToken ShutdownToken => _shutdown.Token;
+
+    public Action<ServiceEndpoint> OnReadmitted { get; }
+
+    public int Count => _entries.Count;
+
+    public ServiceEntry GetEntry(string host, DiscoveryRecordTypes recordTypes)
+    {
+        var key = new ServiceKey(host, recordTypes);
+        if (_entries.TryGetValue(key, out var entry))
+        {
+            return entry;
+        }
+
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        EnsureSweeper();
+        return _entries.GetOrAdd(key, static (k, cache) => new ServiceEntry(k, cache), this);
+    }
+
+    public bool TryGetEntry(string host, DiscoveryRecordTypes recordTypes, out ServiceEntry? entry)
+        => _entries.TryGetValue(new ServiceKey(host, recordTypes), out entry);
+
+    /// <summary>Counts a failed request on an endpoint and ejects it when the policy says so.</summary>
+    public void ReportFailure(ServiceEntry entry, ServiceEndpoint endpoint, bool connectFailure)
+    {
+        var duration = endpoint.ReportFailure(connectFailure, Clock.GetTimestamp(), Clock, Ejection);
+        if (duration is { } d)
+        {
+            Metrics.Ejection(entry.Key.Host);
+            Log.Ejected(_logger, endpoint.ToString(), entry.Key.Host, d, endpoint.ConsecutiveFailures);
+        }
+    }
+
+    public static void ReportSuccess(ServiceEndpoint endpoint) => endpoint.ReportSuccess();
+
+    public IEnumerable<ServiceEntry> Entries => _entries.Values;
+
+    public void OnResolved(ServiceEntry entry, EndpointSet set, ServiceResolution resolution)
+    {
+        if (set.NegativeReason is not null)
+        {
+            Log.NoInstances(_logger, entry.Key.Host, set.NegativeReason, set.Ttl);
+        }
+        else if (_logger.IsEnabled(LogLevel.Debug))
+        {
+            Log.Resolved(_logger, entry.Key.Host, set.Endpoints.Length, string.Join(", ", set.Endpoints.Select(e => e.ToString())), set.Ttl, resolution.Source);
+        }
+    }
+
+    public void OnRefreshFailed(ServiceEntry entry, Exception error, bool servingStale, TimeSpan backoff)
+    {
+        if (servingStale)
+        {
+            Log.ServingStale(_logger, entry.Key.Host, backoff, error.Message);
+        }
+        else
+        {
+            Log.ResolveFailed(_logger, entry.Key.Host, backoff, error.Message);
+        }
+    }
+
+    /// <summary>One sweep: refresh warm entries that are due, drop idle ones. The timer calls it; tests may too.</summary>
+    internal void Sweep()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        var now = Clock.GetTimestamp();
+        var idle = (long)(Options.IdleTimeout.TotalSeconds * Clock.TimestampFrequency);
+        foreach (var (key, entry) in _entries)
+        {
+            if (now - entry.LastUsed >= idle)
+            {
+                if (_entries.TryRemove(new KeyValuePair<ServiceKey, ServiceEntry>(key, entry)))
+                {
+                    Log.Evicted(_logger, key.Host, Options.IdleTimeout);
+                }
+
+                continue;
+            }
+
+            if (entry.Current is not null && entry.IsRefreshDue(now))
+            {
+                entry.StartRefresh();
+            }
+        }
+    }
+
+    private void EnsureSweeper()
+    {
+        if (Volatile.Read(ref _sweeper) is not null)
+        {
+            return;
+        }
+
+        lock (_timerGate)
+        {
+            if (_sweeper is null && !_disposed)
+            {
+                // The timer holds the cache weakly through the state object only while the cache lives; it is
+                // disposed with the cache, which DI disposes with the service provider.
+                _sweeper = Clock.CreateTimer(static s => ((EndpointCache)s!).Sweep(), this, SweepPeriod, SweepPeriod);
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_timerGate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            _sweeper?.Dispose();
+            _sweeper = null;
+        }
+
+        _shutdown.Cancel();
+        _shutdown.Dispose();
+        _entries.Clear();
+    }
+}

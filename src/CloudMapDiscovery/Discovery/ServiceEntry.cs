@@ -1,0 +1,320 @@
+using System.Net;
+using CloudMapDiscovery.Balancing;
+using CloudMapDiscovery.Diagnostics;
+using CloudMapDiscovery.Dns;
+
+namespace CloudMapDiscovery.Discovery;
+
+/// <summary>
+/// The cache entry of one service: the current endpoint snapshot, when to refresh it, the one refresh in
+/// flight, and the health of every endpoint seen. Readers take the snapshot without locks; refreshes are
+/// single-flight and run in the background once the name is warm.
+/// </summary>
+internal sealed class ServiceEntry
+{
+    private static readonly TimeSpan MaxRetryBackoff = TimeSpan.FromSeconds(30);
+
+    private readonly EndpointCache _cache;
+    private readonly object _gate = new();
+    private readonly Dictionary<(IPAddress, int?), ServiceEndpoint> _known = [];
+
+    private volatile EndpointSet? _current;
+    private long _refreshAt;        // a request or the sweeper starts a background refresh from here on
+    private long _usableUntil;      // past this, requests wait for a refresh (the answer expired, or MaxStale ran out)
+    private long _lastUsed;
+    private uint _counter = (uint)Random.Shared.Next();
+    private Task? _refresh;
+    private int _failures;          // consecutive failed refreshes, for backoff
+    private Exception? _lastError;
+    private long _lastErrorUntil;   // a cold failure is handed to new requests until then, without a new query
+    private long _lastRefresh;
+    private bool _stale;
+
+    public ServiceEntry(ServiceKey key, EndpointCache cache)
+    {
+        Key = key;
+        _cache = cache;
+        _lastUsed = cache.Clock.GetTimestamp();
+    }
+
+    public ServiceKey Key { get; }
+
+    public long LastUsed => Volatile.Read(ref _lastUsed);
+
+    /// <summary>The refresh in flight, if any (tests await it).</summary>
+    public Task? PendingRefresh => Volatile.Read(ref _refresh);
+
+    public EndpointSet? Current => _current;
+
+    /// <summary>
+    /// The current endpoints. Synchronous while the answer is fresh; starts a background refresh ahead of expiry;
+    /// waits (sharing one query with every other caller) only when there is no usable answer.
+    /// </summary>
+    public ValueTask<EndpointSet> GetAsync(CancellationToken cancellationToken)
+    {
+        var now = _cache.Clock.GetTimestamp();
+        Volatile.Write(ref _lastUsed, now);
+        var set = _current;
+        if (set is not null)
+        {
+            if (now < Volatile.Read(ref _refreshAt))
+            {
+                _cache.Metrics.CacheLookup(Key.Host, "hit");
+                return new ValueTask<EndpointSet>(set);
+            }
+
+            if (now < Volatile.Read(ref _usableUntil))
+            {
+                _cache.Metrics.CacheLookup(Key.Host, _stale ? "stale" : "hit");
+                StartRefresh();
+                return new ValueTask<EndpointSet>(set);
+            }
+        }
+
+        _cache.Metrics.CacheLookup(Key.Host, "miss");
+        return WaitForRefreshAsync(now, cancellationToken);
+    }
+
+    public ServiceEndpoint? Pick(EndpointSet set, IReadOnlyCollection<ServiceEndpoint>? exclude)
+        => RoundRobinPicker.Pick(set.Endpoints, ref _counter, exclude, _cache.Clock, _cache.OnReadmitted);
+
+    /// <summary>Starts a background refresh unless one is running; returns the one in flight.</summary>
+    public Task StartRefresh()
+    {
+        lock (_gate)
+        {
+            if (_refresh is { IsCompleted: false } running)
+            {
+                return running;
+            }
+
+            // Task.Run: the caller is a request on its hot path, which must not run DNS I/O inline.
+            var task = Task.Run(RefreshAsync);
+            _refresh = task;
+            return task;
+        }
+    }
+
+    /// <summary>Whether the sweeper should refresh this entry now (it is due and nobody is refreshing it).</summary>
+    public bool IsRefreshDue(long now) => now >= Volatile.Read(ref _refreshAt) && Volatile.Read(ref _refresh) is null or { IsCompleted: true };
+
+    private async ValueTask<EndpointSet> WaitForRefreshAsync(long now, CancellationToken cancellationToken)
+    {
+        if (_current is null && _lastError is { } error && now < Volatile.Read(ref _lastErrorUntil))
+        {
+            // A recent failure is reported at once: a burst of requests must not each wait out DNS timeouts.
+            throw Wrap(error);
+        }
+
+        // WaitAsync: a caller that gives up does not cancel the shared query for everyone else.
+        await StartRefresh().WaitAsync(cancellationToken).ConfigureAwait(false);
+        var set = _current;
+        if (set is not null && _cache.Clock.GetTimestamp() < Volatile.Read(ref _usableUntil))
+        {
+            return set;
+        }
+
+        throw Wrap(_lastError ?? new DnsResolutionException($"DNS gave no usable answer for {Key.Host}."));
+    }
+
+    private ServiceDiscoveryException Wrap(Exception error)
+    {
+        var stale = _current is not null ? $" and the last good answer is older than MaxStale ({_cache.Options.MaxStale})" : string.Empty;
+        return new ServiceDiscoveryException(Key.Host, $"Cannot discover {Key.Host}: {error.Message.TrimEnd('.')}{stale}.", error);
+    }
+
+    private async Task RefreshAsync()
+    {
+        var clock = _cache.Clock;
+        ServiceResolution resolution;
+        try
+        {
+            resolution = await _cache.Source.ResolveAsync(Key, _cache.ShutdownToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is DnsResolutionException or OperationCanceledException or ArgumentException)
+        {
+            OnFailure(ex, clock.GetTimestamp());
+            return;
+        }
+
+        OnSuccess(resolution, clock.GetTimestamp());
+    }
+
+    private void OnSuccess(ServiceResolution resolution, long now)
+    {
+        var options = _cache.Options;
+        var freq = _cache.Clock.TimestampFrequency;
+        TimeSpan ttl;
+        EndpointSet set;
+        lock (_gate)
+        {
+            if (resolution.IsNegative)
+            {
+                // Honour "no instances", but briefly: Cloud Map's 900 s negative TTL would hide a scale-from-zero.
+                var negative = resolution.Ttl ?? options.NegativeTtlCap;
+                var floor = options.MinTtl < options.NegativeTtlCap ? options.MinTtl : options.NegativeTtlCap;
+                ttl = negative < floor ? floor : negative > options.NegativeTtlCap ? options.NegativeTtlCap : negative;
+                set = new EndpointSet([], ttl, now, resolution.NegativeReason ?? "no instances");
+                ForgetHealthyLeavers(now, []);
+            }
+            else
+            {
+                var raw = resolution.Ttl ?? options.MinTtl;
+                ttl = raw < options.MinTtl ? options.MinTtl : raw > options.MaxTtl ? options.MaxTtl : raw;
+                set = new EndpointSet(Merge(resolution, now), ttl, now, null);
+            }
+
+            var ttlTicks = (long)(ttl.TotalSeconds * freq);
+
+            // Refresh between 75 % and 90 % of the TTL: ahead of expiry, and spread so that many clients that
+            // fetched together do not all ask again in the same instant (envoy#35641).
+            _refreshAt = now + (long)(ttlTicks * (0.75 + (Random.Shared.NextDouble() * 0.15)));
+            _usableUntil = now + ttlTicks;
+            _lastRefresh = now;
+            _failures = 0;
+            _lastError = null;
+            _stale = false;
+            _current = set;
+        }
+
+        _cache.OnResolved(this, set, resolution);
+    }
+
+    private void OnFailure(Exception error, long now)
+    {
+        var freq = _cache.Clock.TimestampFrequency;
+        bool servingStale;
+        TimeSpan backoff;
+        lock (_gate)
+        {
+            _failures++;
+            _lastError = error;
+
+            // 1 s, 2 s, 4 s ... up to 30 s, each with jitter, so a failing resolver is not hammered.
+            var seconds = Math.Min(MaxRetryBackoff.TotalSeconds, Math.Pow(2, Math.Min(_failures - 1, 10)));
+            backoff = TimeSpan.FromSeconds(seconds * (0.8 + (Random.Shared.NextDouble() * 0.4)));
+            var retryAt = now + (long)(backoff.TotalSeconds * freq);
+            var set = _current;
+            var staleUntil = set is null || set.NegativeReason is not null
+                ? 0
+                : set.FetchedAt + (long)((set.Ttl + _cache.Options.MaxStale).TotalSeconds * freq);
+            servingStale = now < staleUntil;
+            if (servingStale)
+            {
+                _stale = true;
+                _usableUntil = staleUntil;
+                _refreshAt = Math.Min(retryAt, staleUntil);
+            }
+            else
+            {
+                _current = null;
+                _stale = false;
+                _usableUntil = 0;
+                _refreshAt = retryAt;
+            }
+
+            _lastErrorUntil = retryAt;
+        }
+
+        _cache.OnRefreshFailed(this, error, servingStale, backoff);
+    }
+
+    // Keeps each endpoint's health across refreshes; with a MULTIVALUE-sized answer, also keeps recently seen
+    // addresses that this answer happened to leave out.
+    private ServiceEndpoint[] Merge(ServiceResolution resolution, long now)
+    {
+        var options = _cache.Options;
+        var result = new List<ServiceEndpoint>(resolution.Addresses.Count);
+        var inAnswer = new HashSet<ServiceEndpoint>();
+        foreach (var a in resolution.Addresses)
+        {
+            if (!_known.TryGetValue((a.Address, a.Port), out var e))
+            {
+                e = new ServiceEndpoint(a.Address, a.Port);
+                _known[(a.Address, a.Port)] = e;
+            }
+
+            e.LastSeen = now;
+            e.IsMerged = false;
+            if (inAnswer.Add(e))
+            {
+                result.Add(e);
+            }
+        }
+
+        if (options.MergeMultiValueAnswers && resolution.Addresses.Count == options.MultiValueAnswerLimit && _current is { } previous)
+        {
+            var retention = (long)(options.MultiValueRetention.TotalSeconds * _cache.Clock.TimestampFrequency);
+            foreach (var e in previous.Endpoints)
+            {
+                // A merged address is trusted only while it has not failed: DNS no longer vouches for it.
+                if (!inAnswer.Contains(e) && now - e.LastSeen < retention && e.ConsecutiveFailures == 0)
+                {
+                    e.IsMerged = true;
+                    result.Add(e);
+                    inAnswer.Add(e);
+                }
+            }
+        }
+
+        ForgetHealthyLeavers(now, inAnswer);
+        return [.. result];
+    }
+
+    // An address that left DNS keeps its state only while it is ejected, so that a dead task DNS lists again
+    // (deregistration lags) is still avoided; a healthy leaver is forgotten.
+    private void ForgetHealthyLeavers(long now, HashSet<ServiceEndpoint> keep)
+    {
+        List<(IPAddress, int?)>? drop = null;
+        foreach (var (k, e) in _known)
+        {
+            if (!keep.Contains(e) && (e.EjectedUntil == 0 || e.EjectedUntil <= now))
+            {
+                (drop ??= []).Add(k);
+            }
+        }
+
+        if (drop is not null)
+        {
+            foreach (var k in drop)
+            {
+                _known.Remove(k);
+            }
+        }
+    }
+
+    public ServiceSnapshot Snapshot()
+    {
+        var clock = _cache.Clock;
+        var now = clock.GetTimestamp();
+        var utcNow = clock.GetUtcNow();
+        var set = _current;
+        lock (_gate)
+        {
+            DateTimeOffset? At(long ts) => ts == 0 ? null : utcNow + clock.GetElapsedTime(now, ts);
+            var endpoints = (set?.Endpoints ?? []).Select(e =>
+            {
+                var until = e.EjectedUntil;
+                var ejected = until != 0 && now < until;
+                return new EndpointSnapshot(
+                    e.Address.ToString(),
+                    e.Port,
+                    ejected ? EndpointState.Ejected : EndpointState.Healthy,
+                    e.ConsecutiveFailures,
+                    ejected ? At(until) : null,
+                    e.Picks,
+                    e.IsMerged);
+            }).ToArray();
+            return new ServiceSnapshot(
+                Key.Host,
+                Key.RecordTypes,
+                endpoints,
+                set?.Ttl,
+                At(_lastRefresh),
+                _usableUntil == 0 ? null : At(_usableUntil),
+                _stale,
+                set?.NegativeReason,
+                _lastError?.Message);
+        }
+    }
+}

@@ -1,0 +1,280 @@
+using System.Globalization;
+using System.Text;
+using CloudMapDiscovery.Balancing;
+using CloudMapDiscovery.Diagnostics;
+using CloudMapDiscovery.Discovery;
+using Microsoft.Extensions.Logging;
+using Polly;
+using Polly.Retry;
+
+namespace CloudMapDiscovery.Http;
+
+/// <summary>
+/// Sends each request to one task address of its host: picks an endpoint round robin, rewrites the URI to that
+/// address while keeping the original host in the Host header (and so in TLS SNI and certificate checks), and on
+/// a transport failure reports it for ejection and retries on an address this request has not tried yet.
+/// </summary>
+internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
+{
+    private static readonly ResiliencePropertyKey<RequestState> StateKey = new("CloudMapDiscovery.State");
+
+    private readonly EndpointCache _cache;
+    private readonly CloudMapDiscoveryOptions _options;
+    private readonly HostMatcher _hosts;
+    private readonly ILogger _logger;
+    private readonly ResiliencePipeline<HttpResponseMessage>? _retries;
+
+    public CloudMapDiscoveryHandler(EndpointCache cache, CloudMapDiscoveryOptions options, ILogger logger)
+    {
+        _cache = cache;
+        _options = options;
+        _hosts = new HostMatcher(options);
+        _logger = logger;
+
+        // The first attempt runs outside the pipeline, so the common case pays nothing for it; the pipeline owns
+        // every attempt after a failure. Retries go to another address at once: waiting would only add latency.
+        if (options.MaxAttempts > 1)
+        {
+            _retries = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = cache.Clock }
+                .AddRetry(new RetryStrategyOptions<HttpResponseMessage>
+                {
+                    MaxRetryAttempts = Math.Max(1, options.MaxAttempts - 2),
+                    Delay = TimeSpan.Zero,
+                    BackoffType = DelayBackoffType.Constant,
+                    UseJitter = false,
+                    ShouldHandle = static args => ValueTask.FromResult(
+                        args.Context.Properties.TryGetValue(StateKey, out var state) && state.ShouldRetry(args.Context.CancellationToken)),
+                })
+                .Build();
+        }
+    }
+
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var uri = request.RequestUri;
+        string? host;
+        if (uri is null || !uri.IsAbsoluteUri || (host = _hosts.Match(uri)) is null
+            || (request.Options.TryGetValue(CloudMapRequestOptions.Bypass, out var bypass) && bypass))
+        {
+            return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+
+        var entry = _cache.GetEntry(host, _options.RecordTypes);
+        EndpointSet set;
+        try
+        {
+            set = await entry.GetAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (ServiceDiscoveryException ex)
+        {
+            _cache.Metrics.Request(host, "dns_error");
+            throw new HttpRequestException(HttpRequestError.NameResolutionError, ex.Message, ex);
+        }
+
+        if (set.Endpoints.Length == 0)
+        {
+            _cache.Metrics.Request(host, "no_instances");
+            var noInstances = new ServiceDiscoveryException(host, $"No instances are registered for {host} ({set.NegativeReason}).") { NoInstances = true };
+            throw new HttpRequestException(HttpRequestError.NameResolutionError, noInstances.Message, noInstances);
+        }
+
+        // The caller's Host header wins; otherwise the original authority keeps virtual hosting, SNI and the
+        // certificate check working against the name, not the address.
+        var setHost = request.Headers.Host is null;
+        if (setHost)
+        {
+            request.Headers.Host = uri.IsDefaultPort ? uri.IdnHost : uri.IdnHost + ":" + uri.Port.ToString(CultureInfo.InvariantCulture);
+        }
+
+        var state = new RequestState(this, request, uri, entry, set, cancellationToken);
+        try
+        {
+            var outcome = await AttemptAsync(state).ConfigureAwait(false);
+            if (outcome.Exception is not null && _retries is not null && state.ShouldRetry(cancellationToken))
+            {
+                var context = ResilienceContextPool.Shared.Get(cancellationToken);
+                try
+                {
+                    context.Properties.Set(StateKey, state);
+                    outcome = await _retries.ExecuteOutcomeAsync(static (_, s) => s.Handler.AttemptAsync(s), context, state).ConfigureAwait(false);
+                }
+                finally
+                {
+                    ResilienceContextPool.Shared.Return(context);
+                }
+            }
+
+            if (outcome.Exception is null)
+            {
+                _cache.Metrics.Request(host, state.Attempts == 1 ? "success" : "success_after_retry");
+                return outcome.Result!;
+            }
+
+            throw state.Failed(outcome.Exception);
+        }
+        finally
+        {
+            // Callers and logs should see the URI they asked for, unless a redirect moved the request on.
+            if (ReferenceEquals(request.RequestUri, state.SentUri))
+            {
+                request.RequestUri = uri;
+            }
+
+            if (setHost && !ReferenceEquals(request.RequestUri, uri))
+            {
+                request.Headers.Host = null;
+            }
+        }
+    }
+
+    private async ValueTask<Outcome<HttpResponseMessage>> AttemptAsync(RequestState state)
+    {
+        var endpoint = state.Entry.Pick(state.Set, state.Tried);
+        if (endpoint is null)
+        {
+            return Outcome.FromException<HttpResponseMessage>(new InvalidOperationException("every endpoint was tried"));
+        }
+
+        if (state.Attempts > 0)
+        {
+            _cache.Metrics.Retry(state.Entry.Key.Host);
+        }
+
+        state.Begin(endpoint);
+        var original = state.OriginalUri;
+        var port = endpoint.Port ?? original.Port;
+        var target = new Uri(endpoint.GetUriPrefix(original.Scheme, port) + original.PathAndQuery + original.Fragment);
+        state.SentUri = target;
+        state.Request.RequestUri = target;
+        CloudMapMetrics.TagActivity(endpoint.ToString(), state.Attempts);
+
+        try
+        {
+            var response = await base.SendAsync(state.Request, state.CallerToken).ConfigureAwait(false);
+            if (_cache.Ejection.EjectOnGatewayErrors && (int)response.StatusCode is 502 or 503 or 504)
+            {
+                _cache.ReportFailure(state.Entry, endpoint, connectFailure: false);
+            }
+            else
+            {
+                EndpointCache.ReportSuccess(endpoint);
+            }
+
+            return Outcome.FromResult(response);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException)
+        {
+            var kind = FailureClassifier.Classify(ex, state.CallerToken);
+            state.Record(endpoint, kind, ex);
+            if (kind is FailureKind.Connect or FailureKind.AfterSend)
+            {
+                _cache.ReportFailure(state.Entry, endpoint, kind == FailureKind.Connect);
+                if (state.ShouldRetry(state.CallerToken))
+                {
+                    Log.RetryingElsewhere(_logger, state.Entry.Key.Host, endpoint.ToString(), state.Attempts, FailureClassifier.Describe(ex));
+                }
+            }
+
+            return Outcome.FromException<HttpResponseMessage>(ex);
+        }
+    }
+
+    /// <summary>Everything one request carries across its attempts.</summary>
+    private sealed class RequestState
+    {
+        private readonly int _maxAttempts;
+        private List<ServiceEndpoint>? _tried;
+        private ServiceEndpoint? _first;
+        private List<string>? _failures;
+        private FailureKind _lastKind;
+
+        public RequestState(CloudMapDiscoveryHandler handler, HttpRequestMessage request, Uri originalUri, ServiceEntry entry, EndpointSet set, CancellationToken callerToken)
+        {
+            Handler = handler;
+            Request = request;
+            OriginalUri = originalUri;
+            Entry = entry;
+            Set = set;
+            CallerToken = callerToken;
+            _maxAttempts = Math.Min(handler._options.MaxAttempts, set.Endpoints.Length);
+        }
+
+        public CloudMapDiscoveryHandler Handler { get; }
+
+        public HttpRequestMessage Request { get; }
+
+        public Uri OriginalUri { get; }
+
+        public ServiceEntry Entry { get; }
+
+        public EndpointSet Set { get; }
+
+        public CancellationToken CallerToken { get; }
+
+        public Uri? SentUri { get; set; }
+
+        public int Attempts { get; private set; }
+
+        /// <summary>The endpoints this request already used; <see langword="null"/> before a failure, to keep the first pick free.</summary>
+        public IReadOnlyCollection<ServiceEndpoint>? Tried => _tried;
+
+        public void Begin(ServiceEndpoint endpoint)
+        {
+            Attempts++;
+            if (_first is null)
+            {
+                _first = endpoint;
+            }
+            else
+            {
+                (_tried ??= [_first]).Add(endpoint);
+            }
+        }
+
+        public void Record(ServiceEndpoint endpoint, FailureKind kind, Exception ex)
+        {
+            _lastKind = kind;
+            _tried ??= [_first!];
+            var port = endpoint.Port ?? OriginalUri.Port;
+            (_failures ??= []).Add($"{endpoint.HostText}:{port.ToString(CultureInfo.InvariantCulture)} ({FailureClassifier.Describe(ex)})");
+        }
+
+        public bool ShouldRetry(CancellationToken token)
+        {
+            if (token.IsCancellationRequested || Attempts >= _maxAttempts)
+            {
+                return false;
+            }
+
+            return _lastKind switch
+            {
+                FailureKind.Connect => true,
+                FailureKind.AfterSend => RequestSafety.MayRetryAfterSend(Request),
+                _ => false,
+            };
+        }
+
+        /// <summary>The exception for a request that failed for good: it names the host, each address tried and what happened there.</summary>
+        public Exception Failed(Exception last)
+        {
+            if (_lastKind is FailureKind.Cancelled or FailureKind.Other || _failures is null)
+            {
+                return last;
+            }
+
+            var host = Entry.Key.Host;
+            Handler._cache.Metrics.Request(host, "failure");
+            var message = new StringBuilder()
+                .Append(CultureInfo.InvariantCulture, $"{Request.Method} {OriginalUri.GetLeftPart(UriPartial.Path)} failed on every address tried for {host}: ")
+                .AppendJoin("; ", _failures)
+                .Append('.');
+            if (_lastKind == FailureKind.AfterSend && Attempts < _maxAttempts && !RequestSafety.MayRetryAfterSend(Request))
+            {
+                message.Append(" Not retried elsewhere: the request may have reached the server and is not idempotent or its body cannot be replayed.");
+            }
+
+            var error = last is HttpRequestException h ? h.HttpRequestError : HttpRequestError.ConnectionError;
+            return new HttpRequestException(error, message.ToString(), last);
+        }
+    }
+}

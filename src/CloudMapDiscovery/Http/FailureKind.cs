@@ -1,0 +1,68 @@
+using System.Net.Sockets;
+
+namespace CloudMapDiscovery.Http;
+
+/// <summary>What a failed attempt means for retrying and for the endpoint's health.</summary>
+internal enum FailureKind
+{
+    /// <summary>The caller cancelled (or HttpClient.Timeout fired): never retried, never held against the endpoint.</summary>
+    Cancelled,
+
+    /// <summary>The connection could not be made: nothing was sent, so any request may go elsewhere.</summary>
+    Connect,
+
+    /// <summary>The connection broke after the request may have been sent.</summary>
+    AfterSend,
+
+    /// <summary>Anything else (a bug, bad input): passed through as is.</summary>
+    Other,
+}
+
+internal static class FailureClassifier
+{
+    public static FailureKind Classify(Exception ex, CancellationToken callerToken)
+    {
+        if (callerToken.IsCancellationRequested)
+        {
+            return FailureKind.Cancelled;
+        }
+
+        switch (ex)
+        {
+            case HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError }:
+                return FailureKind.Connect;
+            case HttpRequestException { InnerException: SocketException s } when IsConnectError(s.SocketErrorCode):
+                return FailureKind.Connect;
+            case HttpRequestException:
+                return FailureKind.AfterSend;
+
+            // SocketsHttpHandler reports its own ConnectTimeout as a cancellation the caller did not ask for.
+            case OperationCanceledException:
+                return FailureKind.Connect;
+            default:
+                return FailureKind.Other;
+        }
+    }
+
+    public static string Describe(Exception ex)
+    {
+        var inner = ex;
+        while (inner.InnerException is not null && inner is HttpRequestException or OperationCanceledException)
+        {
+            inner = inner.InnerException;
+        }
+
+        return inner switch
+        {
+            SocketException { SocketErrorCode: SocketError.ConnectionRefused } => "connection refused",
+            SocketException { SocketErrorCode: SocketError.TimedOut } => "connect timed out",
+            SocketException s => s.SocketErrorCode.ToString(),
+            TimeoutException => "connect timed out",
+            OperationCanceledException => "connect timed out",
+            _ => inner.Message.TrimEnd('.'),
+        };
+    }
+
+    private static bool IsConnectError(SocketError e)
+        => e is SocketError.ConnectionRefused or SocketError.TimedOut or SocketError.HostUnreachable or SocketError.NetworkUnreachable or SocketError.HostDown or SocketError.AddressNotAvailable;
+}
