@@ -81,6 +81,12 @@ internal sealed class ServiceEntry
     /// <summary>Starts a background refresh unless one is running; returns the one in flight.</summary>
     public Task StartRefresh()
     {
+        // Every request in the refresh-ahead window comes through here; only the first should take the lock.
+        if (Volatile.Read(ref _refresh) is { IsCompleted: false } inFlight)
+        {
+            return inFlight;
+        }
+
         lock (_gate)
         {
             if (_refresh is { IsCompleted: false } running)

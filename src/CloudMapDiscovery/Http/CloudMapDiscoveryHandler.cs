@@ -80,8 +80,7 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
 
         // The caller's Host header wins; otherwise the original authority keeps virtual hosting, SNI and the
         // certificate check working against the name, not the address.
-        var setHost = request.Headers.Host is null;
-        if (setHost)
+        if (request.Headers.Host is null)
         {
             request.Headers.Host = uri.IsDefaultPort ? uri.IdnHost : uri.IdnHost + ":" + uri.Port.ToString(CultureInfo.InvariantCulture);
         }
@@ -118,11 +117,6 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
             if (ReferenceEquals(request.RequestUri, state.SentUri))
             {
                 request.RequestUri = uri;
-            }
-
-            if (setHost && !ReferenceEquals(request.RequestUri, uri))
-            {
-                request.Headers.Host = null;
             }
         }
     }
