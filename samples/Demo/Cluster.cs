@@ -1,0 +1,170 @@
+using System.Net;
+using System.Net.Sockets;
+using CloudMapDiscovery.Samples.Name;
+using CloudMapDiscovery.Testing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Logging;
+
+namespace CloudMapDiscovery.Samples.Demo;
+
+/// <summary>The "AWS side" of the story: Cloud Map (a DNS server for zone <c>internal</c>) and the name tasks.</summary>
+internal sealed class Cluster : IAsyncDisposable
+{
+    public const string ServiceName = "name";
+
+    /// <summary>The TTL the name records carry, as in the AWS pattern; the library floors it to MinTtl.</summary>
+    public static readonly TimeSpan RecordTtl = TimeSpan.Zero;
+
+    private readonly Dictionary<string, WebApplication> _tasks = [];
+    private readonly HashSet<string> _registered = [];
+    private readonly object _gate = new();
+
+    private Cluster(DnsTestServer dns, int namePort)
+    {
+        Dns = dns;
+        NamePort = namePort;
+    }
+
+    public DnsTestServer Dns { get; }
+
+    public int NamePort { get; }
+
+    public static async Task<Cluster> StartAsync(int dnsPort, int namePort, IEnumerable<string> addresses)
+    {
+        DnsTestServer dns;
+        try
+        {
+            dns = await DnsTestServer.StartAsync("internal", IPAddress.Loopback, dnsPort);
+        }
+        catch (SocketException) when (dnsPort != 0)
+        {
+            dns = await DnsTestServer.StartAsync("internal", IPAddress.Loopback, 0);
+        }
+
+        return new Cluster(dns, Ports.Choose(namePort, addresses));
+    }
+
+    public bool IsRunning(string ip)
+    {
+        lock (_gate)
+        {
+            return _tasks.ContainsKey(ip);
+        }
+    }
+
+    public bool IsRegistered(string ip)
+    {
+        lock (_gate)
+        {
+            return _registered.Contains(ip);
+        }
+    }
+
+    /// <summary>Starts a name task on <paramref name="ip"/> (not yet registered).</summary>
+    public async Task StartTaskAsync(string ip)
+    {
+        var app = NameApp.Build(["--urls", $"http://{ip}:{NamePort}"], b => b.Logging.ClearProviders());
+        await app.StartAsync();
+        lock (_gate)
+        {
+            _tasks[ip] = app;
+        }
+    }
+
+    /// <summary>Stops a name task the way a crash does: connections are cut, nothing is deregistered.</summary>
+    public async Task KillTaskAsync(string ip)
+    {
+        WebApplication? app;
+        lock (_gate)
+        {
+            _tasks.Remove(ip, out app);
+        }
+
+        if (app is not null)
+        {
+            using var now = new CancellationTokenSource();
+            await now.CancelAsync();
+            await app.StopAsync(now.Token);
+            await app.DisposeAsync();
+        }
+    }
+
+    /// <summary>Cloud Map registers the task: an A record for name.internal.</summary>
+    public void Register(string ip)
+    {
+        Dns.AddAddress(ServiceName, IPAddress.Parse(ip), RecordTtl);
+        lock (_gate)
+        {
+            _registered.Add(ip);
+        }
+    }
+
+    /// <summary>Cloud Map deregisters the task.</summary>
+    public void Deregister(string ip)
+    {
+        Dns.RemoveAddress(ServiceName, IPAddress.Parse(ip));
+        lock (_gate)
+        {
+            _registered.Remove(ip);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        List<string> ips;
+        lock (_gate)
+        {
+            ips = [.. _tasks.Keys];
+        }
+
+        foreach (var ip in ips)
+        {
+            await KillTaskAsync(ip);
+        }
+
+        await Dns.DisposeAsync();
+    }
+}
+
+/// <summary>Picks ports that are free on every address that needs them.</summary>
+internal static class Ports
+{
+    /// <summary>Returns <paramref name="preferred"/> when it is free on every address, else a port free on all of them.</summary>
+    public static int Choose(int preferred, IEnumerable<string> addresses)
+    {
+        var ips = addresses.Select(IPAddress.Parse).ToArray();
+        if (preferred != 0 && ips.All(ip => IsFree(ip, preferred)))
+        {
+            return preferred;
+        }
+
+        for (var attempt = 0; attempt < 50; attempt++)
+        {
+            using var probe = new TcpListener(ips[0], 0);
+            probe.Start();
+            var port = ((IPEndPoint)probe.LocalEndpoint).Port;
+            probe.Stop();
+            if (ips.All(ip => IsFree(ip, port)))
+            {
+                return port;
+            }
+        }
+
+        throw new InvalidOperationException($"No port is free on all of {string.Join(", ", ips.Select(i => i.ToString()))}.");
+    }
+
+    private static bool IsFree(IPAddress ip, int port)
+    {
+        try
+        {
+            using var probe = new TcpListener(ip, port);
+            probe.Start();
+            probe.Stop();
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+}
