@@ -21,8 +21,8 @@ internal static class RoundRobinPicker
             return null;
         }
 
-        var start = Interlocked.Increment(ref counter) % (uint)n;
-        var first = endpoints[start];
+        var start = Interlocked.Increment(ref counter);
+        var first = endpoints[start % (uint)n];
         if (first.EjectedUntil == 0 && exclude is null)
         {
             first.CountPick();
@@ -30,10 +30,25 @@ internal static class RoundRobinPicker
         }
 
         var now = clock.GetTimestamp();
-        ServiceEndpoint? soonest = null;
-        for (uint i = 0; i < n; i++)
+        if ((exclude is null || !Contains(exclude, first)) && first.IsAvailable(now, out var firstReadmitted))
         {
-            var e = endpoints[(start + i) % (uint)n];
+            if (firstReadmitted)
+            {
+                onReadmitted?.Invoke(first);
+            }
+
+            first.CountPick();
+            return first;
+        }
+
+        // The start endpoint is ejected or excluded: count the candidates that can be sent to now, then go round
+        // robin over those alone. Probing forward from the start instead would hand an ejected endpoint's whole
+        // share to its next neighbour.
+        ServiceEndpoint? soonest = null;
+        var available = 0u;
+        for (var i = 0; i < n; i++)
+        {
+            var e = endpoints[i];
             if (exclude is not null && Contains(exclude, e))
             {
                 continue;
@@ -46,18 +61,40 @@ internal static class RoundRobinPicker
                     onReadmitted?.Invoke(e);
                 }
 
-                e.CountPick();
-                return e;
+                available++;
             }
-
-            if (soonest is null || e.EjectedUntil < soonest.EjectedUntil)
+            else if (soonest is null || e.EjectedUntil < soonest.EjectedUntil)
             {
                 soonest = e;
             }
         }
 
-        soonest?.CountPick();
-        return soonest;
+        ServiceEndpoint? picked = null;
+        if (available > 0)
+        {
+            // The round number plus the start position: the starts that land on one unavailable endpoint are n
+            // apart, so start % available alone could keep choosing the same candidate (n = 4, available = 2).
+            var target = ((start / (uint)n) + (start % (uint)n)) % available;
+            var seen = 0u;
+            for (var i = 0; i < n; i++)
+            {
+                var e = endpoints[i];
+                if ((exclude is not null && Contains(exclude, e)) || !e.IsAvailable(now, out _))
+                {
+                    continue;
+                }
+
+                picked = e; // the last available one if another thread ejected the target meanwhile
+                if (seen++ == target)
+                {
+                    break;
+                }
+            }
+        }
+
+        picked ??= soonest;
+        picked?.CountPick();
+        return picked;
     }
 
     private static bool Contains(IReadOnlyCollection<ServiceEndpoint> exclude, ServiceEndpoint e)

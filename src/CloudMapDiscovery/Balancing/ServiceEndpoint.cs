@@ -74,7 +74,8 @@ internal sealed class ServiceEndpoint
         lock (_gate)
         {
             _consecutiveFailures++;
-            var threshold = connectFailure ? policy.ConsecutiveConnectFailures : policy.ConsecutiveFailures;
+            // Once ejected (and not since vouched for by a success), the next failure of either kind ejects again.
+            var threshold = _ejections > 0 ? 1 : connectFailure ? policy.ConsecutiveConnectFailures : policy.ConsecutiveFailures;
             if (_consecutiveFailures < threshold || (_ejectedUntil != 0 && now < _ejectedUntil))
             {
                 return null;

@@ -27,26 +27,41 @@ public static class CloudMapDiscoveryHttpClientBuilderExtensions
         builder.Services.AddCloudMapDiscovery();
         builder.Services.AddOptions<CloudMapDiscoveryOptions>(builder.Name).ValidateOnStart();
         var name = builder.Name;
+        if (name is null)
+        {
+            // ConfigureHttpClientDefaults: the client's name, and so its options, are only known when its handler
+            // is built. Same steps as below, in the same order (through builder.Services, which keeps defaults first).
+            builder.Services.Configure<HttpClientFactoryOptions>(name, o => o.HttpMessageHandlerBuilderActions.Add(b =>
+            {
+                var options = b.Services.GetRequiredService<IOptionsMonitor<CloudMapDiscoveryOptions>>().Get(b.Name);
+                ApplyConnectTimeout(b.PrimaryHandler, options);
+                b.AdditionalHandlers.Add(CreateHandler(b.Services, options));
+            }));
+            return builder;
+        }
 
         builder.ConfigurePrimaryHttpMessageHandler((handler, services) =>
-        {
-            var options = services.GetRequiredService<IOptionsMonitor<CloudMapDiscoveryOptions>>().Get(name);
-
-            // Only the framework's infinite default is replaced: a timeout the user chose is theirs.
-            if (handler is SocketsHttpHandler sockets && options.ConnectTimeout is { } timeout && sockets.ConnectTimeout == Timeout.InfiniteTimeSpan)
-            {
-                sockets.ConnectTimeout = timeout;
-            }
-        });
+            ApplyConnectTimeout(handler, services.GetRequiredService<IOptionsMonitor<CloudMapDiscoveryOptions>>().Get(name)));
 
         builder.AddHttpMessageHandler(services =>
-        {
-            var options = services.GetRequiredService<IOptionsMonitor<CloudMapDiscoveryOptions>>().Get(name);
-            var cache = services.GetRequiredService<EndpointCacheRegistry>().GetCache(options);
-            var logger = services.GetService<ILoggerFactory>()?.CreateLogger("CloudMapDiscovery.Http") ?? NullLogger.Instance;
-            return new CloudMapDiscoveryHandler(cache, options, logger);
-        });
+            CreateHandler(services, services.GetRequiredService<IOptionsMonitor<CloudMapDiscoveryOptions>>().Get(name)));
         return builder;
+    }
+
+    private static void ApplyConnectTimeout(HttpMessageHandler handler, CloudMapDiscoveryOptions options)
+    {
+        // Only the framework's infinite default is replaced: a timeout the user chose is theirs.
+        if (handler is SocketsHttpHandler sockets && options.ConnectTimeout is { } timeout && sockets.ConnectTimeout == Timeout.InfiniteTimeSpan)
+        {
+            sockets.ConnectTimeout = timeout;
+        }
+    }
+
+    private static CloudMapDiscoveryHandler CreateHandler(IServiceProvider services, CloudMapDiscoveryOptions options)
+    {
+        var cache = services.GetRequiredService<EndpointCacheRegistry>().GetCache(options);
+        var logger = services.GetService<ILoggerFactory>()?.CreateLogger("CloudMapDiscovery.Http") ?? NullLogger.Instance;
+        return new CloudMapDiscoveryHandler(cache, options, logger);
     }
 
     /// <summary>Adds discovery to this client with changes to its options (applied after configuration binding).</summary>

@@ -59,7 +59,7 @@ internal sealed class ServiceEntry
         {
             if (now < Volatile.Read(ref _refreshAt))
             {
-                _cache.Metrics.CacheLookup(Key.Host, "hit");
+                _cache.Metrics.CacheLookup(Key.Host, _stale ? "stale" : "hit");
                 return new ValueTask<EndpointSet>(set);
             }
 
@@ -78,7 +78,7 @@ internal sealed class ServiceEntry
     public ServiceEndpoint? Pick(EndpointSet set, IReadOnlyCollection<ServiceEndpoint>? exclude)
         => RoundRobinPicker.Pick(set.Endpoints, ref _counter, exclude, _cache.Clock, _cache.OnReadmitted);
 
-    /// <summary>Starts a background refresh unless one is running; returns the one in flight.</summary>
+    /// <summary>Starts a background refresh unless one is running or the answer is no longer due; returns the one in flight.</summary>
     public Task StartRefresh()
     {
         // Every request in the refresh-ahead window comes through here; only the first should take the lock.
@@ -92,6 +92,12 @@ internal sealed class ServiceEntry
             if (_refresh is { IsCompleted: false } running)
             {
                 return running;
+            }
+
+            // The caller saw the answer due, but another caller's refresh may have completed since.
+            if (_current is not null && _cache.Clock.GetTimestamp() < _refreshAt)
+            {
+                return Task.CompletedTask;
             }
 
             // Task.Run: the caller is a request on its hot path, which must not run DNS I/O inline.
@@ -113,7 +119,7 @@ internal sealed class ServiceEntry
         }
 
         // WaitAsync: a caller that gives up does not cancel the shared query for everyone else.
-        await StartRefresh().WaitAsync(cancellationToken).ConfigureAwait(false);
+        await RefreshUnlessAnswered().WaitAsync(cancellationToken).ConfigureAwait(false);
         var set = _current;
         if (set is not null && _cache.Clock.GetTimestamp() < Volatile.Read(ref _usableUntil))
         {
@@ -121,6 +127,27 @@ internal sealed class ServiceEntry
         }
 
         throw Wrap(_lastError ?? new DnsResolutionException($"DNS gave no usable answer for {Key.Host}."));
+    }
+
+    // A caller that found no usable answer may get here just after a refresh completed: it takes that refresh's
+    // outcome (the new answer, or the failure during its backoff) instead of asking DNS again.
+    private Task RefreshUnlessAnswered()
+    {
+        lock (_gate)
+        {
+            if (_refresh is { IsCompleted: false } running)
+            {
+                return running;
+            }
+
+            var now = _cache.Clock.GetTimestamp();
+            if (_current is not null ? now < _usableUntil : _lastError is not null && now < _lastErrorUntil)
+            {
+                return Task.CompletedTask;
+            }
+
+            return StartRefresh();
+        }
     }
 
     private ServiceDiscoveryException Wrap(Exception error)

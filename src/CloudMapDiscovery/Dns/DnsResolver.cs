@@ -134,7 +134,7 @@ public sealed partial class DnsResolver : IDnsResolver
             }
 
             var services = response.Services;
-            if (type == DnsRecordType.SRV && services.Exists(s => s.Addresses.Count == 0))
+            if (type == DnsRecordType.SRV && services.Exists(NeedsAddresses))
             {
                 services = await ResolveTargetsAsync(services, start, cancellationToken).ConfigureAwait(false);
             }
@@ -160,7 +160,7 @@ public sealed partial class DnsResolver : IDnsResolver
     {
         var lookups = services.Select(async s =>
         {
-            if (s.Addresses.Count > 0)
+            if (!NeedsAddresses(s))
             {
                 return s;
             }
@@ -180,6 +180,9 @@ public sealed partial class DnsResolver : IDnsResolver
         });
         return [.. await Task.WhenAll(lookups).ConfigureAwait(false)];
     }
+
+    // RFC 2782: a target of "." (read as "") means the service is decidedly not available; there is nothing to ask.
+    private static bool NeedsAddresses(DnsServiceRecord service) => service.Addresses.Count == 0 && service.Target.Length > 0;
 
     private async ValueTask<(DnsResponse Response, IPEndPoint Server, DnsTransport Transport)> AskAsync(string name, DnsRecordType type, CancellationToken cancellationToken)
     {

@@ -42,8 +42,10 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
                     Delay = TimeSpan.Zero,
                     BackoffType = DelayBackoffType.Constant,
                     UseJitter = false,
+                    // Only failed attempts are retried: a response (of any status) is the answer.
                     ShouldHandle = static args => ValueTask.FromResult(
-                        args.Context.Properties.TryGetValue(StateKey, out var state) && state.ShouldRetry(args.Context.CancellationToken)),
+                        args.Outcome.Exception is not null
+                        && args.Context.Properties.TryGetValue(StateKey, out var state) && state.ShouldRetry(args.Context.CancellationToken)),
                 })
                 .Build();
         }

@@ -36,9 +36,13 @@ internal static class FailureClassifier
             case HttpRequestException:
                 return FailureKind.AfterSend;
 
-            // SocketsHttpHandler reports its own ConnectTimeout as a cancellation the caller did not ask for.
-            case OperationCanceledException:
+            // SocketsHttpHandler reports its own ConnectTimeout as a cancellation the caller did not ask for, with a
+            // TimeoutException inside. Any other cancellation from below (a per-try timeout handler, say) may have
+            // come after the request was sent.
+            case OperationCanceledException { InnerException: TimeoutException }:
                 return FailureKind.Connect;
+            case OperationCanceledException:
+                return FailureKind.AfterSend;
             default:
                 return FailureKind.Other;
         }
@@ -58,7 +62,7 @@ internal static class FailureClassifier
             SocketException { SocketErrorCode: SocketError.TimedOut } => "connect timed out",
             SocketException s => s.SocketErrorCode.ToString(),
             TimeoutException => "connect timed out",
-            OperationCanceledException => "connect timed out",
+            OperationCanceledException => "cancelled",
             _ => inner.Message.TrimEnd('.'),
         };
     }

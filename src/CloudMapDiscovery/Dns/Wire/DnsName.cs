@@ -22,6 +22,13 @@ internal static class DnsName
     public static bool EqualsName(ReadOnlySpan<byte> message, int offset, string name)
     {
         var end = -1;
+        if (name.Length == 0)
+        {
+            // The root: Walk takes an empty comparand as "don't compare", so measure instead.
+            Walk(message, offset, ref end, default, out var textLength);
+            return textLength == 0;
+        }
+
         return Walk(message, offset, ref end, name.AsSpan(), out _);
     }
 

@@ -1,0 +1,96 @@
+using CloudMapDiscovery.Discovery;
+using CloudMapDiscovery.Testing;
+using CloudMapDiscovery.Tests.Infrastructure;
+
+namespace CloudMapDiscovery.Tests.Discovery;
+
+/// <summary>The endpoint cache against a real BIND 9 serving the Cloud Map style zone of <see cref="BindZone"/>.</summary>
+[Collection(BindCollectionDefinition.Name)]
+public sealed class BindDiscoveryTests
+{
+    private readonly BindServer _bind;
+
+    public BindDiscoveryTests(BindServer bind)
+    {
+        _bind = bind;
+    }
+
+    [SkippableFact]
+    public async Task Ttl_of_a_real_answer_is_honoured_and_ttl_0_gets_the_floor()
+    {
+        BindServer.SkipIfUnavailable();
+        var (registry, cache, _) = Create();
+        using var _r = registry;
+
+        var three = await cache.GetEntry(BindZone.Three, DiscoveryRecordTypes.A).GetAsync(default);
+        var ttl0 = await cache.GetEntry(BindZone.Ttl0, DiscoveryRecordTypes.A).GetAsync(default);
+        var missing = await cache.GetEntry(BindZone.Missing, DiscoveryRecordTypes.A).GetAsync(default);
+
+        three.Ttl.Should().Be(TimeSpan.FromSeconds(BindZone.ThreeTtl));
+        three.Endpoints.Select(e => e.Address.ToString()).Should().BeEquivalentTo(BindZone.ThreeAddresses);
+        ttl0.Ttl.Should().Be(cache.Options.MinTtl);
+        ttl0.Endpoints.Single().Address.ToString().Should().Be(BindZone.Ttl0Address);
+        missing.Endpoints.Should().BeEmpty();
+        missing.NegativeReason.Should().Contain("NXDOMAIN");
+        missing.Ttl.Should().Be(cache.Options.NegativeTtlCap, "BIND's 900 s negative TTL is capped");
+    }
+
+    [SkippableFact]
+    public async Task Record_added_at_run_time_appears_after_the_refresh()
+    {
+        BindServer.SkipIfUnavailable();
+        const string name = "discovery-added.internal";
+        await _bind.AddRecordAsync(name, 20, "A", "127.0.0.30");
+        try
+        {
+            var (registry, cache, clock) = Create();
+            using var _r = registry;
+            var entry = cache.GetEntry(name, DiscoveryRecordTypes.A);
+            var first = await entry.GetAsync(default);
+            first.Endpoints.Select(e => e.Address.ToString()).Should().Equal("127.0.0.30");
+            first.Ttl.Should().Be(TimeSpan.FromSeconds(20));
+
+            await _bind.AddRecordAsync(name, 20, "A", "127.0.0.31");
+            (await entry.GetAsync(default)).Should().BeSameAs(first, "within its TTL the cached answer stands");
+
+            // The sweeper (1 s timer on the manual clock) refreshes between 15 s and 18 s.
+            for (var i = 0; i < 19; i++)
+            {
+                clock.Advance(TimeSpan.FromSeconds(1));
+                await DiscoveryHarness.Settle(entry);
+            }
+
+            (await entry.GetAsync(default)).Endpoints.Select(e => e.Address.ToString()).Should().BeEquivalentTo(["127.0.0.30", "127.0.0.31"]);
+        }
+        finally
+        {
+            await _bind.RemoveRecordAsync(name, "A");
+        }
+    }
+
+    [SkippableFact]
+    public async Task Hundred_and_fifty_records_arrive_over_tcp_and_are_all_used()
+    {
+        BindServer.SkipIfUnavailable();
+        var (registry, cache, _) = Create();
+        using var _r = registry;
+        var entry = cache.GetEntry(BindZone.Many, DiscoveryRecordTypes.A);
+
+        var set = await entry.GetAsync(default);
+
+        set.Endpoints.Should().HaveCount(150);
+        set.Endpoints.Select(e => e.Address.ToString()).Should().BeEquivalentTo(BindZone.ManyAddresses);
+        set.Ttl.Should().Be(TimeSpan.FromSeconds(BindZone.ManyTtl));
+        var picks = Enumerable.Range(0, 300).Select(_ => entry.Pick(set, null)!).ToList();
+        picks.GroupBy(p => p).Should().HaveCount(150).And.OnlyContain(g => g.Count() == 2, "round robin covers every record");
+    }
+
+    private (EndpointCacheRegistry Registry, EndpointCache Cache, ManualTimeProvider Clock) Create()
+    {
+        var clock = new ManualTimeProvider();
+        var registry = new EndpointCacheRegistry(clock);
+        var options = new CloudMapDiscoveryOptions { DnsAttempts = 1, DnsTimeout = TimeSpan.FromSeconds(2) };
+        options.NameServers.Add(_bind.NameServer);
+        return (registry, registry.GetCache(options), clock);
+    }
+}

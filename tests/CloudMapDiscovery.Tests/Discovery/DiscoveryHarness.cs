@@ -1,0 +1,166 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Reflection;
+using CloudMapDiscovery.Diagnostics;
+using CloudMapDiscovery.Discovery;
+using CloudMapDiscovery.Dns;
+using CloudMapDiscovery.Testing;
+
+namespace CloudMapDiscovery.Tests.Discovery;
+
+/// <summary>
+/// An endpoint cache on a manual clock, pointed at an in-process <see cref="DnsTestServer"/> for the zone
+/// <c>internal</c>. The server has a clock of its own (<see cref="ServerClock"/>) so that a test can hold DNS
+/// answers back (<see cref="HoldAnswers"/>) without moving the cache's clock.
+/// </summary>
+internal sealed class DiscoveryHarness : IAsyncDisposable
+{
+    public const string Host = "name.internal";
+
+    private DiscoveryHarness(DnsTestServer server, ManualTimeProvider serverClock, ManualTimeProvider clock, CloudMapDiscoveryOptions options)
+    {
+        Server = server;
+        ServerClock = serverClock;
+        Clock = clock;
+        Options = options;
+        Registry = new EndpointCacheRegistry(clock);
+    }
+
+    public DnsTestServer Server { get; }
+
+    public ManualTimeProvider ServerClock { get; }
+
+    public ManualTimeProvider Clock { get; }
+
+    public CloudMapDiscoveryOptions Options { get; }
+
+    public EndpointCacheRegistry Registry { get; }
+
+    public EndpointCache Cache => Registry.GetCache(Options);
+
+    /// <summary>Queries of <see cref="Host"/> for A records the server has seen.</summary>
+    public int AQueries => Server.GetQueryCount(Host, DnsRecordType.A);
+
+    public static async Task<DiscoveryHarness> StartAsync(Action<CloudMapDiscoveryOptions>? configure = null)
+    {
+        var serverClock = new ManualTimeProvider();
+        var server = await DnsTestServer.StartAsync(new DnsTestServerOptions { Zone = "internal", TimeProvider = serverClock });
+        var options = new CloudMapDiscoveryOptions { DnsAttempts = 1, DnsTimeout = TimeSpan.FromSeconds(2) };
+        options.NameServers.Add(server.EndPoint.ToString());
+        configure?.Invoke(options);
+        return new DiscoveryHarness(server, serverClock, new ManualTimeProvider(), options);
+    }
+
+    /// <summary>127.0.0.<paramref name="n"/> (record data only; never dialled).</summary>
+    public static IPAddress Ip(int n) => IPAddress.Parse(string.Create(CultureInfo.InvariantCulture, $"127.0.0.{n}"));
+
+    public static IPAddress[] Ips(params int[] n) => [.. n.Select(Ip)];
+
+    public static string[] Texts(EndpointSet set) => [.. set.Endpoints.Select(e => e.Address.ToString()).Order(StringComparer.Ordinal)];
+
+    public static string[] Texts(params int[] n) => [.. n.Select(i => Ip(i).ToString()).Order(StringComparer.Ordinal)];
+
+    /// <summary>Asserts that a request was answered synchronously (no DNS wait) and returns its set.</summary>
+    public static EndpointSet Sync(ValueTask<EndpointSet> get)
+    {
+        get.IsCompletedSuccessfully.Should().BeTrue("a warm name is served without waiting for DNS");
+#pragma warning disable CA2012 // completed, checked above
+        return get.Result;
+#pragma warning restore CA2012
+    }
+
+    public ServiceEntry Entry(string host = Host, DiscoveryRecordTypes types = DiscoveryRecordTypes.A) => Cache.GetEntry(host, types);
+
+    public void SetAddresses(TimeSpan ttl, params int[] n) => Server.SetAddresses("name", ttl, Ips(n));
+
+    public ServiceSnapshot Snapshot(string host = Host) => Registry.GetSnapshot().Single(s => s.Host == host);
+
+    public static TimeSpan Elapsed(ManualTimeProvider clock, long from, long to) => TimeSpan.FromTicks((to - from) * TimeSpan.TicksPerSecond / clock.TimestampFrequency);
+
+    /// <summary>Moves the clock forward in steps (each firing the cache's 1 s sweeper when due) and, after every step, waits for every refresh in flight, so that no query overlaps a clock move.</summary>
+    public async Task AdvanceAsync(TimeSpan by, TimeSpan? step = null, params ServiceEntry[] alsoWatch)
+    {
+        var s = step ?? TimeSpan.FromSeconds(1);
+        var left = by;
+        while (left > TimeSpan.Zero)
+        {
+            var d = left < s ? left : s;
+            Clock.Advance(d);
+            left -= d;
+            await SettleAsync(alsoWatch);
+        }
+    }
+
+    /// <summary>Waits for every refresh in flight in the cache (and of <paramref name="alsoWatch"/>, which may have been evicted).</summary>
+    public async Task SettleAsync(params ServiceEntry[] alsoWatch)
+    {
+        foreach (var entry in Cache.Entries.Concat(alsoWatch))
+        {
+            await Settle(entry);
+        }
+    }
+
+    public static async Task Settle(ServiceEntry entry)
+    {
+        while (entry.PendingRefresh is { IsCompleted: false } pending)
+        {
+            await pending.WaitAsync(TimeSpan.FromSeconds(10));
+        }
+
+        if (entry.PendingRefresh is { IsFaulted: true } faulted)
+        {
+            await faulted; // surfaces an unexpected exception of the refresh itself
+        }
+    }
+
+    /// <summary>Makes the server hold every answer back until <see cref="ReleaseAnswersAsync"/>.</summary>
+    public void HoldAnswers() => Server.InjectFault(DnsFault.Delay(TimeSpan.FromSeconds(1)));
+
+    /// <summary>Waits until <paramref name="held"/> queries are being held, then lets them (and every later query) through.</summary>
+    public async Task ReleaseAnswersAsync(int held)
+    {
+        await WaitUntilAsync(() => ServerClock.ActiveTimers >= held, $"{held} held DNS answer(s)");
+        Server.ClearFaults();
+        ServerClock.Advance(TimeSpan.FromSeconds(1));
+    }
+
+    /// <summary>Polls a condition that another thread or socket makes true (a query arriving at the server); it never waits for the code under test's own time to pass.</summary>
+    public static async Task WaitUntilAsync(Func<bool> condition, string what)
+    {
+        var watch = Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (watch.Elapsed > TimeSpan.FromSeconds(10))
+            {
+                throw new TimeoutException($"Gave up waiting for {what}.");
+            }
+
+            await Task.Delay(1);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Registry.Dispose();
+        await Server.DisposeAsync();
+    }
+}
+
+/// <summary>Reads and writes private state of <see cref="ServiceEntry"/> that has no accessor.</summary>
+internal static class EntryHooks
+{
+    private static readonly FieldInfo RefreshAtField = Field("_refreshAt");
+    private static readonly FieldInfo CounterField = Field("_counter");
+
+    /// <summary>The timestamp from which a request or the sweeper starts a background refresh.</summary>
+    public static long RefreshAt(ServiceEntry entry) => (long)RefreshAtField.GetValue(entry)!;
+
+    public static uint Counter(ServiceEntry entry) => (uint)CounterField.GetValue(entry)!;
+
+    public static void SetCounter(ServiceEntry entry, uint value) => CounterField.SetValue(entry, value);
+
+    private static FieldInfo Field(string name) =>
+        typeof(ServiceEntry).GetField(name, BindingFlags.NonPublic | BindingFlags.Instance)
+        ?? throw new InvalidOperationException($"ServiceEntry has no field {name}; update the test hook.");
+}

@@ -1,0 +1,118 @@
+using CloudMapDiscovery.Diagnostics;
+using CloudMapDiscovery.Discovery;
+
+namespace CloudMapDiscovery.Tests.Discovery;
+
+/// <summary>Endpoint health lives per address across DNS refreshes (deregistration lags behind a task's death).</summary>
+public sealed class HealthAcrossRefreshTests
+{
+    private static readonly TimeSpan Ttl = TimeSpan.FromSeconds(5);
+
+    private static Task<DiscoveryHarness> StartAsync() => DiscoveryHarness.StartAsync(o =>
+    {
+        o.BaseEjectionTime = TimeSpan.FromSeconds(60);
+        o.MaxEjectionTime = TimeSpan.FromSeconds(120);
+    });
+
+    [Fact]
+    public async Task Ejected_address_that_DNS_still_lists_stays_ejected_after_a_refresh()
+    {
+        await using var h = await StartAsync();
+        h.SetAddresses(Ttl, 1, 2, 3);
+        var entry = h.Entry();
+        var set = await entry.GetAsync(default);
+        var dead = set.Endpoints.Single(e => e.Address.Equals(DiscoveryHarness.Ip(1)));
+        h.Cache.ReportFailure(entry, dead, connectFailure: true);
+
+        await RefreshOnceAsync(h, entry);
+
+        var after = entry.Current!;
+        after.Should().NotBeSameAs(set);
+        after.Endpoints.Should().Contain(dead, "the same endpoint object, with its health, is carried over");
+        h.Snapshot().Endpoints.Single(e => e.Address == "127.0.0.1").State.Should().Be(EndpointState.Ejected);
+        Enumerable.Range(0, 100).Select(_ => entry.Pick(after, null)).Should().NotContain(dead);
+    }
+
+    [Fact]
+    public async Task Address_that_leaves_DNS_while_ejected_and_comes_back_within_its_window_is_still_ejected()
+    {
+        await using var h = await StartAsync();
+        h.SetAddresses(Ttl, 1, 2, 3);
+        var entry = h.Entry();
+        var set = await entry.GetAsync(default);
+        var dead = set.Endpoints.Single(e => e.Address.Equals(DiscoveryHarness.Ip(1)));
+        h.Cache.ReportFailure(entry, dead, connectFailure: true);
+        var until = dead.EjectedUntil;
+
+        h.SetAddresses(Ttl, 2, 3);
+        await RefreshOnceAsync(h, entry);
+        DiscoveryHarness.Texts(entry.Current!).Should().Equal(DiscoveryHarness.Texts(2, 3));
+
+        h.SetAddresses(Ttl, 1, 2, 3);
+        await RefreshOnceAsync(h, entry);
+
+        var back = entry.Current!.Endpoints.Single(e => e.Address.Equals(DiscoveryHarness.Ip(1)));
+        back.Should().BeSameAs(dead);
+        back.EjectedUntil.Should().Be(until);
+        h.Clock.GetTimestamp().Should().BeLessThan(until);
+        Enumerable.Range(0, 100).Select(_ => entry.Pick(entry.Current!, null)).Should().NotContain(back);
+    }
+
+    [Fact]
+    public async Task Healthy_address_that_leaves_DNS_is_forgotten()
+    {
+        await using var h = await StartAsync();
+        h.SetAddresses(Ttl, 1, 2);
+        var entry = h.Entry();
+        var set = await entry.GetAsync(default);
+        var leaver = set.Endpoints.Single(e => e.Address.Equals(DiscoveryHarness.Ip(1)));
+        h.Cache.ReportFailure(entry, leaver, connectFailure: false); // one non-connect failure: not ejected
+        entry.Pick(set, null);
+        entry.Pick(set, null);
+        leaver.ConsecutiveFailures.Should().Be(1);
+        leaver.Picks.Should().Be(1);
+
+        h.SetAddresses(Ttl, 2);
+        await RefreshOnceAsync(h, entry);
+        h.SetAddresses(Ttl, 1, 2);
+        await RefreshOnceAsync(h, entry);
+
+        var back = entry.Current!.Endpoints.Single(e => e.Address.Equals(DiscoveryHarness.Ip(1)));
+        back.Should().NotBeSameAs(leaver);
+        back.ConsecutiveFailures.Should().Be(0);
+        back.Picks.Should().Be(0);
+    }
+
+    [Fact]
+    public async Task Ejected_leaver_is_forgotten_once_its_window_has_passed()
+    {
+        await using var h = await StartAsync();
+        h.SetAddresses(Ttl, 1, 2);
+        var entry = h.Entry();
+        var set = await entry.GetAsync(default);
+        var dead = set.Endpoints.Single(e => e.Address.Equals(DiscoveryHarness.Ip(1)));
+        h.Cache.ReportFailure(entry, dead, connectFailure: true);
+        h.SetAddresses(Ttl, 2);
+
+        await h.AdvanceAsync(DiscoveryHarness.Elapsed(h.Clock, h.Clock.GetTimestamp(), dead.EjectedUntil) + TimeSpan.FromSeconds(1));
+        await RefreshOnceAsync(h, entry);
+        h.SetAddresses(Ttl, 1, 2);
+        await RefreshOnceAsync(h, entry);
+
+        var back = entry.Current!.Endpoints.Single(e => e.Address.Equals(DiscoveryHarness.Ip(1)));
+        back.Should().NotBeSameAs(dead);
+        back.EjectedUntil.Should().Be(0);
+        back.Ejections.Should().Be(0);
+    }
+
+    private static async Task RefreshOnceAsync(DiscoveryHarness h, ServiceEntry entry)
+    {
+        var before = entry.Current!.FetchedAt;
+        for (var i = 0; i < 60 && entry.Current!.FetchedAt == before; i++)
+        {
+            await h.AdvanceAsync(TimeSpan.FromSeconds(1));
+        }
+
+        entry.Current!.FetchedAt.Should().NotBe(before);
+    }
+}

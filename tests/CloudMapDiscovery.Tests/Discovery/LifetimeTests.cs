@@ -1,0 +1,130 @@
+using CloudMapDiscovery.Discovery;
+using CloudMapDiscovery.Testing;
+
+namespace CloudMapDiscovery.Tests.Discovery;
+
+/// <summary>Idle eviction, and nothing leaking across IHttpClientFactory handler rotations.</summary>
+public sealed class LifetimeTests
+{
+    [Fact]
+    public async Task Entry_unused_for_IdleTimeout_is_evicted_by_the_sweep_and_refreshed_no_more()
+    {
+        await using var h = await DiscoveryHarness.StartAsync(o => o.IdleTimeout = TimeSpan.FromSeconds(30));
+        h.SetAddresses(TimeSpan.Zero, 1);
+        h.Server.AddAddress("busy", DiscoveryHarness.Ip(2), TimeSpan.Zero);
+        var idle = h.Entry();
+        var busy = h.Entry("busy.internal");
+        await idle.GetAsync(default);
+        await busy.GetAsync(default);
+
+        // Until the idle timeout the sweeper keeps the unused name warm; the busy one is used every 10 s.
+        for (var i = 0; i < 3; i++)
+        {
+            await h.AdvanceAsync(TimeSpan.FromSeconds(10), alsoWatch: idle);
+            await busy.GetAsync(default);
+        }
+
+        h.Cache.TryGetEntry(DiscoveryHarness.Host, DiscoveryRecordTypes.A, out _).Should().BeFalse("unused for 30 s");
+        h.Cache.TryGetEntry("busy.internal", DiscoveryRecordTypes.A, out _).Should().BeTrue();
+        h.Cache.Count.Should().Be(1);
+        h.Registry.GetSnapshot().Select(s => s.Host).Should().Equal("busy.internal");
+        var queriesAtEviction = h.AQueries;
+        queriesAtEviction.Should().BeGreaterThan(3, "the name was refreshed while it was kept");
+
+        for (var i = 0; i < 6; i++)
+        {
+            await h.AdvanceAsync(TimeSpan.FromSeconds(10), alsoWatch: idle);
+            await busy.GetAsync(default);
+        }
+
+        h.AQueries.Should().Be(queriesAtEviction, "an evicted name is not refreshed");
+        h.Server.GetQueryCount("busy.internal").Should().BeGreaterThan(10, "the used name still is");
+
+        // Asked for again, the name starts cold with a fresh entry.
+        var again = h.Entry();
+        again.Should().NotBeSameAs(idle);
+        again.Current.Should().BeNull();
+        (await again.GetAsync(default)).Endpoints.Should().ContainSingle();
+        h.AQueries.Should().Be(queriesAtEviction + 1);
+    }
+
+    [Fact]
+    public void Thousand_handler_rotations_share_one_cache_and_one_timer()
+    {
+        var clock = new ManualTimeProvider();
+        using var registry = new EndpointCacheRegistry(clock);
+        var options = Options();
+
+        var first = registry.GetCache(options);
+        clock.ActiveTimers.Should().Be(0, "the sweeper starts with the first name");
+        for (var i = 0; i < 1_000; i++)
+        {
+            // A rotation creates a new handler, which looks its cache up again, with the same or an equal options object.
+            var cache = registry.GetCache(i % 2 == 0 ? options : Options());
+            cache.Should().BeSameAs(first);
+            cache.GetEntry("name.internal", DiscoveryRecordTypes.A).Should().BeSameAs(first.GetEntry("name.internal", DiscoveryRecordTypes.A));
+            cache.GetEntry($"svc{i % 50}.internal", DiscoveryRecordTypes.A);
+        }
+
+        registry.CacheCount.Should().Be(1);
+        first.Count.Should().Be(51);
+        clock.ActiveTimers.Should().Be(1, "one sweeper per cache, not per name or handler");
+
+        registry.Dispose();
+
+        clock.ActiveTimers.Should().Be(0, "disposing stops the timer");
+        first.Count.Should().Be(0);
+        var afterDispose = () => first.GetEntry("new.internal", DiscoveryRecordTypes.A);
+        afterDispose.Should().Throw<ObjectDisposedException>();
+    }
+
+    [Fact]
+    public void Different_settings_get_their_own_cache_and_the_cache_keeps_a_copy_of_the_options()
+    {
+        var clock = new ManualTimeProvider();
+        using var registry = new EndpointCacheRegistry(clock);
+        var a = Options();
+        var b = Options();
+        b.MinTtl = TimeSpan.FromSeconds(7);
+
+        var cacheA = registry.GetCache(a);
+        var cacheB = registry.GetCache(b);
+        cacheA.GetEntry("x.internal", DiscoveryRecordTypes.A);
+        cacheB.GetEntry("x.internal", DiscoveryRecordTypes.A);
+
+        cacheB.Should().NotBeSameAs(cacheA);
+        clock.ActiveTimers.Should().Be(2);
+
+        // A later change to the caller's options object (configuration reload) does not alter a live cache.
+        a.MinTtl = TimeSpan.FromSeconds(9);
+        cacheA.Options.MinTtl.Should().Be(TimeSpan.FromSeconds(5));
+        registry.GetCache(a).Should().NotBeSameAs(cacheA);
+
+        registry.Dispose();
+        clock.ActiveTimers.Should().Be(0);
+    }
+
+    [Fact]
+    public async Task Warm_entries_leave_no_timer_behind_after_their_queries()
+    {
+        await using var h = await DiscoveryHarness.StartAsync();
+        for (var i = 0; i < 20; i++)
+        {
+            h.Server.AddAddress($"svc{i}", DiscoveryHarness.Ip(i + 1), TimeSpan.FromSeconds(10));
+            await h.Entry($"svc{i}.internal").GetAsync(default);
+        }
+
+        await h.AdvanceAsync(TimeSpan.FromSeconds(30));
+
+        h.Clock.ActiveTimers.Should().Be(1, "DNS timeout timers are disposed after each query; only the sweeper remains");
+        h.Registry.Dispose();
+        h.Clock.ActiveTimers.Should().Be(0);
+    }
+
+    private static CloudMapDiscoveryOptions Options()
+    {
+        var o = new CloudMapDiscoveryOptions { DnsAttempts = 1 };
+        o.NameServers.Add("127.0.0.1:53");
+        return o;
+    }
+}

@@ -1,0 +1,161 @@
+using System.Diagnostics.Metrics;
+using CloudMapDiscovery.Discovery;
+
+namespace CloudMapDiscovery.Tests.Discovery;
+
+public sealed class RefreshAheadTests
+{
+    private static readonly TimeSpan Ttl = TimeSpan.FromSeconds(10);
+
+    [Fact]
+    public async Task Refresh_is_scheduled_between_75_and_90_percent_of_the_ttl_with_jitter()
+    {
+        await using var h = await DiscoveryHarness.StartAsync();
+        var offsets = new List<double>();
+        for (var i = 0; i < 20; i++)
+        {
+            var host = $"svc{i}.internal";
+            h.Server.AddAddress(host, DiscoveryHarness.Ip(i + 1), Ttl);
+            var entry = h.Entry(host);
+            var set = await entry.GetAsync(default);
+            offsets.Add((EntryHooks.RefreshAt(entry) - set.FetchedAt) / (double)(Ttl.TotalSeconds * h.Clock.TimestampFrequency));
+        }
+
+        offsets.Should().OnlyContain(f => f >= 0.75 && f <= 0.90);
+        offsets.Distinct().Should().HaveCountGreaterThan(1, "clients that fetched together must not all refresh in the same instant");
+    }
+
+    [Fact]
+    public async Task Warm_request_past_the_refresh_point_returns_the_cached_set_at_once_and_starts_exactly_one_background_refresh()
+    {
+        await using var h = await DiscoveryHarness.StartAsync();
+        h.SetAddresses(Ttl, 1);
+        var entry = h.Entry();
+        var old = await entry.GetAsync(default);
+        var refreshAt = EntryHooks.RefreshAt(entry);
+        h.SetAddresses(Ttl, 2);
+
+        // Up to one tick before the refresh point nothing is asked, neither by requests nor by the sweeper.
+        await h.AdvanceAsync(DiscoveryHarness.Elapsed(h.Clock, h.Clock.GetTimestamp(), refreshAt - 1));
+        (await entry.GetAsync(default)).Should().BeSameAs(old);
+        h.AQueries.Should().Be(1);
+
+        // Past it, with DNS holding its answer back, every request still gets the cached set synchronously.
+        h.HoldAnswers();
+        h.Clock.Advance(TimeSpan.FromTicks(2));
+        var served = Enumerable.Range(0, 1_000).Select(_ => DiscoveryHarness.Sync(entry.GetAsync(default))).ToList();
+
+        served.Should().OnlyContain(s => ReferenceEquals(s, old), "once a name is warm no request waits for DNS");
+        var refresh = entry.PendingRefresh;
+        refresh.Should().NotBeNull();
+        refresh!.IsCompleted.Should().BeFalse();
+
+        await h.ReleaseAnswersAsync(held: 1);
+        await DiscoveryHarness.Settle(entry);
+
+        h.AQueries.Should().Be(2, "1,000 requests past the refresh point start one refresh");
+        var fresh = DiscoveryHarness.Sync(entry.GetAsync(default));
+        DiscoveryHarness.Texts(fresh).Should().Equal(DiscoveryHarness.Texts(2));
+        h.AQueries.Should().Be(2);
+    }
+
+    [Fact]
+    public async Task Request_that_saw_the_answer_due_just_before_another_refresh_completed_does_not_refresh_again()
+    {
+        await using var h = await DiscoveryHarness.StartAsync();
+        h.SetAddresses(Ttl, 1);
+        var entry = h.Entry();
+        await entry.GetAsync(default);
+        h.Clock.Advance(DiscoveryHarness.Elapsed(h.Clock, h.Clock.GetTimestamp(), EntryHooks.RefreshAt(entry)));
+        h.AQueries.Should().Be(1);
+
+        // The cache counts the lookup after a request found the answer due and before it starts the refresh; the
+        // listener parks one request (on its own thread) right there.
+        var lateThread = -1;
+        var parked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var resume = new ManualResetEventSlim();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (ReferenceEquals(instrument.Meter, h.Registry.Metrics.Meter) && instrument.Name == "cloudmap.cache.lookups")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, _, _, _) =>
+        {
+            if (Environment.CurrentManagedThreadId == Volatile.Read(ref lateThread) && parked.TrySetResult())
+            {
+                resume.Wait(TimeSpan.FromSeconds(10));
+            }
+        });
+        listener.Start();
+
+        var late = Task.Run(() =>
+        {
+            Volatile.Write(ref lateThread, Environment.CurrentManagedThreadId);
+            return entry.GetAsync(default).AsTask();
+        });
+        await parked.Task.WaitAsync(TimeSpan.FromSeconds(10));
+
+        // Meanwhile another request starts the refresh, and it completes.
+        h.HoldAnswers();
+        DiscoveryHarness.Sync(entry.GetAsync(default));
+        await h.ReleaseAnswersAsync(held: 1);
+        await DiscoveryHarness.Settle(entry);
+        h.AQueries.Should().Be(2);
+
+        resume.Set();
+        await late.WaitAsync(TimeSpan.FromSeconds(10));
+        await DiscoveryHarness.Settle(entry);
+
+        h.AQueries.Should().Be(2, "the answer the late request saw due has just been refreshed");
+    }
+
+    [Fact]
+    public async Task Sweeper_refreshes_a_warm_name_without_any_request()
+    {
+        await using var h = await DiscoveryHarness.StartAsync();
+        h.SetAddresses(Ttl, 1);
+        var entry = h.Entry();
+        await entry.GetAsync(default);
+        h.SetAddresses(Ttl, 3);
+
+        // The 1 s timer fires inside Advance; no GetAsync is made from here on.
+        await h.AdvanceAsync(TimeSpan.FromSeconds(9.5));
+
+        h.AQueries.Should().Be(2);
+        DiscoveryHarness.Texts(entry.Current!).Should().Equal(DiscoveryHarness.Texts(3));
+        entry.Current!.FetchedAt.Should().BeLessThan(h.Clock.GetTimestamp());
+
+        // Keeps doing so (until the idle timeout), so the answer never expires under its users.
+        await h.AdvanceAsync(TimeSpan.FromSeconds(30));
+        h.AQueries.Should().Be(5, "the sweeper refreshes once every 8 to 9 s");
+        (h.Clock.GetTimestamp() - entry.Current!.FetchedAt).Should().BeLessThan((long)(Ttl.TotalSeconds * h.Clock.TimestampFrequency));
+    }
+
+    [Fact]
+    public async Task Sweep_called_directly_refreshes_only_entries_that_are_due()
+    {
+        await using var h = await DiscoveryHarness.StartAsync();
+        h.Server.AddAddress("due.internal", DiscoveryHarness.Ip(1), TimeSpan.FromSeconds(5));
+        h.Server.AddAddress("later.internal", DiscoveryHarness.Ip(2), TimeSpan.FromSeconds(60));
+        var cold = h.Entry("cold.internal"); // starts the 1 s timer
+        await h.AdvanceAsync(TimeSpan.FromSeconds(0.5)); // so the refresh point (4.25 s to 5 s) falls between two timer ticks
+        var due = h.Entry("due.internal");
+        var later = h.Entry("later.internal");
+        await due.GetAsync(default);
+        await later.GetAsync(default);
+
+        await h.AdvanceAsync(DiscoveryHarness.Elapsed(h.Clock, h.Clock.GetTimestamp(), EntryHooks.RefreshAt(due)));
+        h.Server.GetQueryCount("due.internal").Should().Be(1, "the timer has not ticked since the refresh point");
+
+        h.Cache.Sweep();
+        await h.SettleAsync();
+
+        h.Server.GetQueryCount("due.internal").Should().Be(2);
+        h.Server.GetQueryCount("later.internal").Should().Be(1);
+        h.Server.GetQueryCount("cold.internal").Should().Be(0, "a name nobody resolved yet is not resolved by the sweeper");
+        cold.Current.Should().BeNull();
+    }
+}

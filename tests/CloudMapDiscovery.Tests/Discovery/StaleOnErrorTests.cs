@@ -1,0 +1,198 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using CloudMapDiscovery.Testing;
+
+namespace CloudMapDiscovery.Tests.Discovery;
+
+public sealed class StaleOnErrorTests
+{
+    private static readonly TimeSpan Ttl = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan MaxStale = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task ServFail_keeps_serving_the_last_good_set_with_backoff_until_MaxStale_then_fails_naming_host_and_error()
+    {
+        await using var h = await DiscoveryHarness.StartAsync(o => o.MaxStale = MaxStale);
+        h.SetAddresses(Ttl, 1, 2);
+        var entry = h.Entry();
+        var good = await entry.GetAsync(default);
+        h.Server.InjectFault(DnsFault.ServFail());
+
+        // 100 requests per simulated second for TTL + MaxStale - 1 s: every one is served the last good set at once.
+        var requests = 0;
+        for (var i = 0; i < (Ttl + MaxStale).TotalSeconds * 100 - 100; i++)
+        {
+            h.Clock.Advance(TimeSpan.FromMilliseconds(10));
+            DiscoveryHarness.Sync(entry.GetAsync(default)).Should().BeSameAs(good);
+            requests++;
+            await DiscoveryHarness.Settle(entry);
+        }
+
+        var snapshot = h.Snapshot();
+        snapshot.IsStale.Should().BeTrue();
+        snapshot.LastError.Should().Contain("SERVFAIL");
+        snapshot.Endpoints.Should().HaveCount(2);
+
+        // Retries back off (1, 2, 4, 8, 16, 30 s with jitter): a handful of queries for ~7,000 requests.
+        var failedQueries = h.AQueries - 1;
+        failedQueries.Should().BeInRange(5, 8);
+        requests.Should().BeGreaterThan(6_000);
+
+        // Past expiry + MaxStale the last good set is no longer trusted.
+        await h.AdvanceAsync(TimeSpan.FromSeconds(1.5));
+        var act = async () => await entry.GetAsync(default);
+        var error = (await act.Should().ThrowAsync<ServiceDiscoveryException>()).Which;
+        error.Host.Should().Be(DiscoveryHarness.Host);
+        error.Message.Should().Contain(DiscoveryHarness.Host).And.Contain("SERVFAIL");
+        error.NoInstances.Should().BeFalse();
+        h.Snapshot().IsStale.Should().BeFalse();
+        h.Snapshot().Endpoints.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task Every_request_served_from_a_stale_answer_is_counted_as_stale()
+    {
+        await using var h = await DiscoveryHarness.StartAsync();
+        h.SetAddresses(Ttl, 1);
+        var entry = h.Entry();
+        await entry.GetAsync(default);
+        h.Server.InjectFault(DnsFault.ServFail());
+        await h.AdvanceAsync(Ttl + TimeSpan.FromSeconds(1));
+        h.Snapshot().IsStale.Should().BeTrue();
+
+        var results = new List<string>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (ReferenceEquals(instrument.Meter, h.Registry.Metrics.Meter) && instrument.Name == "cloudmap.cache.lookups")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, _, tags, _) =>
+        {
+            foreach (var tag in tags)
+            {
+                if (tag.Key == "result")
+                {
+                    results.Add((string)tag.Value!);
+                }
+            }
+        });
+        listener.Start();
+
+        // Between retries (inside the backoff) and at a retry alike.
+        for (var i = 0; i < 100; i++)
+        {
+            DiscoveryHarness.Sync(entry.GetAsync(default));
+            h.Clock.Advance(TimeSpan.FromMilliseconds(100));
+            await h.SettleAsync();
+        }
+
+        results.Should().HaveCount(100).And.OnlyContain(r => r == "stale");
+    }
+
+    [Fact]
+    public async Task Stopped_server_is_ridden_out_on_the_stale_set_and_recovery_is_picked_up_by_the_next_retry()
+    {
+        await using var h = await DiscoveryHarness.StartAsync();
+        h.SetAddresses(Ttl, 1);
+        var entry = h.Entry();
+        var good = await entry.GetAsync(default);
+        await h.Server.StopAsync();
+
+        await h.AdvanceAsync(TimeSpan.FromSeconds(30));
+
+        DiscoveryHarness.Sync(entry.GetAsync(default)).Should().BeSameAs(good);
+        h.Snapshot().IsStale.Should().BeTrue();
+        h.Snapshot().LastError.Should().Contain("refused");
+
+        h.SetAddresses(Ttl, 1, 4);
+        await h.Server.RestartAsync();
+        await h.AdvanceAsync(TimeSpan.FromSeconds(40)); // longer than the longest backoff (30 s + 20 %)
+        await DiscoveryHarness.Settle(entry);
+
+        h.Snapshot().IsStale.Should().BeFalse();
+        h.Snapshot().LastError.Should().BeNull();
+        DiscoveryHarness.Texts(await entry.GetAsync(default)).Should().Equal(DiscoveryHarness.Texts(1, 4));
+    }
+
+    [Fact]
+    public async Task After_MaxStale_ran_out_a_request_past_the_backoff_recovers_when_DNS_is_back()
+    {
+        await using var h = await DiscoveryHarness.StartAsync(o => o.MaxStale = TimeSpan.Zero);
+        h.SetAddresses(Ttl, 1);
+        var entry = h.Entry();
+        await entry.GetAsync(default);
+        h.Server.InjectFault(DnsFault.ServFail());
+
+        await h.AdvanceAsync(Ttl);
+        var failing = async () => await entry.GetAsync(default);
+        await failing.Should().ThrowAsync<ServiceDiscoveryException>();
+        var queries = h.AQueries;
+
+        h.Server.ClearFaults();
+        await failing.Should().ThrowAsync<ServiceDiscoveryException>("within the backoff the failure is reported without a new query");
+        h.AQueries.Should().Be(queries);
+
+        await h.AdvanceAsync(TimeSpan.FromSeconds(40));
+        DiscoveryHarness.Texts(await entry.GetAsync(default)).Should().Equal(DiscoveryHarness.Texts(1));
+        h.Snapshot().LastError.Should().BeNull();
+    }
+
+    [Fact]
+    public async Task Cold_name_with_no_server_fails_fast_naming_the_host_and_the_cause()
+    {
+        await using var h = await DiscoveryHarness.StartAsync();
+        await h.Server.StopAsync();
+        var entry = h.Entry();
+        var watch = Stopwatch.StartNew();
+
+        var act = async () => await entry.GetAsync(default).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        var error = (await act.Should().ThrowAsync<ServiceDiscoveryException>()).Which;
+
+        watch.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(5), "a refused connection is not a timeout");
+        error.Message.Should().Contain(DiscoveryHarness.Host).And.Contain("connection refused");
+        error.InnerException.Should().BeOfType<CloudMapDiscovery.Dns.DnsResolutionException>();
+    }
+
+    [Fact]
+    public async Task Cold_failure_is_handed_to_a_burst_of_requests_without_querying_until_the_backoff_ends()
+    {
+        await using var h = await DiscoveryHarness.StartAsync();
+        h.SetAddresses(Ttl, 1);
+        h.Server.InjectFault(DnsFault.ServFail());
+        var entry = h.Entry();
+
+        var first = async () => await entry.GetAsync(default);
+        await first.Should().ThrowAsync<ServiceDiscoveryException>();
+        h.AQueries.Should().Be(1);
+
+        for (var i = 0; i < 1_000; i++)
+        {
+            var get = entry.GetAsync(default);
+            get.IsCompleted.Should().BeTrue("a known failure is reported at once, not after a DNS round trip");
+            get.IsFaulted.Should().BeTrue();
+            get.AsTask().Exception!.InnerException.Should().BeOfType<ServiceDiscoveryException>().Which.Message.Should().Contain("SERVFAIL");
+        }
+
+        h.AQueries.Should().Be(1);
+
+        // The first backoff is 1 s +- 20 %; past it the next request asks again, and fails again, and the burst
+        // after that is again answered from the recorded failure.
+        await h.AdvanceAsync(TimeSpan.FromSeconds(1.3));
+        await first.Should().ThrowAsync<ServiceDiscoveryException>();
+        h.AQueries.Should().Be(2);
+        for (var i = 0; i < 100; i++)
+        {
+            await first.Should().ThrowAsync<ServiceDiscoveryException>();
+        }
+
+        h.AQueries.Should().Be(2);
+
+        h.Server.ClearFaults();
+        await h.AdvanceAsync(TimeSpan.FromSeconds(2.5)); // second backoff: 2 s +- 20 %
+        DiscoveryHarness.Texts(await entry.GetAsync(default)).Should().Equal(DiscoveryHarness.Texts(1));
+        h.AQueries.Should().Be(3);
+    }
+}
