@@ -88,12 +88,12 @@ internal sealed class CloudMapMetrics : IDisposable
     }
 
     /// <summary>Tags the current HTTP activity with the endpoint chosen and the attempt number.</summary>
-    public static void TagActivity(string endpoint, int attempt)
+    public static void TagActivity(Balancing.ServiceEndpoint endpoint, int attempt)
     {
         var activity = Activity.Current;
         if (activity is not null && activity.IsAllDataRequested)
         {
-            activity.SetTag("cloudmap.endpoint", endpoint);
+            activity.SetTag("cloudmap.endpoint", endpoint.ToString());
             activity.SetTag("cloudmap.attempt", attempt);
         }
     }

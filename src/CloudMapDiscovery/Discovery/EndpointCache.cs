@@ -29,6 +29,7 @@ internal sealed class EndpointCache : IDisposable
         Metrics = metrics;
         Source = new DnsServiceSource(resolver);
         Ejection = new EjectionPolicy(options);
+        ShutdownToken = _shutdown.Token;
         _logger = logger;
         OnReadmitted = e => Log.Readmitted(_logger, e.ToString(), "(service)");
     }
@@ -43,7 +44,8 @@ internal sealed class EndpointCache : IDisposable
 
     public EjectionPolicy Ejection { get; }
 
-    public CancellationToken ShutdownToken => _shutdown.Token;
+    /// <summary>Cancels refreshes in flight when the cache is disposed. Taken once: the source's Token throws after disposal.</summary>
+    public CancellationToken ShutdownToken { get; }
 
     public Action<ServiceEndpoint> OnReadmitted { get; }
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using CloudMapDiscovery.Balancing;
 using CloudMapDiscovery.Diagnostics;
@@ -29,6 +30,8 @@ internal sealed class ServiceEntry
     private long _lastErrorUntil;   // a cold failure is handed to new requests until then, without a new query
     private long _lastRefresh;
     private bool _stale;
+    private bool _staleExpired;
+    private HostHeader? _hostHeader;     // the last failure dropped a good answer because MaxStale ran out
 
     public ServiceEntry(ServiceKey key, EndpointCache cache)
     {
@@ -73,6 +76,22 @@ internal sealed class ServiceEntry
 
         _cache.Metrics.CacheLookup(Key.Host, "miss");
         return WaitForRefreshAsync(now, cancellationToken);
+    }
+
+    /// <summary>The Host header for a request to this service: the URI's authority, cached for the last host and port seen.</summary>
+    public string HostHeaderFor(Uri uri)
+    {
+        var host = uri.IdnHost;
+        var port = uri.IsDefaultPort ? -1 : uri.Port;
+        var cached = Volatile.Read(ref _hostHeader);
+        if (cached is not null && cached.Port == port && string.Equals(cached.Host, host, StringComparison.Ordinal))
+        {
+            return cached.Value;
+        }
+
+        cached = new HostHeader(host, port, port < 0 ? host : string.Create(CultureInfo.InvariantCulture, $"{host}:{port}"));
+        Volatile.Write(ref _hostHeader, cached);
+        return cached.Value;
     }
 
     public ServiceEndpoint? Pick(EndpointSet set, IReadOnlyCollection<ServiceEndpoint>? exclude)
@@ -152,7 +171,7 @@ internal sealed class ServiceEntry
 
     private ServiceDiscoveryException Wrap(Exception error)
     {
-        var stale = _current is not null ? $" and the last good answer is older than MaxStale ({_cache.Options.MaxStale})" : string.Empty;
+        var stale = _staleExpired ? $" and the last good answer is older than MaxStale ({_cache.Options.MaxStale})" : string.Empty;
         return new ServiceDiscoveryException(Key.Host, $"Cannot discover {Key.Host}: {error.Message.TrimEnd('.')}{stale}.", error);
     }
 
@@ -179,6 +198,7 @@ internal sealed class ServiceEntry
         var freq = _cache.Clock.TimestampFrequency;
         TimeSpan ttl;
         EndpointSet set;
+        var floored = false;
         lock (_gate)
         {
             if (resolution.IsNegative)
@@ -193,20 +213,34 @@ internal sealed class ServiceEntry
             else
             {
                 var raw = resolution.Ttl ?? options.MinTtl;
-                ttl = raw < options.MinTtl ? options.MinTtl : raw > options.MaxTtl ? options.MaxTtl : raw;
+                floored = raw < options.MinTtl;
+                ttl = floored ? options.MinTtl : raw > options.MaxTtl ? options.MaxTtl : raw;
                 set = new EndpointSet(Merge(resolution, now), ttl, now, null);
             }
 
             var ttlTicks = (long)(ttl.TotalSeconds * freq);
 
-            // Refresh between 75 % and 90 % of the TTL: ahead of expiry, and spread so that many clients that
-            // fetched together do not all ask again in the same instant (envoy#35641).
-            _refreshAt = now + (long)(ttlTicks * (0.75 + (Random.Shared.NextDouble() * 0.15)));
-            _usableUntil = now + ttlTicks;
+            if (floored)
+            {
+                // The record asked for less than MinTtl (Cloud Map's sample uses 0): MinTtl is then our own query
+                // interval, so refresh at MinTtl plus up to 10 % jitter (never more than one query per MinTtl), and
+                // keep using the answer for half a MinTtl more so that no request waits on that refresh.
+                _refreshAt = now + (long)(ttlTicks * (1.0 + (Random.Shared.NextDouble() * 0.1)));
+                _usableUntil = now + (long)(ttlTicks * 1.5);
+            }
+            else
+            {
+                // Refresh between 75 % and 90 % of the TTL: ahead of expiry, and spread so that many clients that
+                // fetched together do not all ask again in the same instant (envoy#35641).
+                _refreshAt = now + (long)(ttlTicks * (0.75 + (Random.Shared.NextDouble() * 0.15)));
+                _usableUntil = now + ttlTicks;
+            }
+
             _lastRefresh = now;
             _failures = 0;
             _lastError = null;
             _stale = false;
+            _staleExpired = false;
             _current = set;
         }
 
@@ -232,6 +266,7 @@ internal sealed class ServiceEntry
                 ? 0
                 : set.FetchedAt + (long)((set.Ttl + _cache.Options.MaxStale).TotalSeconds * freq);
             servingStale = now < staleUntil;
+            _staleExpired = staleUntil != 0 && !servingStale;
             if (servingStale)
             {
                 _stale = true;
@@ -350,4 +385,6 @@ internal sealed class ServiceEntry
                 _lastError?.Message);
         }
     }
+
+    private sealed record HostHeader(string Host, int Port, string Value);
 }

@@ -1,9 +1,10 @@
 namespace CloudMapDiscovery.Dns;
 
 /// <summary>
-/// Settings of <see cref="DnsResolver"/>. Anything left unset comes from <c>/etc/resolv.conf</c>
-/// (<c>nameserver</c>, <c>search</c>, <c>options ndots: timeout: attempts: rotate</c>), and then from the
-/// defaults documented on each property.
+/// Settings of <see cref="DnsResolver"/>. When <see cref="NameServers"/> is empty, the name servers and anything
+/// else left unset come from <c>/etc/resolv.conf</c> (<c>nameserver</c>, <c>search</c>,
+/// <c>options ndots: timeout: attempts: rotate</c>); when name servers are given, resolv.conf is not read at all.
+/// Then the defaults documented on each property apply.
 /// </summary>
 public sealed class DnsResolverOptions
 {

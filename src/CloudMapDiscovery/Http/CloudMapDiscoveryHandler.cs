@@ -51,28 +51,44 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
         }
     }
 
-    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var uri = request.RequestUri;
         string? host;
         if (uri is null || !uri.IsAbsoluteUri || (host = _hosts.Match(uri)) is null
             || (request.Options.TryGetValue(CloudMapRequestOptions.Bypass, out var bypass) && bypass))
         {
-            return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            return base.SendAsync(request, cancellationToken);
         }
 
         var entry = _cache.GetEntry(host, _options.RecordTypes);
+        var pending = entry.GetAsync(cancellationToken);
+
+        // A warm name answers synchronously: no state machine for the lookup on the common path.
+        return pending.IsCompletedSuccessfully
+            ? SendToServiceAsync(request, uri, entry, pending.Result, cancellationToken)
+            : WaitThenSendAsync(request, uri, entry, pending, cancellationToken);
+    }
+
+    private async Task<HttpResponseMessage> WaitThenSendAsync(HttpRequestMessage request, Uri uri, ServiceEntry entry, ValueTask<EndpointSet> pending, CancellationToken cancellationToken)
+    {
         EndpointSet set;
         try
         {
-            set = await entry.GetAsync(cancellationToken).ConfigureAwait(false);
+            set = await pending.ConfigureAwait(false);
         }
         catch (ServiceDiscoveryException ex)
         {
-            _cache.Metrics.Request(host, "dns_error");
+            _cache.Metrics.Request(entry.Key.Host, "dns_error");
             throw new HttpRequestException(HttpRequestError.NameResolutionError, ex.Message, ex);
         }
 
+        return await SendToServiceAsync(request, uri, entry, set, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<HttpResponseMessage> SendToServiceAsync(HttpRequestMessage request, Uri uri, ServiceEntry entry, EndpointSet set, CancellationToken cancellationToken)
+    {
+        var host = entry.Key.Host;
         if (set.Endpoints.Length == 0)
         {
             _cache.Metrics.Request(host, "no_instances");
@@ -82,22 +98,40 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
 
         // The caller's Host header wins; otherwise the original authority keeps virtual hosting, SNI and the
         // certificate check working against the name, not the address.
-        if (request.Headers.Host is null)
+        var headers = request.Headers;
+        if (headers.Host is null)
         {
-            request.Headers.Host = uri.IsDefaultPort ? uri.IdnHost : uri.IdnHost + ":" + uri.Port.ToString(CultureInfo.InvariantCulture);
+            headers.TryAddWithoutValidation("Host", entry.HostHeaderFor(uri));
         }
 
-        var state = new RequestState(this, request, uri, entry, set, cancellationToken);
+        var endpoint = entry.Pick(set, null)!;
+        var target = Rewrite(uri, endpoint);
+        request.RequestUri = target;
+        RequestState? state = null;
         try
         {
-            var outcome = await AttemptAsync(state).ConfigureAwait(false);
-            if (outcome.Exception is not null && _retries is not null && state.ShouldRetry(cancellationToken))
+            Outcome<HttpResponseMessage> outcome;
+            try
+            {
+                var response = await SendToAsync(request, entry, endpoint, 1, cancellationToken).ConfigureAwait(false);
+                _cache.Metrics.Request(host, "success");
+                return response;
+            }
+            catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException)
+            {
+                // Only now does the request need to remember anything across attempts.
+                state = new RequestState(this, request, uri, entry, set, cancellationToken);
+                state.Begin(endpoint, target);
+                outcome = OnAttemptFailed(state, endpoint, ex);
+            }
+
+            if (_retries is not null && state.ShouldRetry(cancellationToken))
             {
                 var context = ResilienceContextPool.Shared.Get(cancellationToken);
                 try
                 {
                     context.Properties.Set(StateKey, state);
-                    outcome = await _retries.ExecuteOutcomeAsync(static (_, s) => s.Handler.AttemptAsync(s), context, state).ConfigureAwait(false);
+                    outcome = await _retries.ExecuteOutcomeAsync(static (_, s) => s.Handler.RetryAsync(s), context, state).ConfigureAwait(false);
                 }
                 finally
                 {
@@ -107,7 +141,7 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
 
             if (outcome.Exception is null)
             {
-                _cache.Metrics.Request(host, state.Attempts == 1 ? "success" : "success_after_retry");
+                _cache.Metrics.Request(host, "success_after_retry");
                 return outcome.Result!;
             }
 
@@ -116,14 +150,34 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
         finally
         {
             // Callers and logs should see the URI they asked for, unless a redirect moved the request on.
-            if (ReferenceEquals(request.RequestUri, state.SentUri))
+            if (ReferenceEquals(request.RequestUri, state?.SentUri ?? target))
             {
                 request.RequestUri = uri;
             }
         }
     }
 
-    private async ValueTask<Outcome<HttpResponseMessage>> AttemptAsync(RequestState state)
+    // A cached "scheme://ip:port" prefix plus the path and query: one string and one Uri, no UriBuilder.
+    private static Uri Rewrite(Uri original, ServiceEndpoint endpoint)
+        => new(endpoint.GetUriPrefix(original.Scheme, endpoint.Port ?? original.Port) + original.PathAndQuery + original.Fragment);
+
+    private async Task<HttpResponseMessage> SendToAsync(HttpRequestMessage request, ServiceEntry entry, ServiceEndpoint endpoint, int attempt, CancellationToken cancellationToken)
+    {
+        CloudMapMetrics.TagActivity(endpoint, attempt);
+        var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        if (_cache.Ejection.EjectOnGatewayErrors && (int)response.StatusCode is 502 or 503 or 504)
+        {
+            _cache.ReportFailure(entry, endpoint, connectFailure: false);
+        }
+        else
+        {
+            EndpointCache.ReportSuccess(endpoint);
+        }
+
+        return response;
+    }
+
+    private async ValueTask<Outcome<HttpResponseMessage>> RetryAsync(RequestState state)
     {
         var endpoint = state.Entry.Pick(state.Set, state.Tried);
         if (endpoint is null)
@@ -131,48 +185,34 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
             return Outcome.FromException<HttpResponseMessage>(new InvalidOperationException("every endpoint was tried"));
         }
 
-        if (state.Attempts > 0)
-        {
-            _cache.Metrics.Retry(state.Entry.Key.Host);
-        }
-
-        state.Begin(endpoint);
-        var original = state.OriginalUri;
-        var port = endpoint.Port ?? original.Port;
-        var target = new Uri(endpoint.GetUriPrefix(original.Scheme, port) + original.PathAndQuery + original.Fragment);
-        state.SentUri = target;
+        _cache.Metrics.Retry(state.Entry.Key.Host);
+        var target = Rewrite(state.OriginalUri, endpoint);
+        state.Begin(endpoint, target);
         state.Request.RequestUri = target;
-        CloudMapMetrics.TagActivity(endpoint.ToString(), state.Attempts);
-
         try
         {
-            var response = await base.SendAsync(state.Request, state.CallerToken).ConfigureAwait(false);
-            if (_cache.Ejection.EjectOnGatewayErrors && (int)response.StatusCode is 502 or 503 or 504)
-            {
-                _cache.ReportFailure(state.Entry, endpoint, connectFailure: false);
-            }
-            else
-            {
-                EndpointCache.ReportSuccess(endpoint);
-            }
-
-            return Outcome.FromResult(response);
+            return Outcome.FromResult(await SendToAsync(state.Request, state.Entry, endpoint, state.Attempts, state.CallerToken).ConfigureAwait(false));
         }
         catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException)
         {
-            var kind = FailureClassifier.Classify(ex, state.CallerToken);
-            state.Record(endpoint, kind, ex);
-            if (kind is FailureKind.Connect or FailureKind.AfterSend)
-            {
-                _cache.ReportFailure(state.Entry, endpoint, kind == FailureKind.Connect);
-                if (state.ShouldRetry(state.CallerToken))
-                {
-                    Log.RetryingElsewhere(_logger, state.Entry.Key.Host, endpoint.ToString(), state.Attempts, FailureClassifier.Describe(ex));
-                }
-            }
-
-            return Outcome.FromException<HttpResponseMessage>(ex);
+            return OnAttemptFailed(state, endpoint, ex);
         }
+    }
+
+    private Outcome<HttpResponseMessage> OnAttemptFailed(RequestState state, ServiceEndpoint endpoint, Exception ex)
+    {
+        var kind = FailureClassifier.Classify(ex, state.CallerToken);
+        state.Record(endpoint, kind, ex);
+        if (kind is FailureKind.Connect or FailureKind.AfterSend)
+        {
+            _cache.ReportFailure(state.Entry, endpoint, kind == FailureKind.Connect);
+            if (state.ShouldRetry(state.CallerToken))
+            {
+                Log.RetryingElsewhere(_logger, state.Entry.Key.Host, endpoint.ToString(), state.Attempts, FailureClassifier.Describe(ex));
+            }
+        }
+
+        return Outcome.FromException<HttpResponseMessage>(ex);
     }
 
     /// <summary>Everything one request carries across its attempts.</summary>
@@ -207,15 +247,16 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
 
         public CancellationToken CallerToken { get; }
 
-        public Uri? SentUri { get; set; }
+        public Uri? SentUri { get; private set; }
 
         public int Attempts { get; private set; }
 
         /// <summary>The endpoints this request already used; <see langword="null"/> before a failure, to keep the first pick free.</summary>
         public IReadOnlyCollection<ServiceEndpoint>? Tried => _tried;
 
-        public void Begin(ServiceEndpoint endpoint)
+        public void Begin(ServiceEndpoint endpoint, Uri sent)
         {
+            SentUri = sent;
             Attempts++;
             if (_first is null)
             {

@@ -37,9 +37,10 @@ internal sealed class ResolverSettings
             throw new ArgumentException("Invalid DNS resolver options: " + string.Join("; ", errors), nameof(options));
         }
 
-        var needFile = options.NameServers.Count == 0 || options.SearchDomains.Count == 0 || options.Timeout is null || options.Attempts is null || options.Rotate is null || options.Ndots is null;
-        var conf = needFile ? ResolvConf.Load(options.ResolvConfPath) : new ResolvConf();
+        // resolv.conf describes the system's resolver: its search list, ndots and timeouts belong with its name
+        // servers. Name servers given in options bypass it whole, so nothing of it leaks into their queries.
         var fromOptions = options.NameServers.Count > 0;
+        var conf = fromOptions ? new ResolvConf() : ResolvConf.Load(options.ResolvConfPath);
         return new ResolverSettings
         {
             NameServers = fromOptions ? options.NameServers.Select(NameServerAddress.Parse).ToArray() : conf.NameServers.ToArray(),
