@@ -30,6 +30,7 @@ internal sealed class EndpointCache : IDisposable
         Source = new DnsServiceSource(resolver);
         Ejection = new EjectionPolicy(options);
         ShutdownToken = _shutdown.Token;
+        TouchInterval = Math.Min((long)(clock.TimestampFrequency * 0.25), (long)(options.IdleTimeout.TotalSeconds * clock.TimestampFrequency / 16));
         _logger = logger;
         OnReadmitted = e => Log.Readmitted(_logger, e.ToString(), "(service)");
     }
@@ -50,6 +51,9 @@ internal sealed class EndpointCache : IDisposable
     public Action<ServiceEndpoint> OnReadmitted { get; }
 
     public int Count => _entries.Count;
+
+    /// <summary>How stale an entry's time of last use may get (a quarter second, or a sixteenth of IdleTimeout if less).</summary>
+    public long TouchInterval { get; }
 
     public ServiceEntry GetEntry(string host, DiscoveryRecordTypes recordTypes)
     {

@@ -56,7 +56,14 @@ internal sealed class ServiceEntry
     public ValueTask<EndpointSet> GetAsync(CancellationToken cancellationToken)
     {
         var now = _cache.Clock.GetTimestamp();
-        Volatile.Write(ref _lastUsed, now);
+
+        // Idle eviction needs minutes of precision, not nanoseconds: store the time of use at most once per
+        // interval, so that concurrent requests mostly read this cache line instead of fighting over it.
+        if (now - Volatile.Read(ref _lastUsed) >= _cache.TouchInterval)
+        {
+            Volatile.Write(ref _lastUsed, now);
+        }
+
         var set = _current;
         if (set is not null)
         {

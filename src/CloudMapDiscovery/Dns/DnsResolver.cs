@@ -74,17 +74,36 @@ public sealed partial class DnsResolver : IDnsResolver
         DnsQueryResult? result = null;
         try
         {
+            DnsResolutionException? failure = null;
             foreach (var candidate in Candidates(normalized, absolute))
             {
-                result = await ResolveAsync(candidate, type, start, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    result = await ResolveAsync(candidate, type, start, cancellationToken).ConfigureAwait(false);
+                }
+                catch (DnsResolutionException ex)
+                {
+                    // Like glibc: a search-list candidate whose servers fail does not end the search. The first
+                    // failure is kept: later candidates are the less likely meaning of the name.
+                    failure ??= ex;
+                    continue;
+                }
+
                 if (!result.IsNegative)
                 {
                     break;
                 }
             }
 
+            if (result is null || (result.IsNegative && failure is not null))
+            {
+                // No answer at all, or only "no such name" while another candidate's servers failed: the
+                // failure is the more useful thing to report.
+                throw failure!;
+            }
+
             QueryCompleted?.Invoke(result, null);
-            return result!;
+            return result;
         }
         catch (DnsResolutionException ex)
         {

@@ -450,6 +450,45 @@ public class ResolverFaultTests
     }
 
     [Fact]
+    public async Task A_failing_search_domain_does_not_end_the_search()
+    {
+        await using var server = await StartWithNameService();
+        server.InjectFault(DnsFault.ServFail(), "name.sub.internal.");
+
+        var result = await Resolver(server, search: ["sub.internal", "internal"]).QueryAsync("name", DnsRecordType.A);
+
+        result.Name.Should().Be("name.internal");
+        result.Addresses.Should().HaveCount(2);
+        server.GetQueryCount("name.sub.internal.").Should().Be(1);
+    }
+
+    [Fact]
+    public async Task A_server_failure_outweighs_no_such_name_from_the_other_candidates()
+    {
+        await using var server = await StartWithNameService();
+        server.InjectFault(DnsFault.ServFail(), "ghost.sub.internal.");
+
+        var act = async () => await Resolver(server, search: ["sub.internal", "internal"]).QueryAsync("ghost", DnsRecordType.A);
+
+        // glibc says TRY_AGAIN here too: "no such name" from one candidate says nothing about the one that failed.
+        (await act.Should().ThrowAsync<DnsResolutionException>()).Which.Message.Should().Contain("ghost.sub.internal").And.Contain("SERVFAIL");
+        server.GetQueryCount("ghost.internal.").Should().Be(1);
+        server.GetQueryCount("ghost.").Should().Be(1);
+    }
+
+    [Fact]
+    public void A_bad_search_domain_is_rejected_with_its_reason()
+    {
+        var options = new DnsResolverOptions { ResolvConfPath = NoResolvConf };
+        options.NameServers.Add("127.0.0.1");
+        options.SearchDomains.Add(new string('a', 64) + ".internal");
+
+        var act = () => new DnsResolver(options);
+
+        act.Should().Throw<ArgumentException>().WithMessage("*SearchDomains*63*");
+    }
+
+    [Fact]
     public async Task Names_with_enough_dots_or_a_trailing_dot_skip_the_search_domains()
     {
         await using var server = await StartWithNameService();

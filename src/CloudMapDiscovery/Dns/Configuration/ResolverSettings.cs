@@ -87,6 +87,21 @@ internal sealed class ResolverSettings
             errors.Add($"UdpPayloadSize must be from 512 to 4096 bytes (was {options.UdpPayloadSize}).");
         }
 
+        foreach (var domain in options.SearchDomains)
+        {
+            try
+            {
+                if (domain.Trim().TrimEnd('.').Length > 0)
+                {
+                    Wire.DnsName.Normalize(domain.Trim(), out _);
+                }
+            }
+            catch (ArgumentException ex)
+            {
+                errors.Add("SearchDomains: " + ex.Message);
+            }
+        }
+
         if (options.MaxCnameChain is < 0 or > 32)
         {
             errors.Add($"MaxCnameChain must be from 0 to 32 (was {options.MaxCnameChain}).");
