@@ -31,4 +31,13 @@ internal static partial class Log
 
     [LoggerMessage(108, LogLevel.Warning, "Every endpoint of {Host} is ejected; trying {Endpoint}, whose ejection ends soonest")]
     public static partial void FailOpen(ILogger logger, string host, string endpoint);
+
+    [LoggerMessage(200, LogLevel.Debug, "DNS exchange for {Name} ({Type}) failed: {Failure}")]
+    public static partial void DnsExchangeFailed(ILogger logger, string name, Dns.DnsRecordType type, string failure);
+
+    [LoggerMessage(201, LogLevel.Warning, "DNS lookup of {Name} ({Type}) failed: {Reason}")]
+    public static partial void DnsQueryFailed(ILogger logger, string name, Dns.DnsRecordType type, string reason);
+
+    [LoggerMessage(202, LogLevel.Warning, "Could not resolve SRV target {Target} of {Name}: {Reason}")]
+    public static partial void DnsServiceTargetFailed(ILogger logger, string target, string name, string reason);
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using CloudMapDiscovery.Diagnostics;
 using CloudMapDiscovery.Dns.Configuration;
 using CloudMapDiscovery.Dns.Transport;
 using CloudMapDiscovery.Dns.Wire;
@@ -19,7 +20,7 @@ namespace CloudMapDiscovery.Dns;
 /// to the next, while NXDOMAIN and NODATA are final answers. Replies that do not match the query's ID
 /// and question are ignored. Instances are thread-safe and hold no sockets between queries.
 /// </remarks>
-public sealed partial class DnsResolver : IDnsResolver
+public sealed class DnsResolver : IDnsResolver
 {
     private readonly ResolverSettings _settings;
     private readonly TimeProvider _timeProvider;
@@ -107,7 +108,7 @@ public sealed partial class DnsResolver : IDnsResolver
         }
         catch (DnsResolutionException ex)
         {
-            Log.QueryFailed(_logger, normalized, type, ex.Message);
+            Log.DnsQueryFailed(_logger, normalized, type, ex.Message);
             QueryCompleted?.Invoke(null, ex);
             throw;
         }
@@ -193,7 +194,7 @@ public sealed partial class DnsResolver : IDnsResolver
             }
             catch (DnsResolutionException ex)
             {
-                Log.ServiceTargetFailed(_logger, s.Target, s.Name, ex.Message);
+                Log.DnsServiceTargetFailed(_logger, s.Target, s.Name, ex.Message);
                 return s;
             }
         });
@@ -220,23 +221,11 @@ public sealed partial class DnsResolver : IDnsResolver
                     return (response, server, result.Transport);
                 }
 
-                Log.ExchangeFailed(_logger, name, type, result.Failure!.ToString());
+                Log.DnsExchangeFailed(_logger, name, type, result.Failure!.ToString());
                 (failures ??= []).Add(result.Failure!);
             }
         }
 
         throw new DnsResolutionException(name, type, failures ?? []);
-    }
-
-    private static partial class Log
-    {
-        [LoggerMessage(1, LogLevel.Debug, "DNS exchange for {Name} ({Type}) failed: {Failure}")]
-        public static partial void ExchangeFailed(ILogger logger, string name, DnsRecordType type, string failure);
-
-        [LoggerMessage(2, LogLevel.Warning, "DNS lookup of {Name} ({Type}) failed: {Reason}")]
-        public static partial void QueryFailed(ILogger logger, string name, DnsRecordType type, string reason);
-
-        [LoggerMessage(3, LogLevel.Warning, "Could not resolve SRV target {Target} of {Name}: {Reason}")]
-        public static partial void ServiceTargetFailed(ILogger logger, string target, string name, string reason);
     }
 }

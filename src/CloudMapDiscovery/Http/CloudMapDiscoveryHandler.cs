@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.ExceptionServices;
 using System.Text;
 using CloudMapDiscovery.Balancing;
 using CloudMapDiscovery.Diagnostics;
@@ -145,7 +146,14 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
                 return outcome.Result!;
             }
 
-            throw state.Failed(outcome.Exception);
+            var failure = state.Failed(outcome.Exception);
+            if (ReferenceEquals(failure, outcome.Exception))
+            {
+                // Cancellation and unexpected errors go out as they came, with their original stack trace.
+                ExceptionDispatchInfo.Throw(failure);
+            }
+
+            throw failure;
         }
         finally
         {
