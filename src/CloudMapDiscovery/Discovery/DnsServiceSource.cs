@@ -42,11 +42,14 @@ internal sealed class DnsServiceSource
         return new ServiceResolution(all, ttl, all.Length == 0 ? Negative(v4) : null, Describe(v4));
     }
 
-    // An SRV record whose target has no address cannot be called; it is left out.
+    // An SRV record whose target has no address cannot be called; it is left out. Of the rest, only the lowest
+    // priority is used (RFC 2782: higher values are fallbacks); Cloud Map gives every record priority 1.
     private static ServiceResolution FromSrv(DnsQueryResult r)
     {
-        var all = r.Services
-            .OrderBy(s => s.Priority)
+        var callable = r.Services.Where(s => s.Addresses.Count > 0).ToList();
+        var best = callable.Count == 0 ? 0 : callable.Min(s => s.Priority);
+        var all = callable
+            .Where(s => s.Priority == best)
             .SelectMany(s => s.Addresses.Select(a => new ResolvedAddress(a.Address, s.Port, a.Ttl < s.Ttl ? a.Ttl : s.Ttl)))
             .ToArray();
         var reason = all.Length == 0 && r.Services.Count > 0 ? $"SRV records of {r.Name} name targets without addresses" : Negative(r);
