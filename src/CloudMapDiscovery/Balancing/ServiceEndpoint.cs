@@ -16,6 +16,7 @@ internal sealed class ServiceEndpoint
     private int _ejections;              // consecutive ejections without a success in between
     private long _picks;
     private UriPrefix? _prefix;
+    private Rewritten? _lastRewrite;
 
     public ServiceEndpoint(IPAddress address, int? port)
     {
@@ -113,6 +114,31 @@ internal sealed class ServiceEndpoint
         }
     }
 
+    /// <summary>
+    /// The request URI rewritten to this endpoint. Calls to a service mostly repeat a few paths, so the last
+    /// rewrite is kept and handed out again when the scheme, port, path, query and fragment are the same:
+    /// a <see cref="Uri"/> is immutable and safe to share between requests, and parsing one is the costliest
+    /// step of a request through the handler.
+    /// </summary>
+    public Uri Rewrite(Uri original)
+    {
+        var scheme = original.Scheme;
+        var port = Port ?? original.Port;
+        var pathAndQuery = original.PathAndQuery;
+        var fragment = original.Fragment;
+        var last = Volatile.Read(ref _lastRewrite);
+        if (last is not null && last.Port == port && ReferenceEquals(last.Scheme, scheme)
+            && string.Equals(last.PathAndQuery, pathAndQuery, StringComparison.Ordinal)
+            && string.Equals(last.Fragment, fragment, StringComparison.Ordinal))
+        {
+            return last.Uri;
+        }
+
+        var uri = new Uri(GetUriPrefix(scheme, port) + pathAndQuery + fragment);
+        Volatile.Write(ref _lastRewrite, new Rewritten(scheme, port, pathAndQuery, fragment, uri));
+        return uri;
+    }
+
     /// <summary>The URI prefix <c>scheme://address:port</c>, cached for the last scheme and port used.</summary>
     public string GetUriPrefix(string scheme, int port)
     {
@@ -130,4 +156,6 @@ internal sealed class ServiceEndpoint
     public override string ToString() => Port is { } port ? $"{HostText}:{port}" : HostText;
 
     private sealed record UriPrefix(string Scheme, int Port, string Text);
+
+    private sealed record Rewritten(string Scheme, int Port, string PathAndQuery, string Fragment, Uri Uri);
 }

@@ -165,9 +165,8 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
         }
     }
 
-    // A cached "scheme://ip:port" prefix plus the path and query: one string and one Uri, no UriBuilder.
-    private static Uri Rewrite(Uri original, ServiceEndpoint endpoint)
-        => new(endpoint.GetUriPrefix(original.Scheme, endpoint.Port ?? original.Port) + original.PathAndQuery + original.Fragment);
+    // A cached "scheme://ip:port" prefix plus the path and query (no UriBuilder), reused while the path repeats.
+    private static Uri Rewrite(Uri original, ServiceEndpoint endpoint) => endpoint.Rewrite(original);
 
     private async Task<HttpResponseMessage> SendToAsync(HttpRequestMessage request, ServiceEntry entry, ServiceEndpoint endpoint, int attempt, CancellationToken cancellationToken)
     {
