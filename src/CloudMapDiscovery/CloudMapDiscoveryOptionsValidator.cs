@@ -102,11 +102,14 @@ internal sealed class CloudMapDiscoveryOptionsValidator : IValidateOptions<Cloud
         return errors;
     }
 
+    // Capped at a week: beyond that a setting is a typo, and sums of these (TTL + MaxStale) must not overflow.
+    private static readonly TimeSpan Longest = TimeSpan.FromDays(7);
+
     private static void Positive(List<string> errors, string name, TimeSpan value, bool allowZero)
     {
-        if (value < TimeSpan.Zero || (!allowZero && value == TimeSpan.Zero))
+        if (value < TimeSpan.Zero || (!allowZero && value == TimeSpan.Zero) || value > Longest)
         {
-            errors.Add($"{name} must be {(allowZero ? "zero or more" : "more than zero")} (was {value}).");
+            errors.Add($"{name} must be {(allowZero ? "zero or more" : "more than zero")} and at most 7 days (was {value}).");
         }
     }
 }

@@ -92,7 +92,9 @@ internal static class RoundRobinPicker
             }
         }
 
-        picked ??= soonest;
+        // Every candidate changed state under us (re-admitted, then ejected again by other threads): with no
+        // exclusions there is always something to send to, so fall back to the start position.
+        picked ??= soonest ?? (exclude is null ? first : null);
         picked?.CountPick();
         return picked;
     }

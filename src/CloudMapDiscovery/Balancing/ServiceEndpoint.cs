@@ -109,8 +109,11 @@ internal sealed class ServiceEndpoint
 
         lock (_gate)
         {
+            // A success also ends an ejection: when every endpoint was ejected and this one was tried anyway
+            // (fail open), it has just proved itself, and should not stay the only one chosen.
             _consecutiveFailures = 0;
             _ejections = 0;
+            _ejectedUntil = 0;
         }
     }
 

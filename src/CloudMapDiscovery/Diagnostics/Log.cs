@@ -40,4 +40,7 @@ internal static partial class Log
 
     [LoggerMessage(202, LogLevel.Warning, "Could not resolve SRV target {Target} of {Name}: {Reason}")]
     public static partial void DnsServiceTargetFailed(ILogger logger, string target, string name, string reason);
+
+    [LoggerMessage(109, LogLevel.Error, "The endpoint cache sweep failed; it runs again in a second")]
+    public static partial void SweepFailed(ILogger logger, Exception exception);
 }

@@ -118,6 +118,20 @@ internal sealed class EndpointCache : IDisposable
             return;
         }
 
+        try
+        {
+            SweepCore();
+        }
+#pragma warning disable CA1031 // a timer callback that throws takes the process down; a failed sweep is retried in a second
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.SweepFailed(_logger, ex);
+        }
+    }
+
+    private void SweepCore()
+    {
         var now = Clock.GetTimestamp();
         var idle = (long)(Options.IdleTimeout.TotalSeconds * Clock.TimestampFrequency);
         foreach (var (key, entry) in _entries)

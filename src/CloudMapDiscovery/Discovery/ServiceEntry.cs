@@ -81,6 +81,16 @@ internal sealed class ServiceEntry
             }
         }
 
+        // Expired while its refresh-ahead query is still out (a lost datagram waits out the DNS timeout): serve the
+        // last answer rather than make every request wait on that query. If the query fails, the failure path
+        // serves it stale anyway; only a name with no usable answer waits.
+        if (set is not null && set.NegativeReason is null && Volatile.Read(ref _refresh) is { IsCompleted: false }
+            && now < set.FetchedAt + (long)((set.Ttl + _cache.Options.MaxStale).TotalSeconds * _cache.Clock.TimestampFrequency))
+        {
+            _cache.Metrics.CacheLookup(Key.Host, "stale");
+            return new ValueTask<EndpointSet>(set);
+        }
+
         _cache.Metrics.CacheLookup(Key.Host, "miss");
         return WaitForRefreshAsync(now, cancellationToken);
     }
@@ -190,9 +200,12 @@ internal sealed class ServiceEntry
         {
             resolution = await _cache.Source.ResolveAsync(Key, _cache.ShutdownToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is DnsResolutionException or OperationCanceledException or ArgumentException)
+        catch (Exception ex)
         {
-            OnFailure(ex, clock.GetTimestamp());
+            // Whatever went wrong (a socket that could not even be created, say), the entry must take the failure
+            // path: stale answer, backoff, a recorded error. Otherwise every request would start a new refresh.
+            var error = ex as DnsResolutionException ?? new DnsResolutionException($"DNS lookup of {Key.Host} failed: {ex.Message}", ex);
+            OnFailure(error, clock.GetTimestamp());
             return;
         }
 

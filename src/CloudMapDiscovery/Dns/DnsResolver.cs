@@ -185,20 +185,25 @@ public sealed class DnsResolver : IDnsResolver
                 return s;
             }
 
-            try
-            {
-                var v4 = ResolveAsync(s.Target, DnsRecordType.A, start, cancellationToken).AsTask();
-                var v6 = ResolveAsync(s.Target, DnsRecordType.AAAA, start, cancellationToken).AsTask();
-                var results = await Task.WhenAll(v4, v6).ConfigureAwait(false);
-                return s with { Addresses = [.. results[0].Addresses, .. results[1].Addresses] };
-            }
-            catch (DnsResolutionException ex)
-            {
-                Log.DnsServiceTargetFailed(_logger, s.Target, s.Name, ex.Message);
-                return s;
-            }
+            // A and AAAA separately: one family failing must not lose the other's addresses.
+            var v4 = TargetAddressesAsync(s, DnsRecordType.A, start, cancellationToken);
+            var v6 = TargetAddressesAsync(s, DnsRecordType.AAAA, start, cancellationToken);
+            return s with { Addresses = [.. await v4.ConfigureAwait(false), .. await v6.ConfigureAwait(false)] };
         });
         return [.. await Task.WhenAll(lookups).ConfigureAwait(false)];
+    }
+
+    private async Task<IReadOnlyList<DnsAddressRecord>> TargetAddressesAsync(DnsServiceRecord service, DnsRecordType type, long start, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await ResolveAsync(service.Target, type, start, cancellationToken).ConfigureAwait(false)).Addresses;
+        }
+        catch (DnsResolutionException ex)
+        {
+            Log.DnsServiceTargetFailed(_logger, service.Target, service.Name, ex.Message);
+            return [];
+        }
     }
 
     // RFC 2782: a target of "." (read as "") means the service is decidedly not available; there is nothing to ask.

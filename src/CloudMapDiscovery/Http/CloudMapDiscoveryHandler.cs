@@ -56,8 +56,9 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
     {
         var uri = request.RequestUri;
         string? host;
-        if (uri is null || !uri.IsAbsoluteUri || (host = _hosts.Match(uri)) is null
-            || (request.Options.TryGetValue(CloudMapRequestOptions.Bypass, out var bypass) && bypass))
+        // No per-request opt-out switch on purpose: reading request.Options allocates its dictionary on every
+        // request. IP literals, localhost and hosts outside HostSuffixes already pass through untouched.
+        if (uri is null || !uri.IsAbsoluteUri || (host = _hosts.Match(uri)) is null)
         {
             return base.SendAsync(request, cancellationToken);
         }
@@ -100,7 +101,8 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
         // The caller's Host header wins; otherwise the original authority keeps virtual hosting, SNI and the
         // certificate check working against the name, not the address.
         var headers = request.Headers;
-        if (headers.Host is null)
+        var addedHost = headers.Host is null;
+        if (addedHost)
         {
             headers.TryAddWithoutValidation("Host", entry.HostHeaderFor(uri));
         }
@@ -162,6 +164,12 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
             {
                 request.RequestUri = uri;
             }
+
+            // An outer handler (hedging, say) may send this request again elsewhere; it must not carry our Host.
+            if (addedHost)
+            {
+                headers.Host = null;
+            }
         }
     }
 
@@ -203,6 +211,13 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
         catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException)
         {
             return OnAttemptFailed(state, endpoint, ex);
+        }
+#pragma warning disable CA1031 // recorded as what it is, so that it is neither retried nor mistaken for a network failure
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            state.Record(endpoint, FailureKind.Other, ex);
+            return Outcome.FromException<HttpResponseMessage>(ex);
         }
     }
 

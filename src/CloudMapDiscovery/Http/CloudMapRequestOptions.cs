@@ -10,7 +10,4 @@ public static class CloudMapRequestOptions
     /// Connection failures are always retried: nothing was sent.
     /// </summary>
     public static readonly HttpRequestOptionsKey<bool> AllowRetryAfterSend = new("CloudMapDiscovery.AllowRetryAfterSend");
-
-    /// <summary>Skips discovery for one request: it goes to the URI as written.</summary>
-    public static readonly HttpRequestOptionsKey<bool> Bypass = new("CloudMapDiscovery.Bypass");
 }

@@ -58,6 +58,27 @@ public sealed class EjectionTests
     }
 
     [Fact]
+    public void A_success_on_an_ejected_endpoint_chosen_to_fail_open_ends_its_ejection()
+    {
+        using var h = new BalancingHarness();
+        var e = BalancingHarness.Endpoints(3);
+        var set = h.Set(e);
+        h.Fail(e[0]);
+        h.Clock.Advance(TimeSpan.FromSeconds(1));
+        h.Fail(e[1]);
+        h.Clock.Advance(TimeSpan.FromSeconds(1));
+        h.Fail(e[2]);
+
+        // All ejected: the one whose ejection ends soonest is tried, and it works.
+        var tried = h.Pick(set);
+        tried.Should().BeSameAs(e[0]);
+        EndpointCacheHooks.Succeed(tried!);
+
+        e[0].EjectedUntil.Should().Be(0);
+        Enumerable.Range(0, 10).Select(_ => h.Pick(set)).Should().OnlyContain(p => p == e[0], "the others are still ejected");
+    }
+
+    [Fact]
     public void Success_resets_the_multiplier()
     {
         using var h = new BalancingHarness();
@@ -179,4 +200,9 @@ public sealed class EjectionTests
         Enumerable.Range(0, 10).Select(_ => h.Pick(set, [e[0], e[2]])).Should().OnlyContain(p => p == e[1]);
         Enumerable.Range(0, 10).Select(_ => h.Pick(set, [e[0]])).Should().OnlyContain(p => p == e[2]);
     }
+}
+
+internal static class EndpointCacheHooks
+{
+    public static void Succeed(CloudMapDiscovery.Balancing.ServiceEndpoint endpoint) => CloudMapDiscovery.Discovery.EndpointCache.ReportSuccess(endpoint);
 }

@@ -73,11 +73,14 @@ internal sealed class DnsExchange
         IPEndPoint server, ReadOnlyMemory<byte> query, byte[] buffer, ushort id, string name, DnsRecordType type, CancellationToken cancellationToken)
     {
         var ignored = 0;
-        using var socket = new Socket(server.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        Socket? socket = null;
         using var timeout = new CancellationTokenSource(_timeout, _timeProvider);
         using var link = cancellationToken.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), timeout);
         try
         {
+            // Inside the try: creating the socket fails too (no IPv6 on the host, out of file descriptors), and that
+            // is this server's failure, not the whole lookup's.
+            socket = new Socket(server.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
             // Connecting picks a fresh ephemeral source port for this query alone, and makes the kernel
             // drop datagrams from any other address or port (and report ICMP port unreachable to us).
             socket.Connect(server);
@@ -106,17 +109,22 @@ internal sealed class DnsExchange
         {
             return (0, new DnsServerAttempt(server, DnsTransport.Udp, DnsAttemptOutcome.NetworkError, Describe(ex)));
         }
+        finally
+        {
+            socket?.Dispose();
+        }
     }
 
     private async ValueTask<ExchangeResult> TcpAsync(
         IPEndPoint server, ReadOnlyMemory<byte> query, ushort id, string name, DnsRecordType type, CancellationToken cancellationToken)
     {
-        using var socket = new Socket(server.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        Socket? socket = null;
         using var timeout = new CancellationTokenSource(_timeout, _timeProvider);
         using var link = cancellationToken.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), timeout);
         byte[]? reply = null;
         try
         {
+            socket = new Socket(server.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
             await socket.ConnectAsync(server, timeout.Token).ConfigureAwait(false);
             var framed = new byte[query.Length + 2];
             BinaryPrimitives.WriteUInt16BigEndian(framed, (ushort)query.Length);
@@ -154,6 +162,7 @@ internal sealed class DnsExchange
         }
         finally
         {
+            socket?.Dispose();
             if (reply is not null)
             {
                 ArrayPool<byte>.Shared.Return(reply);
