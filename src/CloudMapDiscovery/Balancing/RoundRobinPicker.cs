@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using CloudMapDiscovery.Discovery;
+
 namespace CloudMapDiscovery.Balancing;
 
 /// <summary>
@@ -13,7 +16,8 @@ internal static class RoundRobinPicker
     /// the one whose ejection ends soonest (fail open: a request is never failed without trying).
     /// Returns <see langword="null"/> only when every endpoint is excluded.
     /// </summary>
-    public static ServiceEndpoint? Pick(ServiceEndpoint[] endpoints, ref uint counter, IReadOnlyCollection<ServiceEndpoint>? exclude, TimeProvider clock, Action<ServiceEndpoint>? onReadmitted)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ServiceEndpoint? Pick(ServiceEndpoint[] endpoints, ref uint counter, IReadOnlyCollection<ServiceEndpoint>? exclude, ServiceEntry entry)
     {
         var n = endpoints.Length;
         if (n == 0)
@@ -21,6 +25,7 @@ internal static class RoundRobinPicker
             return null;
         }
 
+        // The common case, kept small enough to inline: one atomic increment, one read of the ejection state.
         var start = Interlocked.Increment(ref counter);
         var first = endpoints[start % (uint)n];
         if (first.EjectedUntil == 0 && exclude is null)
@@ -29,6 +34,12 @@ internal static class RoundRobinPicker
             return first;
         }
 
+        return PickSlow(endpoints, start, first, exclude, entry.Clock, entry.OnReadmitted);
+    }
+
+    private static ServiceEndpoint? PickSlow(ServiceEndpoint[] endpoints, uint start, ServiceEndpoint first, IReadOnlyCollection<ServiceEndpoint>? exclude, TimeProvider clock, Action<ServiceEndpoint>? onReadmitted)
+    {
+        var n = endpoints.Length;
         var now = clock.GetTimestamp();
         if ((exclude is null || !Contains(exclude, first)) && first.IsAvailable(now, out var firstReadmitted))
         {

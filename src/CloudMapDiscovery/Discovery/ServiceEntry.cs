@@ -112,7 +112,13 @@ internal sealed class ServiceEntry
     }
 
     public ServiceEndpoint? Pick(EndpointSet set, IReadOnlyCollection<ServiceEndpoint>? exclude)
-        => RoundRobinPicker.Pick(set.Endpoints, ref _counter, exclude, _cache.Clock, _cache.OnReadmitted);
+        => RoundRobinPicker.Pick(set.Endpoints, ref _counter, exclude, this);
+
+    /// <summary>The clock, for the picker's slow path.</summary>
+    public TimeProvider Clock => _cache.Clock;
+
+    /// <summary>What to do when the picker re-admits an endpoint, for its slow path.</summary>
+    public Action<ServiceEndpoint> OnReadmitted => _cache.OnReadmitted;
 
     /// <summary>Starts a background refresh unless one is running or the answer is no longer due; returns the one in flight.</summary>
     public Task StartRefresh()

@@ -92,19 +92,19 @@ public sealed class RoundRobinTests
     [InlineData(8)]
     public void Picker_at_uint_MaxValue_stays_in_range_for_any_set_size(int n)
     {
-        var clock = new CloudMapDiscovery.Testing.ManualTimeProvider();
+        using var h = new BalancingHarness();
         var endpoints = BalancingHarness.Endpoints(n);
         var counter = uint.MaxValue - 2;
 
         for (var i = 0; i < 10; i++)
         {
-            RoundRobinPicker.Pick(endpoints, ref counter, null, clock, null).Should().NotBeNull();
+            RoundRobinPicker.Pick(endpoints, ref counter, null, h.Entry).Should().NotBeNull();
         }
 
         // Same on the slow path (an exclude list and an ejected endpoint).
         counter = uint.MaxValue;
         var exclude = new[] { endpoints[0] };
-        RoundRobinPicker.Pick(endpoints, ref counter, exclude, clock, null).Should().Be(n == 1 ? null : endpoints[1 % n]);
+        RoundRobinPicker.Pick(endpoints, ref counter, exclude, h.Entry).Should().Be(n == 1 ? null : endpoints[1 % n]);
         counter.Should().Be(0u);
     }
 
