@@ -1,10 +1,13 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Net;
+using System.Text.Json;
 using CloudMapDiscovery.Samples.Hello;
 using CloudMapDiscovery.Samples.Name;
 using CloudMapDiscovery.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 // The end-to-end tests time DNS refreshes and ejections; on a 2-core machine they run one at a time.
@@ -71,7 +74,8 @@ internal sealed class Loopback : IAsyncDisposable
         }
     }
 
-    public async Task<HttpClient> StartHelloAsync(IDictionary<string, string?>? settings = null)
+    /// <summary>Starts hello; with <paramref name="clock"/>, its discovery cache runs on that manual clock.</summary>
+    public async Task<HttpClient> StartHelloAsync(IDictionary<string, string?>? settings = null, TimeProvider? clock = null)
     {
         var config = new Dictionary<string, string?>
         {
@@ -90,6 +94,10 @@ internal sealed class Loopback : IAsyncDisposable
         {
             b.Logging.ClearProviders();
             b.Configuration.AddInMemoryCollection(config);
+            if (clock is not null)
+            {
+                b.Services.AddSingleton(clock);
+            }
         });
         await app.StartAsync();
         HelloApp = app;
@@ -111,5 +119,32 @@ internal sealed class Loopback : IAsyncDisposable
         }
 
         await Dns.DisposeAsync();
+    }
+}
+
+/// <summary>Waits for what hello's discovery cache reports, instead of for time to pass.</summary>
+internal static class DebugEndpoints
+{
+    /// <summary>Polls <c>/debug/endpoints</c> until <paramref name="condition"/> holds for the single service; fails after 10 s.</summary>
+    public static async Task UntilAsync(HttpClient hello, Func<JsonElement, bool> condition, string what)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            using (var json = JsonDocument.Parse(await hello.GetStringAsync("debug/endpoints")))
+            {
+                if (json.RootElement.EnumerateArray().Any(condition))
+                {
+                    return;
+                }
+            }
+
+            if (deadline.Elapsed > TimeSpan.FromSeconds(10))
+            {
+                throw new TimeoutException($"hello's discovery cache never showed {what}.");
+            }
+
+            await Task.Yield();
+        }
     }
 }

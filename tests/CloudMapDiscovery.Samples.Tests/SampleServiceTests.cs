@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using CloudMapDiscovery.Samples.Hello;
 using CloudMapDiscovery.Samples.Name;
+using CloudMapDiscovery.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 
@@ -88,7 +89,8 @@ public sealed partial class SampleServiceTests
         var dead = await lo.StartNameAsync(2);
         await lo.StartNameAsync(3);
         await lo.StartNameAsync(4);
-        using var hello = await lo.StartHelloAsync();
+        var time = new ManualTimeProvider();
+        using var hello = await lo.StartHelloAsync(clock: time);
         for (var i = 0; i < 10; i++)
         {
             (await hello.GetAsync(string.Empty)).StatusCode.Should().Be(HttpStatusCode.OK);
@@ -110,20 +112,26 @@ public sealed partial class SampleServiceTests
             endpoint.GetProperty("consecutiveFailures").GetInt32().Should().BeGreaterThan(0);
         }
 
-        // Deregistered and replaced: the new task serves within the TTL in force (MinTtl), with no failure meanwhile.
+        // Deregistered and replaced: once the TTL in force (MinTtl, plus its jitter) has passed on hello's clock,
+        // the new task is in the answer and takes its share, with no failure meanwhile.
         lo.Dns.RemoveAddress("name", IPAddress.Parse(dead));
         var fresh = await lo.StartNameAsync(5);
-        var clock = Stopwatch.StartNew();
-        var servedByFresh = false;
-        while (!servedByFresh && clock.Elapsed < Loopback.MinTtl + TimeSpan.FromSeconds(3))
+        // Past the refresh point (MinTtl plus up to 10 % jitter) and one more tick of the cache's 1 s sweeper,
+        // which refreshes due names without waiting for a request.
+        time.Advance(Loopback.MinTtl * 1.2 + TimeSpan.FromSeconds(1));
+        await DebugEndpoints.UntilAsync(
+            hello,
+            s => s.GetProperty("endpoints").EnumerateArray().Any(e => e.GetProperty("address").GetString() == fresh),
+            $"{fresh} in the answer");
+        var answers = new List<string>();
+        for (var i = 0; i < 3; i++)
         {
             using var response = await hello.GetAsync(string.Empty);
             response.StatusCode.Should().Be(HttpStatusCode.OK);
-            servedByFresh = (await response.Content.ReadAsStringAsync()).EndsWith($"{fresh})", StringComparison.Ordinal);
-            await Task.Delay(20);
+            answers.Add(await response.Content.ReadAsStringAsync());
         }
 
-        servedByFresh.Should().BeTrue($"{fresh} registered {clock.Elapsed.TotalSeconds:0.0} s ago");
+        answers.Should().ContainSingle(a => a.EndsWith($"{fresh})", StringComparison.Ordinal), "round robin over the three live tasks");
     }
 
     [Fact]
@@ -132,7 +140,8 @@ public sealed partial class SampleServiceTests
         await using var lo = await Loopback.StartAsync(15);
         var a = await lo.StartNameAsync(2);
         var b = await lo.StartNameAsync(3);
-        using var hello = await lo.StartHelloAsync();
+        var time = new ManualTimeProvider();
+        using var hello = await lo.StartHelloAsync(clock: time);
         (await hello.GetAsync(string.Empty)).StatusCode.Should().Be(HttpStatusCode.OK);
 
         await lo.KillNameAsync(a);
@@ -151,19 +160,18 @@ public sealed partial class SampleServiceTests
 
         // Deregistered too: DNS says there are no instances, and hello says so.
         lo.Dns.RemoveName("name");
-        await Task.Delay(Loopback.MinTtl + TimeSpan.FromSeconds(0.5));
-        string last = string.Empty;
-        for (var i = 0; i < 20 && !last.Contains("No instances", StringComparison.Ordinal); i++)
+        time.Advance(Loopback.MinTtl * 1.2 + TimeSpan.FromSeconds(1));
+        await DebugEndpoints.UntilAsync(
+            hello,
+            s => s.GetProperty("noInstancesReason").ValueKind == JsonValueKind.String,
+            "the NXDOMAIN answer");
+        clock.Restart();
+        using (var response = await hello.GetAsync(string.Empty))
         {
-            clock.Restart();
-            using var response = await hello.GetAsync(string.Empty);
             clock.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(3));
             response.StatusCode.Should().Be(HttpStatusCode.BadGateway);
-            last = await response.Content.ReadAsStringAsync();
-            await Task.Delay(100);
+            (await response.Content.ReadAsStringAsync()).Should().StartWith("No instances are registered for name.internal");
         }
-
-        last.Should().StartWith("No instances are registered for name.internal");
     }
 
     [Fact]
