@@ -63,13 +63,14 @@ public sealed class EjectionTests
         using var h = new BalancingHarness();
         var e = BalancingHarness.Endpoints(3);
         var set = h.Set(e);
+        // 3 s apart: more than the ±10 % jitter on 10 s, so e[0]'s ejection surely ends first (9-11 s vs 12-14 s vs 15-17 s).
         h.Fail(e[0]);
-        h.Clock.Advance(TimeSpan.FromSeconds(1));
+        h.Clock.Advance(TimeSpan.FromSeconds(3));
         h.Fail(e[1]);
-        h.Clock.Advance(TimeSpan.FromSeconds(1));
+        h.Clock.Advance(TimeSpan.FromSeconds(3));
         h.Fail(e[2]);
 
-        // All ejected: the one whose ejection ends soonest is tried, and it works.
+        // All ejected (at 6 s): the one whose ejection ends soonest is tried, and it works.
         var tried = h.Pick(set);
         tried.Should().BeSameAs(e[0]);
         EndpointCacheHooks.Succeed(tried!);
