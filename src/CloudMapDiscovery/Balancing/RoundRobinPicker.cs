@@ -34,18 +34,18 @@ internal static class RoundRobinPicker
             return first;
         }
 
-        return PickSlow(endpoints, start, first, exclude, entry.Clock, entry.OnReadmitted);
+        return PickSlow(endpoints, start, first, exclude, entry);
     }
 
-    private static ServiceEndpoint? PickSlow(ServiceEndpoint[] endpoints, uint start, ServiceEndpoint first, IReadOnlyCollection<ServiceEndpoint>? exclude, TimeProvider clock, Action<ServiceEndpoint>? onReadmitted)
+    private static ServiceEndpoint? PickSlow(ServiceEndpoint[] endpoints, uint start, ServiceEndpoint first, IReadOnlyCollection<ServiceEndpoint>? exclude, ServiceEntry entry)
     {
         var n = endpoints.Length;
-        var now = clock.GetTimestamp();
+        var now = entry.Clock.GetTimestamp();
         if ((exclude is null || !Contains(exclude, first)) && first.IsAvailable(now, out var firstReadmitted))
         {
             if (firstReadmitted)
             {
-                onReadmitted?.Invoke(first);
+                entry.OnReadmitted(first);
             }
 
             first.CountPick();
@@ -69,7 +69,7 @@ internal static class RoundRobinPicker
             {
                 if (readmitted)
                 {
-                    onReadmitted?.Invoke(e);
+                    entry.OnReadmitted(e);
                 }
 
                 available++;

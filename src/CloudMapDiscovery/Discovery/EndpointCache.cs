@@ -30,9 +30,8 @@ internal sealed class EndpointCache : IDisposable
         Source = new DnsServiceSource(resolver);
         Ejection = new EjectionPolicy(options);
         ShutdownToken = _shutdown.Token;
-        TouchInterval = Math.Min((long)(clock.TimestampFrequency * 0.25), (long)(options.IdleTimeout.TotalSeconds * clock.TimestampFrequency / 16));
+        TouchInterval = Math.Min(ToTicks(TimeSpan.FromSeconds(0.25)), ToTicks(options.IdleTimeout / 16));
         _logger = logger;
-        OnReadmitted = e => Log.Readmitted(_logger, e.ToString(), "(service)");
     }
 
     public CloudMapDiscoveryOptions Options { get; }
@@ -48,7 +47,10 @@ internal sealed class EndpointCache : IDisposable
     /// <summary>Cancels refreshes in flight when the cache is disposed. Taken once: the source's Token throws after disposal.</summary>
     public CancellationToken ShutdownToken { get; }
 
-    public Action<ServiceEndpoint> OnReadmitted { get; }
+    public ILogger Logger => _logger;
+
+    /// <summary>A duration in the clock's timestamp units, for deadlines compared with <see cref="TimeProvider.GetTimestamp"/>.</summary>
+    public long ToTicks(TimeSpan duration) => (long)(duration.TotalSeconds * Clock.TimestampFrequency);
 
     public int Count => _entries.Count;
 
@@ -133,7 +135,7 @@ internal sealed class EndpointCache : IDisposable
     private void SweepCore()
     {
         var now = Clock.GetTimestamp();
-        var idle = (long)(Options.IdleTimeout.TotalSeconds * Clock.TimestampFrequency);
+        var idle = ToTicks(Options.IdleTimeout);
         foreach (var (key, entry) in _entries)
         {
             if (now - entry.LastUsed >= idle)

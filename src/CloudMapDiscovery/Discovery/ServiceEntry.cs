@@ -30,8 +30,8 @@ internal sealed class ServiceEntry
     private long _lastErrorUntil;   // a cold failure is handed to new requests until then, without a new query
     private long _lastRefresh;
     private bool _stale;
-    private bool _staleExpired;
-    private HostHeader? _hostHeader;     // the last failure dropped a good answer because MaxStale ran out
+    private bool _staleExpired;     // the last failure dropped a good answer because MaxStale ran out
+    private HostHeader? _hostHeader;
 
     public ServiceEntry(ServiceKey key, EndpointCache cache)
     {
@@ -84,8 +84,7 @@ internal sealed class ServiceEntry
         // Expired while its refresh-ahead query is still out (a lost datagram waits out the DNS timeout): serve the
         // last answer rather than make every request wait on that query. If the query fails, the failure path
         // serves it stale anyway; only a name with no usable answer waits.
-        if (set is not null && set.NegativeReason is null && Volatile.Read(ref _refresh) is { IsCompleted: false }
-            && now < set.FetchedAt + (long)((set.Ttl + _cache.Options.MaxStale).TotalSeconds * _cache.Clock.TimestampFrequency))
+        if (set is not null && Volatile.Read(ref _refresh) is { IsCompleted: false } && now < StaleUntil(set))
         {
             _cache.Metrics.CacheLookup(Key.Host, "stale");
             return new ValueTask<EndpointSet>(set);
@@ -117,8 +116,13 @@ internal sealed class ServiceEntry
     /// <summary>The clock, for the picker's slow path.</summary>
     public TimeProvider Clock => _cache.Clock;
 
-    /// <summary>What to do when the picker re-admits an endpoint, for its slow path.</summary>
-    public Action<ServiceEndpoint> OnReadmitted => _cache.OnReadmitted;
+    /// <summary>Called by the picker when it re-admits an endpoint whose ejection has run out.</summary>
+    public void OnReadmitted(ServiceEndpoint endpoint) => Log.Readmitted(_cache.Logger, endpoint.ToString(), Key.Host);
+
+    // How long a good answer may be served while DNS fails: its TTL plus MaxStale. A negative answer is never
+    // served stale (0: already past).
+    private long StaleUntil(EndpointSet set)
+        => set.NegativeReason is not null ? 0 : set.FetchedAt + _cache.ToTicks(set.Ttl + _cache.Options.MaxStale);
 
     /// <summary>Starts a background refresh unless one is running or the answer is no longer due; returns the one in flight.</summary>
     public Task StartRefresh()
@@ -221,7 +225,6 @@ internal sealed class ServiceEntry
     private void OnSuccess(ServiceResolution resolution, long now)
     {
         var options = _cache.Options;
-        var freq = _cache.Clock.TimestampFrequency;
         TimeSpan ttl;
         EndpointSet set;
         var floored = false;
@@ -244,7 +247,7 @@ internal sealed class ServiceEntry
                 set = new EndpointSet(Merge(resolution, now), ttl, now, null);
             }
 
-            var ttlTicks = (long)(ttl.TotalSeconds * freq);
+            var ttlTicks = _cache.ToTicks(ttl);
 
             if (floored)
             {
@@ -275,7 +278,6 @@ internal sealed class ServiceEntry
 
     private void OnFailure(Exception error, long now)
     {
-        var freq = _cache.Clock.TimestampFrequency;
         bool servingStale;
         TimeSpan backoff;
         lock (_gate)
@@ -286,11 +288,9 @@ internal sealed class ServiceEntry
             // 1 s, 2 s, 4 s ... up to 30 s, each with jitter, so a failing resolver is not hammered.
             var seconds = Math.Min(MaxRetryBackoff.TotalSeconds, Math.Pow(2, Math.Min(_failures - 1, 10)));
             backoff = TimeSpan.FromSeconds(seconds * (0.8 + (Random.Shared.NextDouble() * 0.4)));
-            var retryAt = now + (long)(backoff.TotalSeconds * freq);
+            var retryAt = now + _cache.ToTicks(backoff);
             var set = _current;
-            var staleUntil = set is null || set.NegativeReason is not null
-                ? 0
-                : set.FetchedAt + (long)((set.Ttl + _cache.Options.MaxStale).TotalSeconds * freq);
+            var staleUntil = set is null ? 0 : StaleUntil(set);
             servingStale = now < staleUntil;
             _staleExpired = staleUntil != 0 && !servingStale;
             if (servingStale)
@@ -338,7 +338,7 @@ internal sealed class ServiceEntry
 
         if (options.MergeMultiValueAnswers && resolution.Addresses.Count == options.MultiValueAnswerLimit && _current is { } previous)
         {
-            var retention = (long)(options.MultiValueRetention.TotalSeconds * _cache.Clock.TimestampFrequency);
+            var retention = _cache.ToTicks(options.MultiValueRetention);
             foreach (var e in previous.Endpoints)
             {
                 // A merged address is trusted only while it has not failed: DNS no longer vouches for it.

@@ -50,7 +50,7 @@ internal sealed class BalancingHarness : IDisposable
 
     public void Dispose() => Registry.Dispose();
 
-    private sealed class NoDns : IDnsResolver
+    internal sealed class NoDns : IDnsResolver
     {
         public ValueTask<DnsQueryResult> QueryAsync(string name, DnsRecordType type, CancellationToken cancellationToken = default) =>
             throw new DnsResolutionException("These tests use hand-made endpoint sets.");
