@@ -108,7 +108,7 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
         }
 
         var endpoint = entry.Pick(set, null)!;
-        var target = Rewrite(uri, endpoint);
+        var target = endpoint.Rewrite(uri); // no UriBuilder; reused while the path repeats
         request.RequestUri = target;
         RequestState? state = null;
         try
@@ -173,9 +173,6 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
         }
     }
 
-    // A cached "scheme://ip:port" prefix plus the path and query (no UriBuilder), reused while the path repeats.
-    private static Uri Rewrite(Uri original, ServiceEndpoint endpoint) => endpoint.Rewrite(original);
-
     private async Task<HttpResponseMessage> SendToAsync(HttpRequestMessage request, ServiceEntry entry, ServiceEndpoint endpoint, int attempt, CancellationToken cancellationToken)
     {
         CloudMapMetrics.TagActivity(endpoint, attempt);
@@ -201,7 +198,7 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
         }
 
         _cache.Metrics.Retry(state.Entry.Key.Host);
-        var target = Rewrite(state.OriginalUri, endpoint);
+        var target = endpoint.Rewrite(state.OriginalUri);
         state.Begin(endpoint, target);
         state.Request.RequestUri = target;
         try

@@ -20,14 +20,15 @@ public static class RawDns
     /// <param name="name">The name, with or without the trailing dot.</param>
     /// <param name="type">The record type code (1 = A, 28 = AAAA, 33 = SRV, 6 = SOA).</param>
     /// <param name="ednsPayloadSize">When set, an EDNS(0) OPT record advertising this UDP payload size is appended.</param>
-    /// <param name="recursionDesired">The RD flag (a stub resolver sets it).</param>
+    /// <param name="ednsVersion">The EDNS version in the OPT record (servers answer BADVERS to anything but 0).</param>
+    /// <param name="flags">The header flags word: RD (0x0100) by default, as a stub resolver sends; other opcodes for negative tests.</param>
     /// <returns>The query message.</returns>
-    public static byte[] BuildQuery(ushort id, string name, ushort type, int? ednsPayloadSize = 1232, bool recursionDesired = true)
+    public static byte[] BuildQuery(ushort id, string name, ushort type, int? ednsPayloadSize = 1232, byte ednsVersion = 0, ushort flags = 0x0100)
     {
         ArgumentNullException.ThrowIfNull(name);
         var m = new List<byte>(64);
         AppendUInt16(m, id);
-        AppendUInt16(m, recursionDesired ? (ushort)0x0100 : (ushort)0);
+        AppendUInt16(m, flags);
         AppendUInt16(m, 1); // QDCOUNT
         AppendUInt16(m, 0); // ANCOUNT
         AppendUInt16(m, 0); // NSCOUNT
@@ -52,7 +53,8 @@ public static class RawDns
             m.Add(0); // root owner
             AppendUInt16(m, 41); // OPT
             AppendUInt16(m, checked((ushort)size)); // "class" = UDP payload size
-            AppendUInt16(m, 0); // extended RCODE, version 0
+            m.Add(0); // extended RCODE
+            m.Add(ednsVersion);
             AppendUInt16(m, 0); // flags (DO clear)
             AppendUInt16(m, 0); // RDLENGTH
         }

@@ -19,35 +19,9 @@ internal static class RawDns
     public const ushort Srv = 33;
     public const ushort Opt = 41;
 
+    // One query writer for the whole test project (Infrastructure.RawDns); here without EDNS unless asked.
     public static byte[] Query(ushort id, string name, ushort type, ushort? ednsPayloadSize = null, byte ednsVersion = 0, ushort flags = 0x0100)
-    {
-        var bytes = new List<byte>();
-        AddUInt16(bytes, id);
-        AddUInt16(bytes, flags);
-        AddUInt16(bytes, 1);
-        AddUInt16(bytes, 0);
-        AddUInt16(bytes, 0);
-        AddUInt16(bytes, (ushort)(ednsPayloadSize is null ? 0 : 1));
-        foreach (var label in name.TrimEnd('.').Split('.', StringSplitOptions.RemoveEmptyEntries))
-        {
-            bytes.Add((byte)label.Length);
-            bytes.AddRange(Encoding.ASCII.GetBytes(label));
-        }
-
-        bytes.Add(0);
-        AddUInt16(bytes, type);
-        AddUInt16(bytes, 1);
-        if (ednsPayloadSize is { } size)
-        {
-            bytes.Add(0);
-            AddUInt16(bytes, Opt);
-            AddUInt16(bytes, size);
-            bytes.AddRange([0, ednsVersion, 0, 0]);
-            AddUInt16(bytes, 0);
-        }
-
-        return [.. bytes];
-    }
+        => Infrastructure.RawDns.BuildQuery(id, name, type, ednsPayloadSize, ednsVersion, flags);
 
     public static RawMessage Parse(byte[] message)
     {
@@ -150,12 +124,6 @@ internal static class RawDns
 
             read += n;
         }
-    }
-
-    private static void AddUInt16(List<byte> bytes, ushort value)
-    {
-        bytes.Add((byte)(value >> 8));
-        bytes.Add((byte)value);
     }
 
     private sealed class Reader(byte[] message)
