@@ -20,6 +20,8 @@ internal sealed class EndpointCache : IDisposable
     private readonly ILogger _logger;
     private readonly object _timerGate = new();
     private ITimer? _sweeper;
+    private long _sweepOrigin;               // when the sweeper started: its 1 s ticks count from here
+    private long _nextSweep = long.MaxValue; // when the sweeper is armed to fire next (under _timerGate)
     private bool _disposed;
 
     public EndpointCache(CloudMapDiscoveryOptions options, IDnsResolver resolver, TimeProvider clock, CloudMapMetrics metrics, ILogger logger)
@@ -120,9 +122,16 @@ internal sealed class EndpointCache : IDisposable
             return;
         }
 
+        lock (_timerGate)
+        {
+            // A deadline announced while this sweep runs is kept here, and the re-arm below honours it.
+            _nextSweep = long.MaxValue;
+        }
+
+        var soonest = long.MaxValue;
         try
         {
-            SweepCore();
+            soonest = SweepCore();
         }
 #pragma warning disable CA1031 // a timer callback that throws takes the process down; a failed sweep is retried in a second
         catch (Exception ex)
@@ -130,18 +139,26 @@ internal sealed class EndpointCache : IDisposable
         {
             Log.SweepFailed(_logger, ex);
         }
+        finally
+        {
+            Rearm(soonest);
+        }
     }
 
-    private void SweepCore()
+    // Returns the soonest refresh time still ahead, so the sweeper wakes for it.
+    private long SweepCore()
     {
         var now = Clock.GetTimestamp();
         var idle = ToTicks(Options.IdleTimeout);
+        var soonest = long.MaxValue;
         foreach (var (key, entry) in _entries)
         {
+            entry.OnSweep(now); // first: it records a recent use that the idle check must see
             if (now - entry.LastUsed >= idle)
             {
                 if (_entries.TryRemove(new KeyValuePair<ServiceKey, ServiceEntry>(key, entry)))
                 {
+                    entry.Retire();
                     Log.Evicted(_logger, key.Host, Options.IdleTimeout);
                 }
 
@@ -152,7 +169,56 @@ internal sealed class EndpointCache : IDisposable
             {
                 entry.StartRefresh();
             }
+
+            var at = entry.RefreshAt;
+            if (at > now && at < soonest)
+            {
+                soonest = at;
+            }
         }
+
+        return soonest;
+    }
+
+    /// <summary>
+    /// Makes the sweeper run no later than <paramref name="deadline"/> (a clock timestamp). Entries serve requests
+    /// without reading the clock until the sweeper marks them due, so it must wake when a refresh time comes, not
+    /// at its next whole-second tick.
+    /// </summary>
+    public void WakeAt(long deadline)
+    {
+        lock (_timerGate)
+        {
+            if (_sweeper is not null && !_disposed && deadline < _nextSweep)
+            {
+                ArmLocked(deadline);
+            }
+        }
+    }
+
+    // After a sweep: the next whole-second tick counted from the timer's start (so idle timeouts and test clocks
+    // see a steady grid), or an entry's refresh time if that comes first.
+    private void Rearm(long soonest)
+    {
+        lock (_timerGate)
+        {
+            if (_sweeper is null || _disposed)
+            {
+                return;
+            }
+
+            var now = Clock.GetTimestamp();
+            var period = ToTicks(SweepPeriod);
+            var tick = _sweepOrigin + ((Math.Max(0, now - _sweepOrigin) / period) + 1) * period;
+            ArmLocked(Math.Min(tick, Math.Min(soonest, _nextSweep)));
+        }
+    }
+
+    private void ArmLocked(long at)
+    {
+        _nextSweep = at;
+        var delay = Clock.GetElapsedTime(Clock.GetTimestamp(), at);
+        _sweeper!.Change(delay > TimeSpan.Zero ? delay : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
     }
 
     private void EnsureSweeper()
@@ -167,8 +233,11 @@ internal sealed class EndpointCache : IDisposable
             if (_sweeper is null && !_disposed)
             {
                 // The timer holds the cache weakly through the state object only while the cache lives; it is
-                // disposed with the cache, which DI disposes with the service provider.
-                _sweeper = Clock.CreateTimer(static s => ((EndpointCache)s!).Sweep(), this, SweepPeriod, SweepPeriod);
+                // disposed with the cache, which DI disposes with the service provider. One-shot, re-armed by
+                // each sweep for the next tick or the next refresh time, whichever is sooner.
+                _sweepOrigin = Clock.GetTimestamp();
+                _nextSweep = _sweepOrigin + ToTicks(SweepPeriod);
+                _sweeper = Clock.CreateTimer(static s => ((EndpointCache)s!).Sweep(), this, SweepPeriod, Timeout.InfiniteTimeSpan);
             }
         }
     }
@@ -189,6 +258,11 @@ internal sealed class EndpointCache : IDisposable
 
         _shutdown.Cancel();
         _shutdown.Dispose();
+        foreach (var entry in _entries.Values)
+        {
+            entry.Retire();
+        }
+
         _entries.Clear();
     }
 }

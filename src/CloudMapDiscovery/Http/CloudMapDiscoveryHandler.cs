@@ -24,6 +24,7 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
     private readonly HostMatcher _hosts;
     private readonly ILogger _logger;
     private readonly ResiliencePipeline<HttpResponseMessage>? _retries;
+    private ServiceEntry? _lastEntry;
 
     public CloudMapDiscoveryHandler(EndpointCache cache, CloudMapDiscoveryOptions options, ILogger logger)
     {
@@ -55,24 +56,39 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
     protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var uri = request.RequestUri;
-        string? host;
         // No per-request opt-out switch on purpose: reading request.Options allocates its dictionary on every
         // request. IP literals, localhost and hosts outside HostSuffixes already pass through untouched.
-        if (uri is null || !uri.IsAbsoluteUri || (host = _hosts.Match(uri)) is null)
+        if (uri is null || !uri.IsAbsoluteUri)
         {
             return base.SendAsync(request, cancellationToken);
         }
 
-        var entry = _cache.GetEntry(host, _options.RecordTypes);
+        // Most clients call one service: a request to the same host as the last one skips the host rules and the
+        // cache's hash lookup. Key.Host is what Match returned, and Match returns its own results unchanged, so an
+        // equal host string maps to the same entry.
+        var idnHost = uri.IdnHost;
+        var entry = Volatile.Read(ref _lastEntry);
+        if (entry is null || entry.IsRetired || !string.Equals(idnHost, entry.Key.Host, StringComparison.Ordinal))
+        {
+            var host = _hosts.Match(uri);
+            if (host is null)
+            {
+                return base.SendAsync(request, cancellationToken);
+            }
+
+            entry = _cache.GetEntry(host, _options.RecordTypes);
+            Volatile.Write(ref _lastEntry, entry);
+        }
+
         var pending = entry.GetAsync(cancellationToken);
 
         // A warm name answers synchronously: no state machine for the lookup on the common path.
         return pending.IsCompletedSuccessfully
-            ? SendToServiceAsync(request, uri, entry, pending.Result, cancellationToken)
-            : WaitThenSendAsync(request, uri, entry, pending, cancellationToken);
+            ? SendToService(request, uri, idnHost, entry, pending.Result, cancellationToken)
+            : WaitThenSendAsync(request, uri, idnHost, entry, pending, cancellationToken);
     }
 
-    private async Task<HttpResponseMessage> WaitThenSendAsync(HttpRequestMessage request, Uri uri, ServiceEntry entry, ValueTask<EndpointSet> pending, CancellationToken cancellationToken)
+    private async Task<HttpResponseMessage> WaitThenSendAsync(HttpRequestMessage request, Uri uri, string idnHost, ServiceEntry entry, ValueTask<EndpointSet> pending, CancellationToken cancellationToken)
     {
         EndpointSet set;
         try
@@ -85,17 +101,22 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
             throw new HttpRequestException(HttpRequestError.NameResolutionError, ex.Message, ex);
         }
 
-        return await SendToServiceAsync(request, uri, entry, set, cancellationToken).ConfigureAwait(false);
+        return await SendToService(request, uri, idnHost, entry, set, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<HttpResponseMessage> SendToServiceAsync(HttpRequestMessage request, Uri uri, ServiceEntry entry, EndpointSet set, CancellationToken cancellationToken)
+    /// <summary>
+    /// The first attempt. Not an async method: when the inner handlers answer synchronously (a cached response,
+    /// a short-circuiting handler) the request costs no state machine and no extra <see cref="Task"/>; only a send
+    /// still running, or one that failed, goes on in <see cref="CompleteAsync"/>.
+    /// </summary>
+    private Task<HttpResponseMessage> SendToService(HttpRequestMessage request, Uri uri, string idnHost, ServiceEntry entry, EndpointSet set, CancellationToken cancellationToken)
     {
-        var host = entry.Key.Host;
         if (set.Endpoints.Length == 0)
         {
+            var host = entry.Key.Host;
             _cache.Metrics.Request(host, "no_instances");
             var noInstances = new ServiceDiscoveryException(host, $"No instances are registered for {host} ({set.NegativeReason}).") { NoInstances = true };
-            throw new HttpRequestException(HttpRequestError.NameResolutionError, noInstances.Message, noInstances);
+            return Task.FromException<HttpResponseMessage>(new HttpRequestException(HttpRequestError.NameResolutionError, noInstances.Message, noInstances));
         }
 
         // The caller's Host header wins; otherwise the original authority keeps virtual hosting, SNI and the
@@ -104,20 +125,48 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
         var addedHost = headers.Host is null;
         if (addedHost)
         {
-            headers.TryAddWithoutValidation("Host", entry.HostHeaderFor(uri));
+            headers.TryAddWithoutValidation("Host", entry.HostHeaderFor(uri, idnHost));
         }
 
         var endpoint = entry.Pick(set, null)!;
         var target = endpoint.Rewrite(uri); // no UriBuilder; reused while the path repeats
         request.RequestUri = target;
+        CloudMapMetrics.TagActivity(endpoint, 1);
+        Task<HttpResponseMessage> sent;
+        try
+        {
+            sent = base.SendAsync(request, cancellationToken);
+        }
+#pragma warning disable CA1031 // a handler that throws instead of returning a faulted task is handled as if it had returned one
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            sent = Task.FromException<HttpResponseMessage>(ex);
+        }
+
+        if (sent.IsCompletedSuccessfully)
+        {
+            OnResponse(entry, endpoint, sent.Result);
+            Restore(request, uri, target, addedHost);
+            _cache.Metrics.Request(entry.Key.Host, "success");
+            return sent;
+        }
+
+        return CompleteAsync(sent, request, uri, entry, set, endpoint, target, addedHost, cancellationToken);
+    }
+
+    private async Task<HttpResponseMessage> CompleteAsync(
+        Task<HttpResponseMessage> sent, HttpRequestMessage request, Uri uri, ServiceEntry entry, EndpointSet set, ServiceEndpoint endpoint, Uri target, bool addedHost, CancellationToken cancellationToken)
+    {
         RequestState? state = null;
         try
         {
             Outcome<HttpResponseMessage> outcome;
             try
             {
-                var response = await SendToAsync(request, entry, endpoint, 1, cancellationToken).ConfigureAwait(false);
-                _cache.Metrics.Request(host, "success");
+                var response = await sent.ConfigureAwait(false);
+                OnResponse(entry, endpoint, response);
+                _cache.Metrics.Request(entry.Key.Host, "success");
                 return response;
             }
             catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException)
@@ -144,7 +193,7 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
 
             if (outcome.Exception is null)
             {
-                _cache.Metrics.Request(host, "success_after_retry");
+                _cache.Metrics.Request(entry.Key.Host, "success_after_retry");
                 return outcome.Result!;
             }
 
@@ -159,24 +208,29 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
         }
         finally
         {
-            // Callers and logs should see the URI they asked for, unless a redirect moved the request on.
-            if (ReferenceEquals(request.RequestUri, state?.SentUri ?? target))
-            {
-                request.RequestUri = uri;
-            }
-
-            // An outer handler (hedging, say) may send this request again elsewhere; it must not carry our Host.
-            if (addedHost)
-            {
-                headers.Host = null;
-            }
+            Restore(request, uri, state?.SentUri ?? target, addedHost);
         }
     }
 
-    private async Task<HttpResponseMessage> SendToAsync(HttpRequestMessage request, ServiceEntry entry, ServiceEndpoint endpoint, int attempt, CancellationToken cancellationToken)
+    /// <summary>Puts the request back as the caller made it, once it is answered or has failed for good.</summary>
+    private static void Restore(HttpRequestMessage request, Uri original, Uri sent, bool addedHost)
     {
-        CloudMapMetrics.TagActivity(endpoint, attempt);
-        var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        // Callers and logs should see the URI they asked for, unless a redirect moved the request on.
+        if (ReferenceEquals(request.RequestUri, sent))
+        {
+            request.RequestUri = original;
+        }
+
+        // An outer handler (hedging, say) may send this request again elsewhere; it must not carry our Host.
+        if (addedHost)
+        {
+            request.Headers.Host = null;
+        }
+    }
+
+    /// <summary>A response is the answer whatever its status; a gateway error may still count against the endpoint.</summary>
+    private void OnResponse(ServiceEntry entry, ServiceEndpoint endpoint, HttpResponseMessage response)
+    {
         if (_cache.Ejection.EjectOnGatewayErrors && (int)response.StatusCode is 502 or 503 or 504)
         {
             _cache.ReportFailure(entry, endpoint, connectFailure: false);
@@ -185,7 +239,13 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
         {
             EndpointCache.ReportSuccess(endpoint);
         }
+    }
 
+    private async Task<HttpResponseMessage> SendToAsync(HttpRequestMessage request, ServiceEntry entry, ServiceEndpoint endpoint, int attempt, CancellationToken cancellationToken)
+    {
+        CloudMapMetrics.TagActivity(endpoint, attempt);
+        var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        OnResponse(entry, endpoint, response);
         return response;
     }
 

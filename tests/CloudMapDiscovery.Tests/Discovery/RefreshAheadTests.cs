@@ -66,8 +66,10 @@ public sealed class RefreshAheadTests
         h.SetAddresses(Ttl, 1);
         var entry = h.Entry();
         await entry.GetAsync(default);
+
+        // The sweeper wakes at the refresh point and starts the refresh; its answer is held for now.
+        h.HoldAnswers();
         h.Clock.Advance(DiscoveryHarness.Elapsed(h.Clock, h.Clock.GetTimestamp(), EntryHooks.RefreshAt(entry)));
-        h.AQueries.Should().Be(1);
 
         // The cache counts the lookup after a request found the answer due and before it starts the refresh; the
         // listener parks one request (on its own thread) right there.
@@ -98,9 +100,7 @@ public sealed class RefreshAheadTests
         });
         await parked.Task.WaitAsync(TimeSpan.FromSeconds(10));
 
-        // Meanwhile another request starts the refresh, and it completes.
-        h.HoldAnswers();
-        DiscoveryHarness.Sync(entry.GetAsync(default));
+        // Meanwhile the sweeper's refresh completes.
         await h.ReleaseAnswersAsync(held: 1);
         await DiscoveryHarness.Settle(entry);
         h.AQueries.Should().Be(2);
@@ -135,7 +135,7 @@ public sealed class RefreshAheadTests
     }
 
     [Fact]
-    public async Task Sweep_called_directly_refreshes_only_entries_that_are_due()
+    public async Task Sweeper_wakes_at_the_refresh_point_between_its_ticks_and_refreshes_only_entries_that_are_due()
     {
         await using var h = await DiscoveryHarness.StartAsync();
         h.Server.AddAddress("due.internal", DiscoveryHarness.Ip(1), TimeSpan.FromSeconds(5));
@@ -146,14 +146,19 @@ public sealed class RefreshAheadTests
         var later = h.Entry("later.internal");
         await due.GetAsync(default);
         await later.GetAsync(default);
+        var refreshAt = EntryHooks.RefreshAt(due);
 
-        await h.AdvanceAsync(DiscoveryHarness.Elapsed(h.Clock, h.Clock.GetTimestamp(), EntryHooks.RefreshAt(due)));
-        h.Server.GetQueryCount("due.internal").Should().Be(1, "the timer has not ticked since the refresh point");
+        await h.AdvanceAsync(DiscoveryHarness.Elapsed(h.Clock, h.Clock.GetTimestamp(), refreshAt - 1));
+        h.Server.GetQueryCount("due.internal").Should().Be(1, "one clock tick before the refresh point");
+
+        // Requests read no clock while the answer is fresh, so the sweeper itself must wake at the refresh point.
+        await h.AdvanceAsync(DiscoveryHarness.Elapsed(h.Clock, h.Clock.GetTimestamp(), refreshAt));
+        h.Server.GetQueryCount("due.internal").Should().Be(2, "the sweeper woke at the refresh point, not at its next tick");
 
         h.Cache.Sweep();
         await h.SettleAsync();
 
-        h.Server.GetQueryCount("due.internal").Should().Be(2);
+        h.Server.GetQueryCount("due.internal").Should().Be(2, "the fresh answer is not due again");
         h.Server.GetQueryCount("later.internal").Should().Be(1);
         h.Server.GetQueryCount("cold.internal").Should().Be(0, "a name nobody resolved yet is not resolved by the sweeper");
         cold.Current.Should().BeNull();
