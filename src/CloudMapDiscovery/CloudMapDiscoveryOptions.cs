@@ -33,6 +33,9 @@ public sealed class CloudMapDiscoveryOptions
     public DiscoveryRecordTypes RecordTypes { get; set; } = DiscoveryRecordTypes.A;
 
     // ---- Cache ----
+    // The time limits below are kept by the cache's timer, which wakes at each refresh time: requests do not read
+    // the clock while an answer is fresh. In a process frozen or with its thread pool starved past a limit, the
+    // answer is served until the timer runs again (on thaw, at once).
 
     /// <summary>
     /// Gets or sets the shortest time an answer is kept. Default 5 s: Cloud Map's sample publishes TTL 0, which must

@@ -14,6 +14,7 @@ namespace CloudMapDiscovery.Discovery;
 internal sealed class EndpointCache : IDisposable
 {
     private static readonly TimeSpan SweepPeriod = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan MinDelay = TimeSpan.FromMilliseconds(1);
 
     private readonly ConcurrentDictionary<ServiceKey, ServiceEntry> _entries = new();
     private readonly CancellationTokenSource _shutdown = new();
@@ -56,7 +57,7 @@ internal sealed class EndpointCache : IDisposable
 
     public int Count => _entries.Count;
 
-    /// <summary>How stale an entry's time of last use may get (a quarter second, or a sixteenth of IdleTimeout if less).</summary>
+    /// <summary>On the clock-reading path, how stale an entry's time of last use may get (a quarter second, or a sixteenth of IdleTimeout if less).</summary>
     public long TouchInterval { get; }
 
     public ServiceEntry GetEntry(string host, DiscoveryRecordTypes recordTypes)
@@ -128,29 +129,37 @@ internal sealed class EndpointCache : IDisposable
             _nextSweep = long.MaxValue;
         }
 
+        // A timer callback that throws takes the process down: a failed sweep is logged and tried again at the next
+        // wake, with the refresh times it found before failing.
         var soonest = long.MaxValue;
         try
         {
-            soonest = SweepCore();
+            SweepCore(ref soonest);
         }
-#pragma warning disable CA1031 // a timer callback that throws takes the process down; a failed sweep is retried in a second
+#pragma warning disable CA1031
         catch (Exception ex)
 #pragma warning restore CA1031
         {
             Log.SweepFailed(_logger, ex);
         }
-        finally
+
+        try
         {
             Rearm(soonest);
         }
+#pragma warning disable CA1031
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.SweepFailed(_logger, ex);
+        }
     }
 
-    // Returns the soonest refresh time still ahead, so the sweeper wakes for it.
-    private long SweepCore()
+    // Finds the soonest refresh time still ahead, so that the sweeper wakes for it.
+    private void SweepCore(ref long soonest)
     {
         var now = Clock.GetTimestamp();
         var idle = ToTicks(Options.IdleTimeout);
-        var soonest = long.MaxValue;
         foreach (var (key, entry) in _entries)
         {
             entry.OnSweep(now); // first: it records a recent use that the idle check must see
@@ -176,8 +185,6 @@ internal sealed class EndpointCache : IDisposable
                 soonest = at;
             }
         }
-
-        return soonest;
     }
 
     /// <summary>
@@ -207,9 +214,11 @@ internal sealed class EndpointCache : IDisposable
                 return;
             }
 
+            // A timer may fire a little early (Timer counts whole milliseconds); a sweep that lands just before a
+            // tick counts as that tick's sweep rather than arming a second one a moment later.
             var now = Clock.GetTimestamp();
             var period = ToTicks(SweepPeriod);
-            var tick = _sweepOrigin + ((Math.Max(0, now - _sweepOrigin) / period) + 1) * period;
+            var tick = _sweepOrigin + ((Math.Max(0, now + ToTicks(MinDelay) - _sweepOrigin) / period) + 1) * period;
             ArmLocked(Math.Min(tick, Math.Min(soonest, _nextSweep)));
         }
     }
@@ -218,7 +227,10 @@ internal sealed class EndpointCache : IDisposable
     {
         _nextSweep = at;
         var delay = Clock.GetElapsedTime(Clock.GetTimestamp(), at);
-        _sweeper!.Change(delay > TimeSpan.Zero ? delay : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+
+        // Under a millisecond, Timer would round the delay down to zero and fire at once, still before the
+        // refresh time; a sweep that finds nothing due would then re-arm the same way, over and over.
+        _sweeper!.Change(delay <= TimeSpan.Zero ? TimeSpan.Zero : delay < MinDelay ? MinDelay : delay, Timeout.InfiniteTimeSpan);
     }
 
     private void EnsureSweeper()

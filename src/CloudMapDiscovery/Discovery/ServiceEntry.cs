@@ -34,7 +34,7 @@ internal sealed class ServiceEntry
     private HostHeader? _hostHeader;
     private volatile bool _retired;
     private volatile bool _due = true; // requests must read the clock: _refreshAt has passed (or there is no answer yet)
-    private bool _used;                // a fresh-path request came by since the last sweep
+    private bool _used;                // a fresh-path request came by since the last sweep; racing writes all store true, a lost one is re-set by the next request
 
     public ServiceEntry(ServiceKey key, EndpointCache cache)
     {
@@ -58,8 +58,9 @@ internal sealed class ServiceEntry
     public EndpointSet? Current => _current;
 
     /// <summary>
-    /// The current endpoints. Synchronous while the answer is fresh; starts a background refresh ahead of expiry;
-    /// waits (sharing one query with every other caller) only when there is no usable answer.
+    /// The current endpoints. Synchronous while there is a usable answer; past the refresh point, also starts the
+    /// background refresh if the sweeper has not already; waits (sharing one query with every other caller) only
+    /// when there is no usable answer.
     /// </summary>
     public ValueTask<EndpointSet> GetAsync(CancellationToken cancellationToken)
     {
@@ -180,7 +181,7 @@ internal sealed class ServiceEntry
         }
     }
 
-    /// <summary>When a request or the sweeper should start the next refresh (a clock timestamp).</summary>
+    /// <summary>When the next refresh is due (a clock timestamp): the sweeper wakes then, starts it and marks the answer due.</summary>
     public long RefreshAt => Volatile.Read(ref _refreshAt);
 
     /// <summary>
@@ -195,9 +196,10 @@ internal sealed class ServiceEntry
             Volatile.Write(ref _lastUsed, now);
         }
 
-        if (!_due)
+        if (!_due && now >= Volatile.Read(ref _refreshAt))
         {
-            // Under the gate: an answer arriving at the same moment moves _refreshAt on and must not be marked due.
+            // Checked again under the gate: an answer arriving at the same moment moves _refreshAt on and must not
+            // be marked due.
             lock (_gate)
             {
                 if (now >= _refreshAt)

@@ -24,7 +24,7 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
     private readonly HostMatcher _hosts;
     private readonly ILogger _logger;
     private readonly ResiliencePipeline<HttpResponseMessage>? _retries;
-    private ServiceEntry? _lastEntry;
+    private HostRoute? _lastRoute;
 
     public CloudMapDiscoveryHandler(EndpointCache cache, CloudMapDiscoveryOptions options, ILogger logger)
     {
@@ -63,12 +63,17 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
             return base.SendAsync(request, cancellationToken);
         }
 
-        // Most clients call one service: a request to the same host as the last one skips the host rules and the
-        // cache's hash lookup. Key.Host is what Match returned, and Match returns its own results unchanged, so an
-        // equal host string maps to the same entry.
+        // Most clients call one service: a request to the same host as this handler's last one skips the host rules
+        // and the cache's hash lookup. The route pairs the host as written (short name, trailing dot and all) with
+        // what this handler's own rules made of it, so it can never send a host where Match would not.
         var idnHost = uri.IdnHost;
-        var entry = Volatile.Read(ref _lastEntry);
-        if (entry is null || entry.IsRetired || !string.Equals(idnHost, entry.Key.Host, StringComparison.Ordinal))
+        ServiceEntry entry;
+        var last = Volatile.Read(ref _lastRoute);
+        if (last is not null && !last.Entry.IsRetired && string.Equals(idnHost, last.Host, StringComparison.Ordinal))
+        {
+            entry = last.Entry;
+        }
+        else
         {
             var host = _hosts.Match(uri);
             if (host is null)
@@ -77,14 +82,14 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
             }
 
             entry = _cache.GetEntry(host, _options.RecordTypes);
-            Volatile.Write(ref _lastEntry, entry);
+            Volatile.Write(ref _lastRoute, new HostRoute(idnHost, entry)); // allocates only when the host changes
         }
 
         var pending = entry.GetAsync(cancellationToken);
 
         // A warm name answers synchronously: no state machine for the lookup on the common path.
         return pending.IsCompletedSuccessfully
-            ? SendToService(request, uri, idnHost, entry, pending.Result, cancellationToken)
+            ? SendToServiceAsync(request, uri, idnHost, entry, pending.Result, cancellationToken)
             : WaitThenSendAsync(request, uri, idnHost, entry, pending, cancellationToken);
     }
 
@@ -101,7 +106,7 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
             throw new HttpRequestException(HttpRequestError.NameResolutionError, ex.Message, ex);
         }
 
-        return await SendToService(request, uri, idnHost, entry, set, cancellationToken).ConfigureAwait(false);
+        return await SendToServiceAsync(request, uri, idnHost, entry, set, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -109,7 +114,7 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
     /// a short-circuiting handler) the request costs no state machine and no extra <see cref="Task"/>; only a send
     /// still running, or one that failed, goes on in <see cref="CompleteAsync"/>.
     /// </summary>
-    private Task<HttpResponseMessage> SendToService(HttpRequestMessage request, Uri uri, string idnHost, ServiceEntry entry, EndpointSet set, CancellationToken cancellationToken)
+    private Task<HttpResponseMessage> SendToServiceAsync(HttpRequestMessage request, Uri uri, string idnHost, ServiceEntry entry, EndpointSet set, CancellationToken cancellationToken)
     {
         if (set.Endpoints.Length == 0)
         {
@@ -119,22 +124,24 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
             return Task.FromException<HttpResponseMessage>(new HttpRequestException(HttpRequestError.NameResolutionError, noInstances.Message, noInstances));
         }
 
+        // Everything that could throw before the send happens before the request is touched.
+        var endpoint = entry.Pick(set, null)!;
+        var target = endpoint.Rewrite(uri); // no UriBuilder; reused while the path repeats
+        var headers = request.Headers;
+
         // The caller's Host header wins; otherwise the original authority keeps virtual hosting, SNI and the
         // certificate check working against the name, not the address.
-        var headers = request.Headers;
         var addedHost = headers.Host is null;
         if (addedHost)
         {
             headers.TryAddWithoutValidation("Host", entry.HostHeaderFor(uri, idnHost));
         }
 
-        var endpoint = entry.Pick(set, null)!;
-        var target = endpoint.Rewrite(uri); // no UriBuilder; reused while the path repeats
         request.RequestUri = target;
-        CloudMapMetrics.TagActivity(endpoint, 1);
         Task<HttpResponseMessage> sent;
         try
         {
+            CloudMapMetrics.TagActivity(endpoint, 1);
             sent = base.SendAsync(request, cancellationToken);
         }
 #pragma warning disable CA1031 // a handler that throws instead of returning a faulted task is handled as if it had returned one
@@ -144,15 +151,22 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
             sent = Task.FromException<HttpResponseMessage>(ex);
         }
 
-        if (sent.IsCompletedSuccessfully)
+        if (!sent.IsCompletedSuccessfully)
         {
-            OnResponse(entry, endpoint, sent.Result);
-            Restore(request, uri, target, addedHost);
-            _cache.Metrics.Request(entry.Key.Host, "success");
-            return sent;
+            return CompleteAsync(sent, request, uri, entry, set, endpoint, target, addedHost, cancellationToken);
         }
 
-        return CompleteAsync(sent, request, uri, entry, set, endpoint, target, addedHost, cancellationToken);
+        try
+        {
+            OnResponse(entry, endpoint, sent.Result);
+            _cache.Metrics.Request(entry.Key.Host, "success");
+        }
+        finally
+        {
+            Restore(request, uri, target, addedHost);
+        }
+
+        return sent;
     }
 
     private async Task<HttpResponseMessage> CompleteAsync(
@@ -293,6 +307,9 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
 
         return Outcome.FromException<HttpResponseMessage>(ex);
     }
+
+    /// <summary>A host as a request wrote it, and the entry this handler's rules resolved it to.</summary>
+    private sealed record HostRoute(string Host, ServiceEntry Entry);
 
     /// <summary>Everything one request carries across its attempts.</summary>
     private sealed class RequestState

@@ -15,7 +15,8 @@ public sealed class FreshPathTests
     public async Task A_fresh_answer_is_served_without_reading_the_clock_and_the_refresh_point_still_holds()
     {
         var clock = new CountingClock();
-        await using var dns = await DnsTestServer.StartAsync("internal");
+        var serverClock = new ManualTimeProvider();
+        await using var dns = await DnsTestServer.StartAsync(new DnsTestServerOptions { Zone = "internal", TimeProvider = serverClock });
         dns.SetAddresses("name", Ttl, DiscoveryHarness.Ips(1, 2));
         using var registry = new EndpointCacheRegistry(clock);
         var options = new CloudMapDiscoveryOptions { DnsAttempts = 1 };
@@ -32,14 +33,24 @@ public sealed class FreshPathTests
         clock.Reads.Should().Be(reads, "a fresh answer needs no clock");
 
         // Up to one tick before the refresh point the answer stays as it is; at the refresh point the sweeper wakes
-        // (between its whole-second ticks), refreshes, and requests go back to the clock-free path.
+        // (between its whole-second ticks), marks the answer due and starts the refresh, whose answer DNS holds.
         dns.SetAddresses("name", Ttl, DiscoveryHarness.Ips(3));
+        dns.InjectFault(DnsFault.Delay(TimeSpan.FromSeconds(1)));
         var refreshAt = EntryHooks.RefreshAt(entry);
         var initial = entry.PendingRefresh;
         clock.Inner.Advance(DiscoveryHarness.Elapsed(clock.Inner, clock.Inner.GetTimestamp(), refreshAt - 1));
         entry.PendingRefresh.Should().BeSameAs(initial, "nothing is due before the refresh point");
         clock.Inner.Advance(TimeSpan.FromTicks(1));
         entry.PendingRefresh.Should().NotBeSameAs(initial, "the sweeper starts the refresh at the refresh point");
+
+        // While the refresh is out, requests take the exact path, which reads the clock, and still get the answer.
+        reads = clock.Reads;
+        DiscoveryHarness.Sync(entry.GetAsync(default)).Should().BeSameAs(first);
+        clock.Reads.Should().BeGreaterThan(reads, "a due answer is checked against the clock");
+
+        await DiscoveryHarness.WaitUntilAsync(() => serverClock.ActiveTimers >= 1, "the held DNS answer");
+        dns.ClearFaults();
+        serverClock.Advance(TimeSpan.FromSeconds(1));
         await DiscoveryHarness.Settle(entry);
         dns.GetQueryCount("name.internal").Should().Be(2);
 

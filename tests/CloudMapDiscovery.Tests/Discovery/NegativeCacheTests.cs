@@ -37,7 +37,7 @@ public sealed class NegativeCacheTests
     }
 
     [Fact]
-    public async Task Request_past_the_cap_waits_for_the_new_answer_even_without_the_sweeper()
+    public async Task Request_past_the_cap_waits_for_the_new_answer_while_the_sweepers_refresh_is_out()
     {
         await using var h = await DiscoveryHarness.StartAsync(o => o.NegativeTtlCap = TimeSpan.FromSeconds(5));
         h.Server.NegativeTtl = TimeSpan.FromSeconds(900);

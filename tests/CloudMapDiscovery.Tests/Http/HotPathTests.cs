@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Net;
 using CloudMapDiscovery.Diagnostics;
 using CloudMapDiscovery.Testing;
@@ -36,6 +37,73 @@ public sealed class HotPathTests
         h.Fleet.Hits(3).Should().Be(15);
         h.Dns.GetQueryCount("name").Should().Be(1);
         h.Dns.GetQueryCount("other").Should().Be(1);
+    }
+
+    [Fact]
+    public async Task A_short_name_a_trailing_dot_and_the_full_name_in_turn_all_reach_the_one_service()
+    {
+        await using var h = await DiscoveryHarness.StartAsync(2, o => o.ServiceDiscoveryDomain = "internal");
+        using var client = h.CreateClient();
+        var tasks = h.Fleet.Addresses.Select(a => a.ToString()).ToArray();
+
+        for (var i = 0; i < 4; i++)
+        {
+            (await client.GetStringAsync(new Uri($"http://name:{h.Fleet.Port}/"))).Should().BeOneOf(tasks);
+            (await client.GetStringAsync(h.Url(host: "name.internal."))).Should().BeOneOf(tasks);
+            (await client.GetStringAsync(h.Url())).Should().BeOneOf(tasks);
+        }
+
+        h.Fleet.TotalHits.Should().Be(12);
+        h.Fleet.Hits(0).Should().Be(6, "one round robin for the service, whichever way its name is written");
+        h.Dns.GetQueryCount("name").Should().Be(1);
+        h.Registry.GetSnapshot().Should().ContainSingle().Which.Host.Should().Be(DiscoveryHarness.Host);
+    }
+
+    [Fact]
+    public async Task A_synchronous_answer_counts_as_the_requests_outcome_and_a_gateway_error_against_its_endpoint()
+    {
+        var statuses = new StatusByAddressHandler();
+        await using var h = await DiscoveryHarness.StartAsync(
+            2,
+            services: (s, dns) => s.AddHttpClient("gateway")
+                .ConfigurePrimaryHttpMessageHandler(() => statuses)
+                .AddCloudMapDiscovery(o =>
+                {
+                    o.NameServers.Add(dns.EndPoint.ToString());
+                    o.EjectOnGatewayErrors = true;
+                }));
+        using var client = h.CreateClient("gateway");
+        var sick = h.Fleet.Addresses[0].ToString();
+        statuses.Status[sick] = HttpStatusCode.ServiceUnavailable;
+        var outcomes = new List<string>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (ReferenceEquals(instrument.Meter, h.Registry.Metrics.Meter) && instrument.Name == "cloudmap.requests")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, _, tags, _) =>
+        {
+            lock (outcomes)
+            {
+                outcomes.Add((string)tags.ToArray().Single(t => t.Key == "outcome").Value!);
+            }
+        });
+        listener.Start();
+
+        var codes = new List<HttpStatusCode>();
+        for (var i = 0; i < 2; i++)
+        {
+            using var response = await client.GetAsync(h.Url());
+            codes.Add(response.StatusCode);
+        }
+
+        codes.Should().BeEquivalentTo([HttpStatusCode.ServiceUnavailable, HttpStatusCode.OK], "a response is the answer, whatever its status");
+        outcomes.Should().Equal("success", "success");
+        h.Registry.GetSnapshot().Single().Endpoints.Single(e => e.Address == sick).ConsecutiveFailures.Should().Be(1, "EjectOnGatewayErrors counts a 503 against its task");
+        h.Registry.GetSnapshot().Single().Endpoints.Single(e => e.Address != sick).ConsecutiveFailures.Should().Be(0);
     }
 
     [Fact]
@@ -100,6 +168,15 @@ public sealed class HotPathTests
         failed.Which.Message.Should().Contain("failed on every address tried for name.internal").And.Contain($"{h.Fleet.Addresses[2]}:{h.Fleet.Port} (Connection refused");
         below.Seen.Count(s => s.Address == h.Fleet.Addresses[2].ToString()).Should().Be(7);
         h.Registry.GetSnapshot().Single().Endpoints.Single(e => e.Address == h.Fleet.Addresses[2].ToString()).ConsecutiveFailures.Should().Be(1);
+    }
+
+    /// <summary>An in-memory primary that answers at once, with a status chosen by the address the request was sent to.</summary>
+    private sealed class StatusByAddressHandler : HttpMessageHandler
+    {
+        public Dictionary<string, HttpStatusCode> Status { get; } = [];
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+            => Task.FromResult(new HttpResponseMessage(Status.GetValueOrDefault(request.RequestUri!.Host, HttpStatusCode.OK)) { RequestMessage = request });
     }
 
     private enum Failure
