@@ -1,5 +1,5 @@
-using System.Diagnostics.Metrics;
 using CloudMapDiscovery.Discovery;
+using CloudMapDiscovery.Tests.Infrastructure;
 
 namespace CloudMapDiscovery.Tests.Discovery;
 
@@ -76,22 +76,13 @@ public sealed class RefreshAheadTests
         var lateThread = -1;
         var parked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var resume = new ManualResetEventSlim();
-        using var listener = new MeterListener();
-        listener.InstrumentPublished = (instrument, l) =>
-        {
-            if (ReferenceEquals(instrument.Meter, h.Registry.Metrics.Meter) && instrument.Name == "cloudmap.cache.lookups")
-            {
-                l.EnableMeasurementEvents(instrument);
-            }
-        };
-        listener.SetMeasurementEventCallback<long>((_, _, _, _) =>
+        using var listener = InstrumentListener.Start(h.Registry.Metrics.Meter, "cloudmap.cache.lookups", (_, _, _, _) =>
         {
             if (Environment.CurrentManagedThreadId == Volatile.Read(ref lateThread) && parked.TrySetResult())
             {
                 resume.Wait(TimeSpan.FromSeconds(10));
             }
         });
-        listener.Start();
 
         var late = Task.Run(() =>
         {

@@ -1,6 +1,6 @@
-using System.Diagnostics.Metrics;
 using CloudMapDiscovery.Discovery;
 using CloudMapDiscovery.Dns;
+using CloudMapDiscovery.Tests.Infrastructure;
 
 namespace CloudMapDiscovery.Tests.Discovery;
 
@@ -69,15 +69,7 @@ public sealed class SingleFlightTests
         var lateCallerLooked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var letLateCallerGo = new ManualResetEventSlim();
         var misses = 0;
-        using var listener = new MeterListener();
-        listener.InstrumentPublished = (instrument, l) =>
-        {
-            if (ReferenceEquals(instrument.Meter, h.Registry.Metrics.Meter) && instrument.Name == "cloudmap.cache.lookups")
-            {
-                l.EnableMeasurementEvents(instrument);
-            }
-        };
-        listener.SetMeasurementEventCallback<long>((_, _, tags, _) =>
+        using var listener = InstrumentListener.Start(h.Registry.Metrics.Meter, "cloudmap.cache.lookups", (_, _, tags, _) =>
         {
             foreach (var tag in tags)
             {
@@ -88,7 +80,6 @@ public sealed class SingleFlightTests
                 }
             }
         });
-        listener.Start();
 
         h.HoldAnswers();
         var first = entry.GetAsync(default).AsTask();

@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using System.Diagnostics.Metrics;
 using CloudMapDiscovery.Testing;
+using CloudMapDiscovery.Tests.Infrastructure;
 
 namespace CloudMapDiscovery.Tests.Discovery;
 
@@ -61,15 +61,7 @@ public sealed class StaleOnErrorTests
         h.Snapshot().IsStale.Should().BeTrue();
 
         var results = new List<string>();
-        using var listener = new MeterListener();
-        listener.InstrumentPublished = (instrument, l) =>
-        {
-            if (ReferenceEquals(instrument.Meter, h.Registry.Metrics.Meter) && instrument.Name == "cloudmap.cache.lookups")
-            {
-                l.EnableMeasurementEvents(instrument);
-            }
-        };
-        listener.SetMeasurementEventCallback<long>((_, _, tags, _) =>
+        using var listener = InstrumentListener.Start(h.Registry.Metrics.Meter, "cloudmap.cache.lookups", (_, _, tags, _) =>
         {
             foreach (var tag in tags)
             {
@@ -79,7 +71,6 @@ public sealed class StaleOnErrorTests
                 }
             }
         });
-        listener.Start();
 
         // Between retries (inside the backoff) and at a retry alike.
         for (var i = 0; i < 100; i++)

@@ -1,8 +1,8 @@
-using System.Diagnostics.Metrics;
 using System.Net;
 using CloudMapDiscovery.Diagnostics;
 using CloudMapDiscovery.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using CloudMapDiscovery.Tests.Infrastructure;
 
 namespace CloudMapDiscovery.Tests.Http;
 
@@ -76,22 +76,13 @@ public sealed class HotPathTests
         var sick = h.Fleet.Addresses[0].ToString();
         statuses.Status[sick] = HttpStatusCode.ServiceUnavailable;
         var outcomes = new List<string>();
-        using var listener = new MeterListener();
-        listener.InstrumentPublished = (instrument, l) =>
-        {
-            if (ReferenceEquals(instrument.Meter, h.Registry.Metrics.Meter) && instrument.Name == "cloudmap.requests")
-            {
-                l.EnableMeasurementEvents(instrument);
-            }
-        };
-        listener.SetMeasurementEventCallback<long>((_, _, tags, _) =>
+        using var listener = InstrumentListener.Start(h.Registry.Metrics.Meter, "cloudmap.requests", (_, _, tags, _) =>
         {
             lock (outcomes)
             {
                 outcomes.Add((string)tags.ToArray().Single(t => t.Key == "outcome").Value!);
             }
         });
-        listener.Start();
 
         var codes = new List<HttpStatusCode>();
         for (var i = 0; i < 2; i++)
