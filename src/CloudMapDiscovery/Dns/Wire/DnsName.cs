@@ -1,14 +1,31 @@
 namespace CloudMapDiscovery.Dns.Wire;
 
 /// <summary>
-/// Domain names on the wire (RFC 1035 section 3.1 and 4.1.4). Every walk over a name is bounded:
-/// a compression pointer must point strictly backwards (so no loop is possible) and a name may
-/// not exceed 255 bytes, whatever the message says.
+/// Domain names on the wire (RFC 1035 section 3.1 and 4.1.4). Every walk over a name is bounded: a compression
+/// pointer must point strictly backwards (so no loop is possible), a name may not exceed 255 bytes, and it may
+/// follow at most <see cref="MaxPointerHops"/> pointers, whatever the message says.
 /// </summary>
-internal static class DnsName
+/// <remarks>
+/// Names leave the wire in text form: labels joined by dots, and each byte that text cannot carry as itself
+/// ('.', '\', space, control and non-ASCII bytes) written as <c>\DDD</c>. That form is canonical (one text per
+/// wire name) and <see cref="Write"/> turns it back into the same bytes, so a name read off the wire, such as a
+/// CNAME or SRV target, is asked for exactly as the server wrote it. Comparisons expect canonical text, which is
+/// what <see cref="Read"/> and <see cref="Normalize"/> return.
+/// </remarks>
+internal static partial class DnsName
 {
     public const int MaxLength = 255;
-    private const int MaxLabelLength = 63;
+    public const int MaxLabelLength = 63;
+
+    /// <summary>
+    /// The most compression pointers one name may follow. A 255-byte name has at most 127 labels and a compressor
+    /// never needs more than one pointer per label, so no honest message comes near; without a bound, a chain of
+    /// thousands of pointers (each 2 bytes, each strictly backwards) is walked on every read and compare.
+    /// </summary>
+    public const int MaxPointerHops = 127;
+
+    /// <summary>The longest text form of a wire name: 4 characters per byte when every byte is escaped, plus the dots.</summary>
+    public const int MaxTextLength = 4 * MaxLength;
 
     /// <summary>Returns the offset just past the name starting at <paramref name="offset"/>, validating it.</summary>
     public static int Skip(ReadOnlySpan<byte> message, int offset)
@@ -18,7 +35,7 @@ internal static class DnsName
         return end;
     }
 
-    /// <summary>Whether the name at <paramref name="offset"/> equals <paramref name="name"/> (ASCII case-insensitive, no trailing dot).</summary>
+    /// <summary>Whether the name at <paramref name="offset"/> equals <paramref name="name"/>, canonical text without a trailing dot (ASCII case-insensitive).</summary>
     public static bool EqualsName(ReadOnlySpan<byte> message, int offset, string name)
     {
         var end = -1;
@@ -32,7 +49,7 @@ internal static class DnsName
         return Walk(message, offset, ref end, name.AsSpan(), out _);
     }
 
-    /// <summary>Reads the name at <paramref name="offset"/> as a dotted string without a trailing dot (the root is "").</summary>
+    /// <summary>Reads the name at <paramref name="offset"/> as canonical text without a trailing dot (the root is "").</summary>
     public static string Read(ReadOnlySpan<byte> message, int offset, out int end)
     {
         end = -1;
@@ -51,90 +68,15 @@ internal static class DnsName
     public static string ReadOrReuse(ReadOnlySpan<byte> message, int offset, string candidate)
         => EqualsName(message, offset, candidate) ? candidate : Read(message, offset, out _);
 
-    /// <summary>Writes <paramref name="name"/> uncompressed; returns the bytes written.</summary>
-    public static int Write(Span<byte> destination, string name)
-    {
-        var labels = name.AsSpan();
-        var pos = 0;
-        while (!labels.IsEmpty)
-        {
-            var dot = labels.IndexOf('.');
-            var label = dot < 0 ? labels : labels[..dot];
-            labels = dot < 0 ? [] : labels[(dot + 1)..];
-            destination[pos++] = (byte)label.Length;
-            foreach (var c in label)
-            {
-                destination[pos++] = (byte)c;
-            }
-        }
-
-        destination[pos++] = 0;
-        return pos;
-    }
-
-    /// <summary>
-    /// Normalises and checks a host name given by a caller: strips one trailing dot, rejects empty
-    /// labels, labels over 63 bytes, names over 255 bytes and anything outside printable ASCII.
-    /// </summary>
-    public static string Normalize(string name, out bool absolute)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        absolute = name.EndsWith('.');
-        var trimmed = absolute ? name[..^1] : name;
-        if (trimmed.Length == 0)
-        {
-            throw new ArgumentException($"'{name}' is not a host name.", nameof(name));
-        }
-
-        if (trimmed.Length + 2 > MaxLength)
-        {
-            throw new ArgumentException($"The name '{name}' is longer than 255 bytes.", nameof(name));
-        }
-
-        var labelLength = 0;
-        foreach (var c in trimmed)
-        {
-            if (c == '.')
-            {
-                if (labelLength == 0)
-                {
-                    throw new ArgumentException($"The name '{name}' has an empty label.", nameof(name));
-                }
-
-                labelLength = 0;
-                continue;
-            }
-
-            if (c <= ' ' || c > '~')
-            {
-                throw new ArgumentException($"The name '{name}' holds a character DNS cannot carry: '{c}' (use the punycode form of international names).", nameof(name));
-            }
-
-            if (++labelLength > MaxLabelLength)
-            {
-                throw new ArgumentException($"The name '{name}' has a label longer than 63 bytes.", nameof(name));
-            }
-        }
-
-        if (labelLength == 0)
-        {
-            throw new ArgumentException($"The name '{name}' has an empty label.", nameof(name));
-        }
-
-        return trimmed;
-    }
-
-    /// <summary>Number of dots in a normalised name.</summary>
-    public static int CountDots(string name) => name.AsSpan().Count('.');
-
-    // One bounded walk serves skip, compare and measure. `compare` empty means "don't compare".
-    // Returns whether the name equals `compare` (meaningful only when compare is not empty).
+    // One bounded walk serves skip, compare and measure. `compare` empty means "don't compare". Returns whether the
+    // name equals `compare`. (NameTable walks the same way, remembering what it found.)
     private static bool Walk(ReadOnlySpan<byte> message, int offset, ref int end, ReadOnlySpan<char> compare, out int textLength)
     {
         var comparing = !compare.IsEmpty;
         var equal = comparing;
         var pos = offset;
         var wireLength = 0;
+        var hops = 0;
         textLength = 0;
         var lowestJump = offset;
 
@@ -156,16 +98,10 @@ internal static class DnsName
                             end = pos + 1;
                         }
 
-                        if (comparing && equal && textLength != compare.Length)
-                        {
-                            equal = false;
-                        }
-
-                        return equal;
+                        return equal && textLength == compare.Length;
                     }
 
-                    wireLength += len + 1;
-                    if (wireLength + 1 > MaxLength)
+                    if (wireLength + len + 2 > MaxLength)
                     {
                         throw new DnsFormatException("a name is longer than 255 bytes", offset);
                     }
@@ -176,11 +112,12 @@ internal static class DnsName
                     }
 
                     var label = message.Slice(pos + 1, len);
-                    if (comparing && equal)
+                    if (equal)
                     {
                         equal = LabelEquals(label, compare, textLength);
                     }
 
+                    wireLength += len + 1;
                     textLength += (textLength == 0 ? 0 : 1) + EscapedLength(label);
                     pos += len + 1;
                     break;
@@ -203,6 +140,11 @@ internal static class DnsName
                         throw new DnsFormatException($"a compression pointer to {target} does not point backwards", pos);
                     }
 
+                    if (++hops > MaxPointerHops)
+                    {
+                        throw new DnsFormatException($"a name follows more than {MaxPointerHops} compression pointers", offset);
+                    }
+
                     lowestJump = target;
                     pos = target;
                     break;
@@ -213,32 +155,40 @@ internal static class DnsName
         }
     }
 
+    // Compares one wire label with the canonical text that starts at `textOffset` (or at the dot there).
     private static bool LabelEquals(ReadOnlySpan<byte> label, ReadOnlySpan<char> compare, int textOffset)
     {
-        var start = textOffset == 0 ? 0 : textOffset + 1;
-        if (textOffset != 0 && (textOffset >= compare.Length || compare[textOffset] != '.'))
+        var at = textOffset;
+        if (textOffset != 0)
         {
-            return false;
-        }
-
-        if (start + label.Length > compare.Length)
-        {
-            return false;
-        }
-
-        for (var i = 0; i < label.Length; i++)
-        {
-            var b = label[i];
-            var c = compare[start + i];
-            if (b == (byte)'.' || b == (byte)'\\' || b <= 0x20 || b > 0x7E)
-            {
-                return false; // such bytes are escaped in text form, and normalised names never hold them
-            }
-
-            if (ToLower(b) != ToLower(c))
+            if (textOffset >= compare.Length || compare[textOffset] != '.')
             {
                 return false;
             }
+
+            at++;
+        }
+
+        foreach (var b in label)
+        {
+            if (NeedsEscape(b))
+            {
+                if (at + 4 > compare.Length || compare[at] != '\\'
+                    || compare[at + 1] != (char)('0' + (b / 100)) || compare[at + 2] != (char)('0' + (b / 10 % 10)) || compare[at + 3] != (char)('0' + (b % 10)))
+                {
+                    return false;
+                }
+
+                at += 4;
+                continue;
+            }
+
+            if (at >= compare.Length || ToLower(b) != ToLower(compare[at]))
+            {
+                return false;
+            }
+
+            at++;
         }
 
         return true;
@@ -246,19 +196,46 @@ internal static class DnsName
 
     private static int ToLower(int c) => c is >= 'A' and <= 'Z' ? c | 0x20 : c;
 
+    /// <summary>Lower-cases A-Z only: DNS compares names ASCII case-insensitively.</summary>
+    public static byte ToLowerAscii(byte b) => b is >= (byte)'A' and <= (byte)'Z' ? (byte)(b | 0x20) : b;
+
+    // The length of a label in canonical text.
     private static int EscapedLength(ReadOnlySpan<byte> label)
     {
-        var n = 0;
+        var n = label.Length;
         foreach (var b in label)
         {
-            n += NeedsEscape(b) ? 4 : 1;
+            n += NeedsEscape(b) ? 3 : 0;
         }
 
         return n;
     }
 
+    // Writes one label in canonical text; returns the characters written (EscapedLength).
+    private static int FormatLabel(ReadOnlySpan<byte> label, Span<char> destination)
+    {
+        var written = 0;
+        foreach (var b in label)
+        {
+            if (NeedsEscape(b))
+            {
+                destination[written++] = '\\';
+                destination[written++] = (char)('0' + (b / 100));
+                destination[written++] = (char)('0' + (b / 10 % 10));
+                destination[written++] = (char)('0' + (b % 10));
+            }
+            else
+            {
+                destination[written++] = (char)b;
+            }
+        }
+
+        return written;
+    }
+
     private static bool NeedsEscape(byte b) => b <= 0x20 || b > 0x7E || b == (byte)'.' || b == (byte)'\\';
 
+    /// <summary>Writes the canonical text of a name already validated by a walk; returns the characters written.</summary>
     private static int Format(ReadOnlySpan<byte> message, int offset, Span<char> destination)
     {
         // The name was validated by Walk, so this loop needs no bounds or loop checks of its own.
@@ -283,23 +260,8 @@ internal static class DnsName
                 destination[written++] = '.';
             }
 
-            foreach (var b in message.Slice(pos + 1, len))
-            {
-                if (NeedsEscape(b))
-                {
-                    destination[written++] = '\\';
-                    destination[written++] = (char)('0' + (b / 100));
-                    destination[written++] = (char)('0' + (b / 10 % 10));
-                    destination[written++] = (char)('0' + (b % 10));
-                }
-                else
-                {
-                    destination[written++] = (char)b;
-                }
-            }
-
+            written += FormatLabel(message.Slice(pos + 1, len), destination[written..]);
             pos += len + 1;
         }
     }
-
 }

@@ -19,4 +19,7 @@ internal sealed class DnsResponse
     /// it, for example because it lies in another zone): the resolver must ask for that name.
     /// </summary>
     public string? UnfollowedTarget { get; init; }
+
+    /// <summary>Set when the reply held more than <see cref="DnsLimits.MaxRecords"/> records for the question and only the first were kept.</summary>
+    public bool ReachedRecordLimit { get; init; }
 }

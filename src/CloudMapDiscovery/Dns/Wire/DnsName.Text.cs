@@ -1,0 +1,180 @@
+namespace CloudMapDiscovery.Dns.Wire;
+
+/// <summary>Names in text form: checking and normalising a caller's name, and writing text back to wire form.</summary>
+internal static partial class DnsName
+{
+    private enum EncodeStatus
+    {
+        Ok,
+        EmptyLabel,
+        LabelTooLong,
+        NameTooLong,
+        BadCharacter,
+        BadEscape,
+    }
+
+    /// <summary>Writes <paramref name="name"/> (canonical text, escapes included) uncompressed; returns the bytes written.</summary>
+    /// <exception cref="ArgumentException">The text is not a name; names given to the resolver are checked before they get here.</exception>
+    public static int Write(Span<byte> destination, string name)
+    {
+        var status = Encode(name, destination, out var written, out _);
+        return status == EncodeStatus.Ok ? written : throw new ArgumentException($"'{name}' cannot be written as a DNS name ({status}).", nameof(name));
+    }
+
+    /// <summary>
+    /// Normalises and checks a host name given by a caller: strips one trailing dot, rejects empty labels, labels
+    /// over 63 bytes, names over 255 bytes and anything outside printable ASCII. Escapes (<c>\DDD</c>, <c>\.</c>) are
+    /// taken as in zone files, and the result is canonical text, so a name read off the wire can be passed back in.
+    /// </summary>
+    public static string Normalize(string name, out bool absolute)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        absolute = EndsWithUnescapedDot(name);
+        var trimmed = absolute ? name[..^1] : name;
+        if (trimmed.Length == 0)
+        {
+            throw new ArgumentException($"'{name}' is not a host name.", nameof(name));
+        }
+
+        Span<byte> wire = stackalloc byte[MaxLength];
+        var status = Encode(trimmed, wire, out var length, out var bad);
+        var reason = status switch
+        {
+            EncodeStatus.Ok => null,
+            EncodeStatus.EmptyLabel => "has an empty label",
+            EncodeStatus.LabelTooLong => "has a label longer than 63 bytes",
+            EncodeStatus.NameTooLong => "is longer than 255 bytes",
+            EncodeStatus.BadEscape => "has an incomplete escape (a backslash must be followed by a character or three digits up to 255)",
+            _ => $"holds a character DNS cannot carry: '{bad}' (use the punycode form of international names)",
+        };
+        if (reason is not null)
+        {
+            throw new ArgumentException($"The name '{name}' {reason}.", nameof(name));
+        }
+
+        if (!trimmed.Contains('\\', StringComparison.Ordinal))
+        {
+            return trimmed; // already canonical: the common case allocates nothing more
+        }
+
+        Span<char> text = stackalloc char[MaxTextLength];
+        return new string(text[..Format(wire[..length], 0, text)]);
+    }
+
+    /// <summary>Encodes canonical text (escapes included) to wire form; false when it is not a name.</summary>
+    public static bool TryEncode(string name, Span<byte> destination) => Encode(name, destination, out _, out _) == EncodeStatus.Ok;
+
+    /// <summary>Number of label separators in a normalised (canonical) name, where an escaped dot is <c>\046</c>.</summary>
+    public static int CountDots(string name) => name.AsSpan().Count('.');
+
+    private static bool EndsWithUnescapedDot(string name)
+    {
+        if (!name.EndsWith('.'))
+        {
+            return false;
+        }
+
+        var backslashes = 0;
+        for (var i = name.Length - 2; i >= 0 && name[i] == '\\'; i--)
+        {
+            backslashes++;
+        }
+
+        return backslashes % 2 == 0;
+    }
+
+    // Text to wire bytes: labels split at unescaped dots, \DDD and \X decoded. The empty text is the root.
+    private static EncodeStatus Encode(ReadOnlySpan<char> text, Span<byte> destination, out int written, out char bad)
+    {
+        written = 0;
+        bad = default;
+        var lengthAt = 0;
+        var pos = 1;
+        var labelLength = 0;
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (c == '.')
+            {
+                if (labelLength == 0)
+                {
+                    return EncodeStatus.EmptyLabel;
+                }
+
+                destination[lengthAt] = (byte)labelLength;
+                lengthAt = pos++;
+                labelLength = 0;
+                continue;
+            }
+
+            if (c <= ' ' || c > '~')
+            {
+                bad = c;
+                return EncodeStatus.BadCharacter;
+            }
+
+            int value = c;
+            if (c == '\\')
+            {
+                if (!TryUnescape(text, ref i, out value))
+                {
+                    return EncodeStatus.BadEscape;
+                }
+            }
+
+            if (++labelLength > MaxLabelLength)
+            {
+                return EncodeStatus.LabelTooLong;
+            }
+
+            if (pos + 1 >= MaxLength || pos >= destination.Length)
+            {
+                return EncodeStatus.NameTooLong;
+            }
+
+            destination[pos++] = (byte)value;
+        }
+
+        if (text.Length == 0)
+        {
+            destination[0] = 0;
+            written = 1;
+            return EncodeStatus.Ok;
+        }
+
+        if (labelLength == 0)
+        {
+            return EncodeStatus.EmptyLabel;
+        }
+
+        destination[lengthAt] = (byte)labelLength;
+        destination[pos++] = 0;
+        written = pos;
+        return EncodeStatus.Ok;
+    }
+
+    // At text[i] == '\\': decodes \DDD (000-255) or \X (X printable ASCII) and leaves i on the last character used.
+    private static bool TryUnescape(ReadOnlySpan<char> text, ref int i, out int value)
+    {
+        value = 0;
+        if (i + 1 >= text.Length || text[i + 1] <= ' ' || text[i + 1] > '~')
+        {
+            return false;
+        }
+
+        if (!char.IsAsciiDigit(text[i + 1]))
+        {
+            value = text[++i];
+            return true;
+        }
+
+        if (i + 3 >= text.Length || !char.IsAsciiDigit(text[i + 2]) || !char.IsAsciiDigit(text[i + 3]))
+        {
+            return false;
+        }
+
+        value = ((text[i + 1] - '0') * 100) + ((text[i + 2] - '0') * 10) + (text[i + 3] - '0');
+        i += 3;
+        return value <= 255;
+    }
+}

@@ -1,0 +1,315 @@
+namespace CloudMapDiscovery.Dns.Wire;
+
+/// <summary>
+/// Every name of one message, each decoded once: a name gets an id that equal names share (ASCII
+/// case-insensitive), so comparing two names is comparing two integers. Each label or pointer position is walked
+/// at most once (positions a pointer can reach, the first 16 KB, remember their name), so resolving every name of
+/// a reply costs time linear in its size, however its pointers are chained.
+/// </summary>
+/// <remarks>
+/// A name is accepted exactly when <see cref="DnsName.Skip"/> accepts it: pointers strictly backwards (before
+/// every place the walk has been), at most <see cref="DnsName.MaxPointerHops"/> of them, at most 255 bytes.
+/// Ids are interned as (first label, id of the rest) in a hash table seeded per process, so that a server cannot
+/// make its entries collide. The storage is one span of ints from the caller (stack or pool), <see cref="Size"/> long.
+/// </remarks>
+internal ref struct NameTable
+{
+    /// <summary>The id of the root name.</summary>
+    public const int Root = 0;
+
+    /// <summary>Returned by <see cref="Find"/> for a name the message does not hold.</summary>
+    public const int None = -1;
+
+    private const int PointerReach = 0x4000;
+    private const int NoTarget = int.MaxValue;
+
+    // The longest walk down: 127 labels and 127 pointers.
+    private const int MaxPassed = (2 * DnsName.MaxPointerHops) + 2;
+
+    private readonly ReadOnlySpan<byte> _message;
+    private readonly int _memoLimit;
+    private readonly Span<int> _memoId;     // per position: 1 + id of the name starting there, 0 = not walked yet
+    private readonly Span<int> _memoHops;   // per position: pointers that name follows
+    private readonly Span<int> _memoFirst;  // per position: where its first pointer leads (NoTarget without one)
+    private readonly Span<int> _buckets;    // per bucket: 1 + first id in it
+    private readonly Span<int> _labelAt;    // per id: offset of its first label's length byte
+    private readonly Span<int> _rest;       // per id: id of the name after its first label
+    private readonly Span<int> _wire;       // per id: wire length, root byte included
+    private readonly Span<int> _next;       // per id: 1 + next id in the same bucket
+    private readonly Span<int> _passed;     // the walk down: label positions, and pointer positions as -1 - position
+    private readonly Span<int> _hopsBefore; // the walk down: pointers followed before each position
+    private int _count;
+
+    public NameTable(ReadOnlySpan<byte> message, Span<int> storage)
+    {
+        _message = message;
+        _memoLimit = Math.Min(message.Length, PointerReach);
+        var ids = MaxIds(message.Length);
+        var at = 0;
+        _memoId = storage.Slice(at, _memoLimit);
+        _memoHops = storage.Slice(at += _memoLimit, _memoLimit);
+        _memoFirst = storage.Slice(at += _memoLimit, _memoLimit);
+        _buckets = storage.Slice(at += _memoLimit, Buckets(ids));
+        _labelAt = storage.Slice(at += _buckets.Length, ids);
+        _rest = storage.Slice(at += ids, ids);
+        _wire = storage.Slice(at += ids, ids);
+        _next = storage.Slice(at += ids, ids);
+        _passed = storage.Slice(at += ids, Passed(message.Length));
+        _hopsBefore = storage.Slice(at + _passed.Length, _passed.Length);
+        _memoId.Clear();
+        _buckets.Clear();
+        _labelAt[Root] = -1;
+        _rest[Root] = None;
+        _wire[Root] = 1;
+        _count = 1;
+    }
+
+    /// <summary>The most ids a message can produce: one per label position (a label takes at least two bytes), and the root.</summary>
+    public static int MaxIds(int messageLength) => (messageLength / 2) + 2;
+
+    /// <summary>The ints a table for a message of <paramref name="messageLength"/> bytes needs.</summary>
+    public static int Size(int messageLength)
+    {
+        var ids = MaxIds(messageLength);
+        return (3 * Math.Min(messageLength, PointerReach)) + Buckets(ids) + (4 * ids) + (2 * Passed(messageLength));
+    }
+
+    /// <summary>Resolves the name at <paramref name="offset"/> to its id, validating it; <paramref name="end"/> is the offset just past it.</summary>
+    public int Resolve(int offset, out int end)
+    {
+        // The walk down to a name already known (or the root), recording each label and pointer position passed.
+        var passed = _passed;
+        var hopsBefore = _hopsBefore;
+        var count = 0;
+        var pos = offset;
+        var lowest = offset;
+        var hops = 0;
+        var wire = 0;
+        end = -1;
+        int id, knownHops, next;
+        while (true)
+        {
+            if ((uint)pos >= (uint)_message.Length)
+            {
+                throw new DnsFormatException("a name runs past the end of the message", pos);
+            }
+
+            // Walked before: its name is known, if this walk could go on from here (the known name's first pointer
+            // must also lie before every place this walk has been; otherwise the walk below rejects it).
+            if (pos < _memoLimit && _memoId[pos] != 0 && (pos == lowest || _memoFirst[pos] < lowest))
+            {
+                (id, knownHops, next) = (_memoId[pos] - 1, _memoHops[pos], _memoFirst[pos]);
+                if (wire + _wire[id] > DnsName.MaxLength)
+                {
+                    throw new DnsFormatException("a name is longer than 255 bytes", offset);
+                }
+
+                if (hops + knownHops > DnsName.MaxPointerHops)
+                {
+                    throw new DnsFormatException($"a name follows more than {DnsName.MaxPointerHops} compression pointers", offset);
+                }
+
+                end = end < 0 ? EndInPlace(pos) : end;
+                break;
+            }
+
+            var len = _message[pos];
+            if (len == 0)
+            {
+                end = end < 0 ? pos + 1 : end;
+                (id, knownHops, next) = (Root, 0, NoTarget);
+                break;
+            }
+
+            switch (len & 0xC0)
+            {
+                case 0x00:
+                    if (wire + len + 2 > DnsName.MaxLength)
+                    {
+                        throw new DnsFormatException("a name is longer than 255 bytes", offset);
+                    }
+
+                    if (pos + 1 + len > _message.Length)
+                    {
+                        throw new DnsFormatException("a label runs past the end of the message", pos);
+                    }
+
+                    (passed[count], hopsBefore[count]) = (pos, hops);
+                    count++;
+                    wire += len + 1;
+                    pos += len + 1;
+                    break;
+                case 0xC0:
+                    if (pos + 1 >= _message.Length)
+                    {
+                        throw new DnsFormatException("a compression pointer runs past the end of the message", pos);
+                    }
+
+                    var target = ((len & 0x3F) << 8) | _message[pos + 1];
+                    end = end < 0 ? pos + 2 : end;
+
+                    // Strictly backwards, and before every place already visited: this alone rules out loops.
+                    if (target >= lowest)
+                    {
+                        throw new DnsFormatException($"a compression pointer to {target} does not point backwards", pos);
+                    }
+
+                    if (++hops > DnsName.MaxPointerHops)
+                    {
+                        throw new DnsFormatException($"a name follows more than {DnsName.MaxPointerHops} compression pointers", offset);
+                    }
+
+                    (passed[count], hopsBefore[count]) = (-1 - pos, hops - 1);
+                    count++;
+                    lowest = target;
+                    pos = target;
+                    break;
+                default:
+                    throw new DnsFormatException($"unsupported label type 0x{len:X2}", pos);
+            }
+        }
+
+        // Back up the walk: each position passed gets its name, remembered for the next walk that gets there.
+        var total = hops + knownHops;
+        for (var i = count - 1; i >= 0; i--)
+        {
+            var at = passed[i];
+            if (at >= 0)
+            {
+                id = Intern(at, id);
+            }
+            else
+            {
+                at = -1 - at;
+                next = ((_message[at] & 0x3F) << 8) | _message[at + 1];
+            }
+
+            if (at < _memoLimit)
+            {
+                _memoId[at] = id + 1;
+                _memoHops[at] = total - hopsBefore[i];
+                _memoFirst[at] = next;
+            }
+        }
+
+        return id;
+    }
+
+    /// <summary>The id of canonical text <paramref name="name"/> if the message holds that name, else <see cref="None"/>.</summary>
+    public readonly int Find(string name)
+    {
+        Span<byte> wire = stackalloc byte[DnsName.MaxLength];
+        if (!DnsName.TryEncode(name, wire))
+        {
+            return None;
+        }
+
+        // The walk's scratch is free between walks. A name of more labels than it holds (one per byte) is not here.
+        var starts = _passed;
+        var labels = 0;
+        for (var at = 0; wire[at] != 0; at += wire[at] + 1)
+        {
+            if (labels == starts.Length)
+            {
+                return None;
+            }
+
+            starts[labels++] = at;
+        }
+
+        var id = Root;
+        for (var i = labels - 1; i >= 0 && id != None; i--)
+        {
+            id = Lookup(wire.Slice(starts[i] + 1, wire[starts[i]]), id);
+        }
+
+        return id;
+    }
+
+    // A walk passes each position once: no more positions than bytes.
+    private static int Passed(int messageLength) => Math.Min(MaxPassed, messageLength);
+
+    private static int Buckets(int ids) => (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(ids, 16));
+
+    private readonly ReadOnlySpan<byte> Label(int at) => _message.Slice(at + 1, _message[at]);
+
+    // The end of a name that starts at a position walked before: its labels in place, then a root or a pointer.
+    private readonly int EndInPlace(int pos)
+    {
+        while (_message[pos] != 0 && (_message[pos] & 0xC0) == 0)
+        {
+            pos += _message[pos] + 1;
+        }
+
+        return pos + (_message[pos] == 0 ? 1 : 2);
+    }
+
+    private int Intern(int labelAt, int rest)
+    {
+        var label = Label(labelAt);
+        var bucket = Bucket(label, rest);
+        for (var e = _buckets[bucket] - 1; e >= 0; e = _next[e] - 1)
+        {
+            if (_rest[e] == rest && LabelEquals(Label(_labelAt[e]), label))
+            {
+                return e;
+            }
+        }
+
+        if (_count == _labelAt.Length)
+        {
+            throw new DnsFormatException("the message holds more names than its size allows"); // cannot happen: one id per label position
+        }
+
+        var id = _count++;
+        (_labelAt[id], _rest[id], _wire[id]) = (labelAt, rest, label.Length + 1 + _wire[rest]);
+        _next[id] = _buckets[bucket];
+        _buckets[bucket] = id + 1;
+        return id;
+    }
+
+    private readonly int Lookup(ReadOnlySpan<byte> label, int rest)
+    {
+        for (var e = _buckets[Bucket(label, rest)] - 1; e >= 0; e = _next[e] - 1)
+        {
+            if (_rest[e] == rest && LabelEquals(Label(_labelAt[e]), label))
+            {
+                return e;
+            }
+        }
+
+        return None;
+    }
+
+    private readonly int Bucket(ReadOnlySpan<byte> label, int rest)
+    {
+        Span<byte> lower = stackalloc byte[DnsName.MaxLabelLength];
+        for (var i = 0; i < label.Length; i++)
+        {
+            lower[i] = DnsName.ToLowerAscii(label[i]);
+        }
+
+        var hash = default(HashCode);
+        hash.Add(rest);
+        hash.AddBytes(lower[..label.Length]);
+        return hash.ToHashCode() & (_buckets.Length - 1);
+    }
+
+    private static bool LabelEquals(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b)
+    {
+        if (a.Length != b.Length)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < a.Length; i++)
+        {
+            if (DnsName.ToLowerAscii(a[i]) != DnsName.ToLowerAscii(b[i]))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}

@@ -1,0 +1,161 @@
+using System.Buffers.Binary;
+
+namespace CloudMapDiscovery.Dns.Wire;
+
+/// <summary>
+/// One validating pass over a reply: every record is checked as <see cref="DnsMessageReader.ValidateAll"/> checks
+/// it (a malformed one fails here, before any is used), every name resolved once through a <see cref="NameTable"/>,
+/// and the records that can matter kept with the ids of their names: answer records of the asked type (class IN)
+/// or CNAME, and for an SRV question the A/AAAA records outside the authority section.
+/// </summary>
+internal ref struct ReplyIndex
+{
+    // A record takes at least 11 bytes (a one-byte name and the fixed fields), which bounds the entries by the bytes.
+    private const int MinRecordSize = 11;
+    private const int CancellationStride = 64;
+
+    private readonly Span<DnsRecordHeader> _entries;
+    private readonly Span<int> _ownerIds;
+    private readonly Span<int> _dataIds;
+
+    private ReplyIndex(Span<DnsRecordHeader> entries, Span<int> ownerIds, Span<int> dataIds)
+    {
+        _entries = entries;
+        _ownerIds = ownerIds;
+        _dataIds = dataIds;
+    }
+
+    public int Count { get; private set; }
+
+    /// <summary>Answer records of the asked type (class IN), a capacity for the result.</summary>
+    public int AnswersOfType { get; private set; }
+
+    public bool HasCanonicalNames { get; private set; }
+
+    /// <summary>The first SOA in the authority section, for a negative answer's TTL.</summary>
+    public DnsRecordHeader? Soa { get; private set; }
+
+    public readonly ref readonly DnsRecordHeader this[int i] => ref _entries[i];
+
+    /// <summary>How many entries a message of this size and header can need at most.</summary>
+    public static int Capacity(ReadOnlySpan<byte> message, DnsHeader header)
+        => Math.Min(header.AnswerCount + header.AuthorityCount + header.AdditionalCount, Math.Max(0, message.Length - DnsHeader.Size) / MinRecordSize);
+
+    /// <summary>The id of entry <paramref name="i"/>'s owner name.</summary>
+    public readonly int OwnerId(int i) => _ownerIds[i];
+
+    /// <summary>The id of the name in entry <paramref name="i"/>'s data: a CNAME's target or an SRV record's target.</summary>
+    public readonly int DataId(int i) => _dataIds[i];
+
+    /// <summary>Validates every record of the message and indexes those that matter; the spans must hold <see cref="Capacity"/> entries.</summary>
+    public static ReplyIndex Build(
+        ReadOnlySpan<byte> message, ref NameTable names, DnsRecordType type, Span<DnsRecordHeader> entries, Span<int> ownerIds, Span<int> dataIds, CancellationToken cancellationToken)
+    {
+        var index = new ReplyIndex(entries, ownerIds, dataIds);
+        var header = DnsHeader.Read(message);
+        var pos = DnsHeader.Size;
+        for (var i = 0; i < header.QuestionCount; i++)
+        {
+            names.Resolve(pos, out pos);
+            if (pos + 4 > message.Length)
+            {
+                throw new DnsFormatException("the question runs past the end of the message", pos);
+            }
+
+            pos += 4;
+        }
+
+        ReadOnlySpan<int> counts = [header.AnswerCount, header.AuthorityCount, header.AdditionalCount];
+        var seen = 0;
+        for (var section = DnsSection.Answer; section <= DnsSection.Additional; section++)
+        {
+            for (var remaining = counts[(int)section]; remaining > 0; remaining--)
+            {
+                if (++seen % CancellationStride == 0)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
+
+                var nameOffset = pos;
+                var ownerId = names.Resolve(pos, out pos);
+                var r = ReadHeader(message, section, nameOffset, pos, remaining);
+                pos = r.DataOffset + r.DataLength;
+                var dataId = ValidateData(message, ref names, r);
+                var isAnswerOfType = section == DnsSection.Answer && r.Type == type && r.Class == DnsMessageReader.ClassInternet;
+                var isCanonicalName = section == DnsSection.Answer && r.Type == DnsRecordType.CNAME;
+                var isTargetAddress = type == DnsRecordType.SRV && section != DnsSection.Authority
+                    && r.Type is DnsRecordType.A or DnsRecordType.AAAA && r.Class == DnsMessageReader.ClassInternet;
+                if (isAnswerOfType || isCanonicalName || isTargetAddress)
+                {
+                    (index._entries[index.Count], index._ownerIds[index.Count], index._dataIds[index.Count]) = (r, ownerId, dataId);
+                    index.Count++;
+                    index.AnswersOfType += isAnswerOfType ? 1 : 0;
+                    index.HasCanonicalNames |= isCanonicalName;
+                }
+                else if (section == DnsSection.Authority && r.Type == DnsRecordType.SOA && index.Soa is null)
+                {
+                    index.Soa = r;
+                }
+            }
+        }
+
+        return index;
+    }
+
+    // The fixed fields after an owner name, with the same checks and messages as DnsMessageReader.TryReadNext.
+    private static DnsRecordHeader ReadHeader(ReadOnlySpan<byte> message, DnsSection section, int nameOffset, int pos, int remaining)
+    {
+        if (pos + 10 > message.Length)
+        {
+            throw new DnsFormatException($"a record header in the {section} section runs past the end of the message ({remaining} records announced but missing)", pos);
+        }
+
+        var type = (DnsRecordType)BinaryPrimitives.ReadUInt16BigEndian(message[pos..]);
+        var cls = BinaryPrimitives.ReadUInt16BigEndian(message[(pos + 2)..]);
+        var ttl = BinaryPrimitives.ReadUInt32BigEndian(message[(pos + 4)..]);
+        var length = BinaryPrimitives.ReadUInt16BigEndian(message[(pos + 8)..]);
+        var dataOffset = pos + 10;
+        if (dataOffset + length > message.Length)
+        {
+            throw new DnsFormatException($"the data of a {type} record ({length} bytes) runs past the end of the message", dataOffset);
+        }
+
+        // RFC 2181 section 8: a TTL with the top bit set is to be read as zero.
+        return new DnsRecordHeader(section, nameOffset, type, cls, ttl > int.MaxValue ? 0 : ttl, dataOffset, length);
+    }
+
+    // The shape checks of DnsMessageReader.ValidateData; returns the id of the CNAME or SRV target (else -1).
+    private static int ValidateData(ReadOnlySpan<byte> message, ref NameTable names, in DnsRecordHeader record)
+    {
+        var end = record.DataOffset + record.DataLength;
+        int id, after;
+        switch (record.Type)
+        {
+            case DnsRecordType.A when record.DataLength != 4:
+            case DnsRecordType.AAAA when record.DataLength != 16:
+                throw new DnsFormatException($"an {record.Type} record has {record.DataLength} bytes of data", record.DataOffset);
+            case DnsRecordType.CNAME:
+                id = names.Resolve(record.DataOffset, out after);
+                return after > end ? throw new DnsFormatException("a CNAME target runs past its record", record.DataOffset) : id;
+            case DnsRecordType.SRV:
+                if (record.DataLength < 7)
+                {
+                    throw new DnsFormatException("an SRV record is shorter than its fields", record.DataOffset);
+                }
+
+                id = names.Resolve(record.DataOffset + 6, out after);
+                return after > end ? throw new DnsFormatException("an SRV record is shorter than its fields", record.DataOffset) : id;
+            case DnsRecordType.SOA:
+                names.Resolve(record.DataOffset, out after);
+                if (after >= end)
+                {
+                    throw new DnsFormatException("an SOA record is shorter than its fields", record.DataOffset);
+                }
+
+                names.Resolve(after, out after);
+                return after + 20 > end ? throw new DnsFormatException("an SOA record is shorter than its fields", record.DataOffset) : -1;
+            default:
+                return -1;
+        }
+    }
+}
