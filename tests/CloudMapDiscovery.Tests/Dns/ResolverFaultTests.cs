@@ -364,6 +364,7 @@ public class ResolverFaultTests
     [InlineData(DnsMalformation.TruncatedRecord)]
     public async Task A_malformed_reply_is_a_MalformedReply_outcome_with_a_clear_message(DnsMalformation malformation)
     {
+        // The fault breaks the reply over both transports: UDP, then the TCP try the unreadable UDP reply earns.
         await using var first = await StartWithNameService();
         await using var second = await StartWithNameService(Task2);
         first.InjectFault(DnsFault.Malformed(malformation));
@@ -373,11 +374,12 @@ public class ResolverFaultTests
 
         var act = async () => await Resolver(first).QueryAsync("name.internal", DnsRecordType.A);
         var ex = (await act.Should().ThrowAsync<DnsResolutionException>()).Which;
-        var attempt = ex.Attempts.Should().ContainSingle().Subject;
+        var attempt = ex.Attempts.Should().ContainSingle("one attempt, over UDP then TCP").Subject;
         attempt.Outcome.Should().Be(DnsAttemptOutcome.MalformedReply);
-        attempt.Transport.Should().Be(DnsTransport.Udp);
-        attempt.Detail.Should().StartWith("Malformed DNS message at byte ");
+        attempt.Transport.Should().Be(DnsTransport.Tcp);
+        attempt.Detail.Should().StartWith("the UDP reply could not be read (Malformed DNS message at byte ").And.Contain("over TCP: Malformed DNS message at byte ");
         ex.Message.Should().Contain(first.EndPoint.ToString()).And.Contain("Malformed DNS message");
+        first.TcpQueryCount.Should().Be(2, "each of the two lookups asked over TCP once");
     }
 
     [Fact]
