@@ -41,6 +41,12 @@ internal static partial class Log
     [LoggerMessage(202, LogLevel.Warning, "Could not resolve SRV target {Target} of {Name}: {Reason}")]
     public static partial void DnsServiceTargetFailed(ILogger logger, string target, string name, string reason);
 
+    [LoggerMessage(203, LogLevel.Warning, "The DNS reply for {Name} ({Type}) from {Server} held more than {Limit} records for the question; the first {Limit} are kept")]
+    public static partial void DnsRecordLimitReached(ILogger logger, string name, Dns.DnsRecordType type, System.Net.IPEndPoint server, int limit);
+
+    [LoggerMessage(204, LogLevel.Warning, "The SRV answer for {Name} names more than {Limit} targets without addresses; {Skipped} record(s) past them are left without addresses")]
+    public static partial void DnsServiceTargetsSkipped(ILogger logger, string name, int limit, int skipped);
+
     [LoggerMessage(109, LogLevel.Error, "The endpoint cache sweep failed; it runs again in a second")]
     public static partial void SweepFailed(ILogger logger, Exception exception);
 }

@@ -20,6 +20,15 @@ public sealed class DnsResolutionException : Exception
         Attempts = attempts;
     }
 
+    /// <summary>Creates the exception for a failed question with a message of its own (when no exchange says it all).</summary>
+    internal DnsResolutionException(string name, DnsRecordType type, IReadOnlyList<DnsServerAttempt> attempts, string message, Exception? innerException = null)
+        : base(message, innerException)
+    {
+        Name = name;
+        Type = type;
+        Attempts = attempts;
+    }
+
     /// <summary>Creates the exception with a message of its own.</summary>
     /// <param name="message">What went wrong.</param>
     public DnsResolutionException(string message)

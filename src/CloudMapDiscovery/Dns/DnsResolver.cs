@@ -18,7 +18,17 @@ namespace CloudMapDiscovery.Dns;
 /// reply is asked again over TCP. Servers are tried in order (or in turn, with rotate), each up to
 /// <see cref="DnsResolverOptions.Attempts"/> times; SERVFAIL, REFUSED, timeouts and network errors move on
 /// to the next, while NXDOMAIN and NODATA are final answers. Replies that do not match the query's ID
-/// and question are ignored. Instances are thread-safe and hold no sockets between queries.
+/// and question are ignored; one that matches but cannot be read (cut short without the TC bit, say) is asked
+/// again over TCP before the attempt counts as failed. Instances are thread-safe and hold no sockets between queries.
+/// <para>
+/// Whatever a server sends, one reply costs work linear in its size (at most 64 KB): a name may follow at most
+/// 127 compression pointers, and a reply is turned into at most 1,000 records (A/AAAA answers, SRV records, or SRV
+/// endpoints: a record times its target's addresses). Beyond that the first 1,000 are kept and a warning is
+/// logged; Route 53 answers with at most 8. When SRV targets come without addresses, at most 64 distinct targets
+/// are asked for, and one that cannot be resolved only loses its own addresses. Names read off the wire (CNAME
+/// and SRV targets) are asked for byte for byte as the server wrote them; in results they appear in text form,
+/// with <c>\DDD</c> for bytes text cannot carry, and can be passed back to <see cref="QueryAsync"/> as they are.
+/// </para>
 /// </remarks>
 public sealed class DnsResolver : IDnsResolver
 {
@@ -53,6 +63,9 @@ public sealed class DnsResolver : IDnsResolver
     /// <summary>Gets the search domains in force.</summary>
     public IReadOnlyList<string> SearchDomains => _settings.SearchDomains;
 
+    /// <summary>Gets the clock of the resolver's timeouts; callers that wait on its answers use the same one.</summary>
+    internal TimeProvider TimeProvider => _timeProvider;
+
     /// <summary>Raised after each question with its outcome; used by the library's metrics.</summary>
     internal event Action<DnsQueryResult?, DnsResolutionException?>? QueryCompleted;
 
@@ -68,7 +81,7 @@ public sealed class DnsResolver : IDnsResolver
         if (_settings.NameServers.Count == 0)
         {
             throw new DnsResolutionException(
-                $"DNS lookup of {normalized} ({type}) failed: no name server is configured (none in options, none in {_settings.NameServerSource}).");
+                normalized, type, [], $"DNS lookup of {normalized} ({type}) failed: no name server is configured (none in options, none in {_settings.NameServerSource}).");
         }
 
         var start = _timeProvider.GetTimestamp();
@@ -106,6 +119,16 @@ public sealed class DnsResolver : IDnsResolver
             QueryCompleted?.Invoke(result, null);
             return result;
         }
+        catch (Exception ex) when (ex is not DnsResolutionException && !(ex is OperationCanceledException && cancellationToken.IsCancellationRequested))
+        {
+            // The contract is DnsResolutionException for every failure that is not the caller's: anything else that
+            // escaped (a bug, not a server's doing) still names the question and the servers.
+            var servers = string.Join(", ", _settings.NameServers);
+            var failure = new DnsResolutionException(normalized, type, [], $"DNS lookup of {normalized} ({type}) asking {servers} failed unexpectedly: {ex.GetType().Name}: {ex.Message}", ex);
+            Log.DnsQueryFailed(_logger, normalized, type, failure.Message);
+            QueryCompleted?.Invoke(null, failure);
+            throw failure;
+        }
         catch (DnsResolutionException ex)
         {
             Log.DnsQueryFailed(_logger, normalized, type, ex.Message);
@@ -140,13 +163,18 @@ public sealed class DnsResolver : IDnsResolver
         while (true)
         {
             var (response, server, transport) = await AskAsync(current, type, cancellationToken).ConfigureAwait(false);
+            if (response.ReachedRecordLimit)
+            {
+                Log.DnsRecordLimitReached(_logger, current, type, server, DnsLimits.MaxRecords);
+            }
+
             chain.AddRange(response.CanonicalNames);
             if (response.UnfollowedTarget is { } next)
             {
                 if (chain.Count > _settings.MaxCnameChain || chain.Exists(c => string.Equals(c.Name, next, StringComparison.OrdinalIgnoreCase)))
                 {
-                    throw new DnsResolutionException(
-                        $"DNS lookup of {name} ({type}) failed: the CNAME chain {string.Join(" -> ", chain.Select(c => c.Name).Append(next))} is too long or loops.");
+                    var detail = $"the CNAME chain {string.Join(" -> ", chain.Select(c => c.Name).Append(next))} is longer than {_settings.MaxCnameChain} links or loops";
+                    throw new DnsResolutionException(name, type, [new DnsServerAttempt(server, transport, DnsAttemptOutcome.MalformedReply, detail)]);
                 }
 
                 current = next;
@@ -156,7 +184,7 @@ public sealed class DnsResolver : IDnsResolver
             var services = response.Services;
             if (type == DnsRecordType.SRV && services.Exists(NeedsAddresses))
             {
-                services = await ResolveTargetsAsync(services, start, cancellationToken).ConfigureAwait(false);
+                services = await ResolveTargetsAsync(name, services, start, cancellationToken).ConfigureAwait(false);
             }
 
             return new DnsQueryResult(
@@ -173,27 +201,48 @@ public sealed class DnsResolver : IDnsResolver
         }
     }
 
-    // Cloud Map puts the targets' A/AAAA records in the additional section; when a server does not,
-    // the targets are asked for directly. A target that cannot be resolved keeps an empty address list
-    // (the SRV answer itself is good), and the failure is logged.
-    private async ValueTask<List<DnsServiceRecord>> ResolveTargetsAsync(List<DnsServiceRecord> services, long start, CancellationToken cancellationToken)
+    // Cloud Map puts the targets' A/AAAA records in the additional section; when a server does not, the targets are
+    // asked for directly: each distinct target once (its result shared by every record naming it), at most
+    // MaxTargetLookups of them. A target that cannot be resolved keeps an empty address list (the SRV answer
+    // itself is good), and the failure is logged.
+    private async ValueTask<List<DnsServiceRecord>> ResolveTargetsAsync(string name, List<DnsServiceRecord> services, long start, CancellationToken cancellationToken)
     {
-        var lookups = services.Select(async s =>
+        var lookups = new Dictionary<string, Task<DnsAddressRecord[]>>(StringComparer.OrdinalIgnoreCase);
+        var skipped = 0;
+        foreach (var service in services)
         {
-            if (!NeedsAddresses(s))
+            if (!NeedsAddresses(service) || lookups.ContainsKey(service.Target))
             {
-                return s;
+                continue;
             }
 
-            // A and AAAA separately: one family failing must not lose the other's addresses.
-            var v4 = TargetAddressesAsync(s, DnsRecordType.A, start, cancellationToken);
-            var v6 = TargetAddressesAsync(s, DnsRecordType.AAAA, start, cancellationToken);
-            return s with { Addresses = [.. await v4.ConfigureAwait(false), .. await v6.ConfigureAwait(false)] };
-        });
-        return [.. await Task.WhenAll(lookups).ConfigureAwait(false)];
+            if (lookups.Count == DnsLimits.MaxTargetLookups)
+            {
+                skipped++;
+                continue;
+            }
+
+            lookups.Add(service.Target, TargetAddressesAsync(service, start, cancellationToken));
+        }
+
+        if (skipped > 0)
+        {
+            Log.DnsServiceTargetsSkipped(_logger, name, DnsLimits.MaxTargetLookups, skipped);
+        }
+
+        await Task.WhenAll(lookups.Values).ConfigureAwait(false);
+        return services.ConvertAll(s => NeedsAddresses(s) && lookups.TryGetValue(s.Target, out var found) ? s with { Addresses = found.Result } : s);
     }
 
-    private async Task<IReadOnlyList<DnsAddressRecord>> TargetAddressesAsync(DnsServiceRecord service, DnsRecordType type, long start, CancellationToken cancellationToken)
+    private async Task<DnsAddressRecord[]> TargetAddressesAsync(DnsServiceRecord service, long start, CancellationToken cancellationToken)
+    {
+        // A and AAAA separately: one family failing must not lose the other's addresses.
+        var v4 = FamilyAddressesAsync(service, DnsRecordType.A, start, cancellationToken);
+        var v6 = FamilyAddressesAsync(service, DnsRecordType.AAAA, start, cancellationToken);
+        return [.. await v4.ConfigureAwait(false), .. await v6.ConfigureAwait(false)];
+    }
+
+    private async Task<IReadOnlyList<DnsAddressRecord>> FamilyAddressesAsync(DnsServiceRecord service, DnsRecordType type, long start, CancellationToken cancellationToken)
     {
         try
         {

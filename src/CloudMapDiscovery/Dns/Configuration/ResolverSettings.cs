@@ -45,7 +45,7 @@ internal sealed class ResolverSettings
         {
             NameServers = fromOptions ? options.NameServers.Select(NameServerAddress.Parse).ToArray() : conf.NameServers.ToArray(),
             NameServerSource = fromOptions ? "options" : options.ResolvConfPath,
-            SearchDomains = options.SearchDomains.Count > 0 ? options.SearchDomains.Select(d => d.Trim().TrimEnd('.')).Where(d => d.Length > 0).ToArray() : conf.SearchDomains.ToArray(),
+            SearchDomains = options.SearchDomains.Count > 0 ? CanonicalDomains(options.SearchDomains) : CanonicalDomains(conf.SearchDomains),
             Ndots = options.Ndots ?? conf.Ndots ?? DefaultNdots,
             Timeout = options.Timeout ?? conf.Timeout ?? DefaultTimeout,
             Attempts = options.Attempts ?? conf.Attempts ?? DefaultAttempts,
@@ -53,6 +53,25 @@ internal sealed class ResolverSettings
             UdpPayloadSize = options.UdpPayloadSize,
             MaxCnameChain = options.MaxCnameChain,
         };
+    }
+
+    // Search domains in the canonical text form that names are compared in. Options were validated above; a
+    // resolv.conf domain that is not a DNS name (the system resolver would skip it too) is left out.
+    private static string[] CanonicalDomains(IEnumerable<string> domains)
+    {
+        var canonical = new List<string>();
+        foreach (var domain in domains.Select(d => d.Trim().TrimEnd('.')).Where(d => d.Length > 0))
+        {
+            try
+            {
+                canonical.Add(Wire.DnsName.Normalize(domain, out _));
+            }
+            catch (ArgumentException)
+            {
+            }
+        }
+
+        return [.. canonical];
     }
 
     /// <summary>Every problem with the options, one clear sentence each.</summary>
