@@ -231,7 +231,8 @@ public sealed class DnsTestServer : IAsyncDisposable, IDisposable
     /// <param name="fault">What to do.</param>
     /// <param name="name">Only for queries of this name (any type); <see langword="null"/> for every query.</param>
     /// <param name="count">For this many queries, then the fault disarms itself; <see langword="null"/> until <see cref="ClearFaults"/>.</param>
-    public void InjectFault(DnsFault fault, string? name = null, int? count = null)
+    /// <param name="type">Only for questions of this type (a SERVFAIL for AAAA while A answers, say); <see langword="null"/> for all.</param>
+    public void InjectFault(DnsFault fault, string? name = null, int? count = null, DnsRecordType? type = null)
     {
         ArgumentNullException.ThrowIfNull(fault);
         if (count is { } n)
@@ -239,7 +240,7 @@ public sealed class DnsTestServer : IAsyncDisposable, IDisposable
             ArgumentOutOfRangeException.ThrowIfLessThan(n, 1, nameof(count));
         }
 
-        _faults.Add(fault, name is null ? null : _zone.Qualify(name), count);
+        _faults.Add(fault, name is null ? null : _zone.Qualify(name), count, (ushort?)type);
     }
 
     /// <summary>Removes every injected fault.</summary>

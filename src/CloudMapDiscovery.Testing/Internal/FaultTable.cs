@@ -1,16 +1,16 @@
 namespace CloudMapDiscovery.Testing.Internal;
 
-/// <summary>Injected faults. A fault for the query's name wins over a global one; within each, the oldest still armed wins.</summary>
+/// <summary>Injected faults. A fault for the query's name wins over a global one; within each, the oldest still armed wins. A fault may be limited to one record type.</summary>
 internal sealed class FaultTable
 {
     private readonly Lock _gate = new();
     private readonly List<Entry> _entries = [];
 
-    public void Add(DnsFault fault, string? name, int? count)
+    public void Add(DnsFault fault, string? name, int? count, ushort? type = null)
     {
         lock (_gate)
         {
-            _entries.Add(new Entry(fault, name, count));
+            _entries.Add(new Entry(fault, name, count, type));
         }
     }
 
@@ -23,11 +23,11 @@ internal sealed class FaultTable
     }
 
     /// <summary>Picks the fault for a query and uses up one of its count.</summary>
-    public DnsFault? Take(string name, bool tcp)
+    public DnsFault? Take(string name, ushort type, bool tcp)
     {
         lock (_gate)
         {
-            var entry = Find(e => e.Name == name, tcp) ?? Find(e => e.Name is null, tcp);
+            var entry = Find(e => e.Name == name && e.Applies(type), tcp) ?? Find(e => e.Name is null && e.Applies(type), tcp);
             if (entry is null)
             {
                 return null;
@@ -63,11 +63,15 @@ internal sealed class FaultTable
         return null;
     }
 
-    private sealed class Entry(DnsFault fault, string? name, int? remaining)
+    private sealed class Entry(DnsFault fault, string? name, int? remaining, ushort? type)
     {
         public DnsFault Fault { get; } = fault;
 
         public string? Name { get; } = name;
+
+        public ushort? Type { get; } = type;
+
+        public bool Applies(ushort type) => Type is null || Type == type;
 
         public int? Remaining { get; set; } = remaining;
     }

@@ -40,7 +40,7 @@ internal sealed partial class QueryProcessor(ZoneData zone, FaultTable faults, Q
             return ReplyPlan.Single(CreateResponse(q, (DnsResponseCode)16).Serialize(maxLength));
         }
 
-        var fault = faults.Take(q.Name, tcp);
+        var fault = faults.Take(q.Name, q.Type, tcp);
         var transport = tcp ? "tcp" : "udp";
         if (fault is not null)
         {
