@@ -162,7 +162,7 @@ public sealed class DnsResolver : IDnsResolver
         var current = name;
         while (true)
         {
-            var (response, server, transport) = await AskAsync(current, type, cancellationToken).ConfigureAwait(false);
+            var (response, server, transport) = await AskFollowingAsync(name, current, type, cancellationToken).ConfigureAwait(false);
             if (response.ReachedRecordLimit)
             {
                 Log.DnsRecordLimitReached(_logger, current, type, server, DnsLimits.MaxRecords);
@@ -185,6 +185,12 @@ public sealed class DnsResolver : IDnsResolver
             if (type == DnsRecordType.SRV && services.Exists(NeedsAddresses))
             {
                 services = await ResolveTargetsAsync(name, services, start, cancellationToken).ConfigureAwait(false);
+
+                // Looked-up addresses count against the same bound as those the reply carried.
+                if (ServiceAnswer.KeepWithinBudget(services))
+                {
+                    Log.DnsRecordLimitReached(_logger, current, type, server, DnsLimits.MaxRecords);
+                }
             }
 
             return new DnsQueryResult(
@@ -257,6 +263,24 @@ public sealed class DnsResolver : IDnsResolver
 
     // RFC 2782: a target of "." (read as "") means the service is decidedly not available; there is nothing to ask.
     private static bool NeedsAddresses(DnsServiceRecord service) => service.Addresses.Count == 0 && service.Target.Length > 0;
+
+    // A failure asking for a CNAME target still names the name that was asked (and, through the cause, the target).
+    private async ValueTask<(DnsResponse Response, IPEndPoint Server, DnsTransport Transport)> AskFollowingAsync(string name, string current, DnsRecordType type, CancellationToken cancellationToken)
+    {
+        if (ReferenceEquals(name, current))
+        {
+            return await AskAsync(current, type, cancellationToken).ConfigureAwait(false);
+        }
+
+        try
+        {
+            return await AskAsync(current, type, cancellationToken).ConfigureAwait(false);
+        }
+        catch (DnsResolutionException ex)
+        {
+            throw new DnsResolutionException(name, type, ex.Attempts, $"DNS lookup of {name} ({type}) failed following its CNAME chain: {ex.Message}", ex);
+        }
+    }
 
     private async ValueTask<(DnsResponse Response, IPEndPoint Server, DnsTransport Transport)> AskAsync(string name, DnsRecordType type, CancellationToken cancellationToken)
     {

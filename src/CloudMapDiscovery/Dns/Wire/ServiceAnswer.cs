@@ -90,8 +90,12 @@ internal static class ServiceAnswer
         return false;
     }
 
-    // The endpoints the records turn into, in reply order, until the budget is spent.
-    private static bool KeepWithinBudget(List<DnsServiceRecord> services)
+    /// <summary>
+    /// Keeps the records, in order, while the endpoints they turn into (a record times its target's addresses, one
+    /// without addresses counting one) stay within <see cref="DnsLimits.MaxRecords"/>; returns whether any were dropped.
+    /// The resolver applies it again once follow-up queries have filled in targets' addresses.
+    /// </summary>
+    public static bool KeepWithinBudget(List<DnsServiceRecord> services)
     {
         var endpoints = 0;
         for (var i = 0; i < services.Count; i++)
