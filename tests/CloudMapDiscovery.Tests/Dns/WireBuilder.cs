@@ -25,6 +25,9 @@ internal sealed class WireBuilder
         _bytes.AddRange(new byte[12]);
     }
 
+    /// <summary>The NULL record type (RFC 1035): data nobody reads, a place to put bytes that pointers aim at.</summary>
+    public const DnsRecordType NullType = (DnsRecordType)10;
+
     public ushort Id { get; set; }
 
     public ushort Flags { get; set; }
@@ -48,6 +51,27 @@ internal sealed class WireBuilder
         Name(name);
         U16((ushort)type).U16(cls);
         _counts[0]++;
+        return this;
+    }
+
+    /// <summary>Copies a question (name, type and class) exactly as a query carried it.</summary>
+    public WireBuilder EchoQuestion(byte[] question)
+    {
+        _bytes.AddRange(question);
+        _counts[0]++;
+        return this;
+    }
+
+    /// <summary>Writes a name from raw label bytes (any bytes at all: dots, spaces, 0xFF), uncompressed.</summary>
+    public WireBuilder WireName(params byte[][] labels)
+    {
+        foreach (var label in labels)
+        {
+            _bytes.Add((byte)label.Length);
+            _bytes.AddRange(label);
+        }
+
+        _bytes.Add(0);
         return this;
     }
 
@@ -123,6 +147,54 @@ internal sealed class WireBuilder
         _bytes[lengthAt + 1] = (byte)length;
         _counts[section + 1]++;
         return this;
+    }
+
+    /// <summary>Adds a record whose owner name is one compression pointer to <paramref name="ownerOffset"/>.</summary>
+    public WireBuilder RecordAt(int section, int ownerOffset, DnsRecordType type, uint ttl, Action<WireBuilder> data)
+    {
+        Pointer(ownerOffset).U16((ushort)type).U16(1).U32(ttl);
+        var lengthAt = _bytes.Count;
+        U16(0);
+        data(this);
+        var length = _bytes.Count - lengthAt - 2;
+        _bytes[lengthAt] = (byte)(length >> 8);
+        _bytes[lengthAt + 1] = (byte)length;
+        _counts[section + 1]++;
+        return this;
+    }
+
+    /// <summary>Adds a record whose owner is written uncompressed from raw label bytes.</summary>
+    public WireBuilder RecordWire(int section, byte[][] owner, DnsRecordType type, uint ttl, Action<WireBuilder> data)
+    {
+        WireName(owner).U16((ushort)type).U16(1).U32(ttl);
+        var lengthAt = _bytes.Count;
+        U16(0);
+        data(this);
+        var length = _bytes.Count - lengthAt - 2;
+        _bytes[lengthAt] = (byte)(length >> 8);
+        _bytes[lengthAt + 1] = (byte)length;
+        _counts[section + 1]++;
+        return this;
+    }
+
+    /// <summary>
+    /// Adds a NULL record (never read, only bounds-checked) holding <paramref name="hops"/> compression pointers, each to
+    /// the one before, the first to <paramref name="target"/>; returns the offset of the last: a name there follows
+    /// <paramref name="hops"/> pointers to reach the name at <paramref name="target"/>.
+    /// </summary>
+    public int PointerChain(int target, int hops)
+    {
+        var head = target;
+        RecordAt(0, 12, NullType, 0, w =>
+        {
+            for (var i = 0; i < hops; i++)
+            {
+                var here = w.Position;
+                w.Pointer(head);
+                head = here;
+            }
+        });
+        return head;
     }
 
     public WireBuilder A(string owner, string address, uint ttl = 60, int section = 0)

@@ -1,0 +1,186 @@
+using System.Net;
+using CloudMapDiscovery.Dns;
+using Xunit.Abstractions;
+
+namespace CloudMapDiscovery.Tests.Dns;
+
+/// <summary>
+/// Issue 12 at the resolver: names read off the wire are asked for byte for byte (or the attempt fails cleanly),
+/// one bad SRV target costs only itself, and whatever a server sends, every public call ends in an answer,
+/// <see cref="DnsResolutionException"/> naming the name, type and server, or (the caller's own)
+/// <see cref="OperationCanceledException"/>. The replies come from <see cref="HostileResponder"/>, which can send
+/// what no real server would.
+/// </summary>
+[Collection(DnsTimingGroup.Name)]
+public class HostileReplyResolverTests
+{
+    private const string NoResolvConf = "/nonexistent/cloudmap-tests/resolv.conf";
+    private static readonly byte[] Internal = "internal"u8.ToArray();
+    private static readonly byte[] AllFf = [.. Enumerable.Repeat((byte)0xFF, 63)];
+
+    private readonly ITestOutputHelper _output;
+
+    public HostileReplyResolverTests(ITestOutputHelper output) => _output = output;
+
+    [Fact]
+    public async Task A_CNAME_target_that_text_must_escape_is_asked_for_byte_for_byte()
+    {
+        // Issue 12: 63 bytes of 0xFF read as 252 characters of \255, which the old query writer could not write.
+        await using var dns = HostileResponder.Start(q =>
+            q.Labels[0].AsSpan().SequenceEqual(AllFf) ? q.Reply().RecordAt(0, 12, DnsRecordType.A, 60, a => a.Raw(10, 0, 0, 9)).ToArray()
+            : q.Name == "alias.internal" ? q.Reply().RecordAt(0, 12, DnsRecordType.CNAME, 60, c => c.WireName(AllFf, Internal)).ToArray()
+            : null);
+        var resolver = Resolver(dns);
+
+        var result = await resolver.QueryAsync("alias.internal", DnsRecordType.A);
+
+        result.Addresses.Should().ContainSingle().Which.Address.Should().Be(IPAddress.Parse("10.0.0.9"));
+        result.CanonicalName.Should().Be(string.Concat(Enumerable.Repeat(@"\255", 63)) + ".internal");
+        dns.Queries.Where(q => q.Type == DnsRecordType.A).Select(q => Convert.ToHexString(q.Question)).Should()
+            .Contain(Convert.ToHexString([63, .. AllFf, 8, .. Internal, 0, 0, 1, 0, 1]), "the follow-up query carries the 63 bytes as one label");
+        (await resolver.QueryAsync(result.CanonicalName, DnsRecordType.A)).Addresses.Should().ContainSingle("the text form can be asked for again as it is");
+    }
+
+    [Fact]
+    public async Task A_label_holding_a_dot_is_asked_for_as_one_label()
+    {
+        // Issue 12: "a.b" as one label was asked for as the literal text a\046b and timed out.
+        byte[] dotted = [.. "a.b"u8];
+        await using var dns = HostileResponder.Start(q =>
+            q.Labels.Count == 2 && q.Labels[0].AsSpan().SequenceEqual(dotted) ? q.Reply().RecordAt(0, 12, DnsRecordType.A, 60, a => a.Raw(10, 0, 0, 7)).ToArray()
+            : q.Name == "alias.internal" ? q.Reply().RecordAt(0, 12, DnsRecordType.CNAME, 60, c => c.WireName(dotted, Internal)).ToArray()
+            : null);
+
+        var result = await Resolver(dns).QueryAsync("alias.internal", DnsRecordType.A);
+
+        result.CanonicalName.Should().Be(@"a\046b.internal");
+        result.Addresses.Should().ContainSingle().Which.Address.Should().Be(IPAddress.Parse("10.0.0.7"));
+    }
+
+    [Fact]
+    public async Task One_bad_SRV_target_costs_only_its_own_addresses()
+    {
+        // No addresses in the reply, so each target is asked for: one answers, one needs escapes, one fails
+        // (SERVFAIL), one sends a broken reply over UDP and TCP alike.
+        byte[][] good = [[.. "good"u8], Internal];
+        byte[][] escaped = [AllFf, Internal];
+        byte[][] failing = [[.. "failing"u8], Internal];
+        byte[][] broken = [[.. "broken"u8], Internal];
+        await using var dns = HostileResponder.Start(q => q.Name switch
+        {
+            "svc.internal" => q.Reply()
+                .RecordAt(0, 12, DnsRecordType.SRV, 10, s => s.U16(1).U16(1).U16(3001).WireName(good))
+                .RecordAt(0, 12, DnsRecordType.SRV, 10, s => s.U16(1).U16(1).U16(3002).WireName(escaped))
+                .RecordAt(0, 12, DnsRecordType.SRV, 10, s => s.U16(1).U16(1).U16(3003).WireName(failing))
+                .RecordAt(0, 12, DnsRecordType.SRV, 10, s => s.U16(1).U16(1).U16(3004).WireName(broken)).ToArray(),
+            "good.internal" when q.Type == DnsRecordType.A => q.Reply().RecordAt(0, 12, DnsRecordType.A, 5, a => a.Raw(10, 0, 0, 1)).ToArray(),
+            "failing.internal" => q.Reply(rcode: 2).ToArray(),
+            "broken.internal" => q.Reply().RecordAt(0, 12, DnsRecordType.A, 5, a => a.Raw(10, 0, 0, 3, 3)).ToArray(),
+            _ when q.Labels[0].AsSpan().SequenceEqual(AllFf) && q.Type == DnsRecordType.A => q.Reply().RecordAt(0, 12, DnsRecordType.A, 5, a => a.Raw(10, 0, 0, 2)).ToArray(),
+            _ => q.Reply().ToArray(), // NODATA
+        });
+
+        var result = await Resolver(dns).QueryAsync("svc.internal", DnsRecordType.SRV);
+
+        result.Services.Select(s => (s.Port, string.Join(",", s.Addresses.Select(a => a.Address))))
+            .Should().Equal((3001, "10.0.0.1"), (3002, "10.0.0.2"), (3003, string.Empty), (3004, string.Empty));
+    }
+
+    [Fact]
+    public async Task Every_public_call_with_hostile_replies_ends_in_an_answer_or_DnsResolutionException()
+    {
+        // Cases run four at a time: a few shapes are ignored by design and cost a timeout each. Outcomes may differ
+        // with timing on a busy machine; what is asserted holds for every outcome.
+        const int Cases = 120;
+        var results = new List<(int Case, string Call, Outcome Outcome)>[Cases];
+        await Parallel.ForAsync(0, Cases, new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (seed, _) => results[seed] = await RunCaseAsync(seed));
+        var outcomes = new Dictionary<string, int>();
+        var problems = new List<string>();
+        foreach (var (seed, call, outcome) in results.SelectMany(r => r))
+        {
+            outcomes[outcome.Kind] = outcomes.GetValueOrDefault(outcome.Kind) + 1;
+            if (outcome.Problem is { } problem)
+            {
+                problems.Add($"case {seed}, {call}: {problem}");
+            }
+        }
+
+        foreach (var (kind, count) in outcomes.OrderBy(o => o.Key, StringComparer.Ordinal))
+        {
+            _output.WriteLine($"{kind,-28} {count}");
+        }
+
+        problems.Should().BeEmpty();
+        outcomes.Keys.Should().Contain(["answer", "DnsResolutionException"], "the corpus must reach both ends");
+    }
+
+    private sealed record Outcome(string Kind, string? Problem);
+
+    private static async Task<List<(int Case, string Call, Outcome Outcome)>> RunCaseAsync(int seed)
+    {
+        await using var dns = HostileResponder.Start(q => HostileReplyCorpus.Reply(q, seed));
+        var resolver = Resolver(dns);
+        var searching = Resolver(dns, search: "internal");
+        using var impatient = new CancellationTokenSource();
+        if (seed % 6 == 5)
+        {
+            impatient.CancelAfter(TimeSpan.FromMilliseconds(1 + (seed % 20)));
+        }
+
+        (string Call, Task<DnsQueryResult> Task)[] calls =
+        [
+            ("A", resolver.QueryAsync("name.internal", DnsRecordType.A, impatient.Token).AsTask()),
+            ("AAAA", resolver.QueryAsync("name.internal", DnsRecordType.AAAA, impatient.Token).AsTask()),
+            ("SRV", resolver.QueryAsync("name.internal", DnsRecordType.SRV, impatient.Token).AsTask()),
+            ("A via search", searching.QueryAsync("name", DnsRecordType.A, impatient.Token).AsTask()),
+        ];
+        var outcomes = new List<(int, string, Outcome)>();
+        foreach (var (call, task) in calls)
+        {
+            outcomes.Add((seed, call, await Classify(task, dns.EndPoint, impatient.Token)));
+        }
+
+        return outcomes;
+    }
+
+    private static async Task<Outcome> Classify(Task<DnsQueryResult> call, IPEndPoint server, CancellationToken token)
+    {
+        try
+        {
+            var result = await call;
+            var kept = result.Addresses.Count + result.Services.Sum(s => Math.Max(1, s.Addresses.Count));
+            return new("answer", kept > CloudMapDiscovery.Dns.Wire.DnsLimits.MaxRecords ? $"{kept} records (or SRV endpoints) in one answer" : null);
+        }
+        catch (DnsResolutionException ex)
+        {
+            // "name.internal", or "name" itself when the search list's last candidate is the failure reported.
+            var named = ex.Message.StartsWith("DNS lookup of name", StringComparison.Ordinal) && ex.Message.Contains($"({ex.Type})", StringComparison.Ordinal)
+                && ex.Message.Contains(server.ToString(), StringComparison.Ordinal);
+            var unexpected = ex.InnerException is not (null or DnsResolutionException);
+            return new("DnsResolutionException", unexpected ? $"an unexpected {ex.InnerException!.GetType().Name} inside: {ex.InnerException}"
+                : named ? null : $"the message does not name the name, type and server: {ex.Message}");
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+            return new("OperationCanceledException", null);
+        }
+#pragma warning disable CA1031 // collecting everything else is the point of the test
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            return new(ex.GetType().Name, ex.ToString());
+        }
+    }
+
+    private static DnsResolver Resolver(HostileResponder dns, string? search = null)
+    {
+        var options = new DnsResolverOptions { ResolvConfPath = NoResolvConf, Timeout = TimeSpan.FromMilliseconds(250), Attempts = 1, NameServers = { dns.EndPoint.ToString() } };
+        if (search is not null)
+        {
+            options.SearchDomains.Add(search);
+            options.Ndots = 1;
+        }
+
+        return new DnsResolver(options);
+    }
+}
