@@ -36,14 +36,30 @@ internal sealed class HostileResponder : IAsyncDisposable
     /// <param name="tcp">Whether to listen on TCP too; without it a TCP connect is refused.</param>
     public static HostileResponder Start(Func<Query, byte[]?> reply, bool tcp = true)
     {
-        var udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        udp.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        Socket udp;
         Socket? stream = null;
-        if (tcp)
+        for (var attempt = 1; ; attempt++)
         {
+            udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+            udp.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            if (!tcp)
+            {
+                break;
+            }
+
+            // The ephemeral UDP port may be taken for TCP: then try another, as the Testing server does.
             stream = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            stream.Bind(new IPEndPoint(IPAddress.Loopback, ((IPEndPoint)udp.LocalEndPoint!).Port));
-            stream.Listen(16);
+            try
+            {
+                stream.Bind(new IPEndPoint(IPAddress.Loopback, ((IPEndPoint)udp.LocalEndPoint!).Port));
+                stream.Listen(16);
+                break;
+            }
+            catch (SocketException ex) when (ex.SocketErrorCode == SocketError.AddressAlreadyInUse && attempt < 20)
+            {
+                udp.Dispose();
+                stream.Dispose();
+            }
         }
 
         var responder = new HostileResponder(udp, stream, reply);

@@ -239,6 +239,24 @@ public sealed class DnsTestServerFaultTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Fault_for_one_type_leaves_the_other_types_of_the_name_alone()
+    {
+        _server.AddAddress("name", IPAddress.IPv6Loopback, TimeSpan.FromSeconds(10));
+        _server.InjectFault(DnsFault.ServFail(), "name", type: DnsRecordType.AAAA);
+        _server.InjectFault(DnsFault.Refused(), type: DnsRecordType.SRV);
+
+        var aaaa = RawDns.Parse(await RawDns.ExchangeUdpAsync(_server.EndPoint, RawDns.Query(21, "name.internal", RawDns.Aaaa)));
+        var a = RawDns.Parse(await RawDns.ExchangeUdpAsync(_server.EndPoint, RawDns.Query(22, "name.internal", RawDns.A)));
+        var srv = RawDns.Parse(await RawDns.ExchangeUdpAsync(_server.EndPoint, RawDns.Query(23, "other.internal", RawDns.Srv)));
+        var otherA = RawDns.Parse(await RawDns.ExchangeUdpAsync(_server.EndPoint, RawDns.Query(24, "other.internal", RawDns.A)));
+
+        aaaa.ResponseCode.Should().Be((int)DnsResponseCode.ServFail);
+        a.Answers.Should().ContainSingle().Which.Address.Should().Be(Address);
+        srv.ResponseCode.Should().Be((int)DnsResponseCode.Refused, "a global fault can be limited to a type too");
+        otherA.Answers.Should().ContainSingle();
+    }
+
+    [Fact]
     public void Fault_factories_reject_nonsense()
     {
         var negativeDelay = () => DnsFault.Delay(TimeSpan.FromSeconds(-1));
