@@ -90,32 +90,32 @@ internal ref struct DnsMessageReader
         }
 
         var nameOffset = _position;
-        var pos = DnsName.Skip(_message, _position);
-        if (pos + 10 > _message.Length)
+        record = ReadRecord(_message, _section, nameOffset, DnsName.Skip(_message, _position), _remainingInSection);
+        _position = record.DataOffset + record.DataLength;
+        _remainingInSection--;
+        return true;
+    }
+
+    /// <summary>The fixed fields of a record whose owner name ends at <paramref name="pos"/>, checked against the message.</summary>
+    public static DnsRecordHeader ReadRecord(ReadOnlySpan<byte> message, DnsSection section, int nameOffset, int pos, int remaining)
+    {
+        if (pos + 10 > message.Length)
         {
-            throw new DnsFormatException($"a record header in the {_section} section runs past the end of the message ({_remainingInSection} records announced but missing)", pos);
+            throw new DnsFormatException($"a record header in the {section} section runs past the end of the message ({remaining} records announced but missing)", pos);
         }
 
-        var type = (DnsRecordType)BinaryPrimitives.ReadUInt16BigEndian(_message[pos..]);
-        var cls = BinaryPrimitives.ReadUInt16BigEndian(_message[(pos + 2)..]);
-        var ttl = BinaryPrimitives.ReadUInt32BigEndian(_message[(pos + 4)..]);
-        var length = BinaryPrimitives.ReadUInt16BigEndian(_message[(pos + 8)..]);
+        var type = (DnsRecordType)BinaryPrimitives.ReadUInt16BigEndian(message[pos..]);
+        var cls = BinaryPrimitives.ReadUInt16BigEndian(message[(pos + 2)..]);
+        var ttl = BinaryPrimitives.ReadUInt32BigEndian(message[(pos + 4)..]);
+        var length = BinaryPrimitives.ReadUInt16BigEndian(message[(pos + 8)..]);
         var dataOffset = pos + 10;
-        if (dataOffset + length > _message.Length)
+        if (dataOffset + length > message.Length)
         {
             throw new DnsFormatException($"the data of a {type} record ({length} bytes) runs past the end of the message", dataOffset);
         }
 
         // RFC 2181 section 8: a TTL with the top bit set is to be read as zero.
-        if (ttl > int.MaxValue)
-        {
-            ttl = 0;
-        }
-
-        _position = dataOffset + length;
-        _remainingInSection--;
-        record = new DnsRecordHeader(_section, nameOffset, type, cls, ttl, dataOffset, length);
-        return true;
+        return new DnsRecordHeader(section, nameOffset, type, cls, ttl > int.MaxValue ? 0 : ttl, dataOffset, length);
     }
 
     /// <summary>Walks every record once, so that a malformed message fails before any of it is used.</summary>

@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-
 namespace CloudMapDiscovery.Dns.Wire;
 
 /// <summary>
@@ -78,7 +76,7 @@ internal ref struct ReplyIndex
 
                 var nameOffset = pos;
                 var ownerId = names.Resolve(pos, out pos);
-                var r = ReadHeader(message, section, nameOffset, pos, remaining);
+                var r = DnsMessageReader.ReadRecord(message, section, nameOffset, pos, remaining);
                 pos = r.DataOffset + r.DataLength;
                 var dataId = ValidateData(message, ref names, r);
                 var isAnswerOfType = section == DnsSection.Answer && r.Type == type && r.Class == DnsMessageReader.ClassInternet;
@@ -100,28 +98,6 @@ internal ref struct ReplyIndex
         }
 
         return index;
-    }
-
-    // The fixed fields after an owner name, with the same checks and messages as DnsMessageReader.TryReadNext.
-    private static DnsRecordHeader ReadHeader(ReadOnlySpan<byte> message, DnsSection section, int nameOffset, int pos, int remaining)
-    {
-        if (pos + 10 > message.Length)
-        {
-            throw new DnsFormatException($"a record header in the {section} section runs past the end of the message ({remaining} records announced but missing)", pos);
-        }
-
-        var type = (DnsRecordType)BinaryPrimitives.ReadUInt16BigEndian(message[pos..]);
-        var cls = BinaryPrimitives.ReadUInt16BigEndian(message[(pos + 2)..]);
-        var ttl = BinaryPrimitives.ReadUInt32BigEndian(message[(pos + 4)..]);
-        var length = BinaryPrimitives.ReadUInt16BigEndian(message[(pos + 8)..]);
-        var dataOffset = pos + 10;
-        if (dataOffset + length > message.Length)
-        {
-            throw new DnsFormatException($"the data of a {type} record ({length} bytes) runs past the end of the message", dataOffset);
-        }
-
-        // RFC 2181 section 8: a TTL with the top bit set is to be read as zero.
-        return new DnsRecordHeader(section, nameOffset, type, cls, ttl > int.MaxValue ? 0 : ttl, dataOffset, length);
     }
 
     // The shape checks of DnsMessageReader.ValidateData; returns the id of the CNAME or SRV target (else -1).
