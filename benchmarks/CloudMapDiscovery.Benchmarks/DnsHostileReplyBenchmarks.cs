@@ -25,7 +25,8 @@ public class DnsHostileReplyBenchmarks
         nameof(HostileReplies.MaxCountA),
         nameof(HostileReplies.SrvDistinctTargets),
         nameof(HostileReplies.SrvSharedTarget),
-        nameof(HostileReplies.CnameMaze))]
+        nameof(HostileReplies.CnameMaze),
+        nameof(HostileReplies.InPlaceNames))]
     public string Reply { get; set; } = null!;
 
     [GlobalSetup]
@@ -40,6 +41,7 @@ public class DnsHostileReplyBenchmarks
             nameof(HostileReplies.SrvDistinctTargets) => HostileReplies.SrvDistinctTargets(),
             nameof(HostileReplies.SrvSharedTarget) => HostileReplies.SrvSharedTarget(),
             nameof(HostileReplies.CnameMaze) => HostileReplies.CnameMaze(),
+            nameof(HostileReplies.InPlaceNames) => HostileReplies.InPlaceNames(),
             _ => throw new InvalidOperationException($"unknown reply {Reply}"),
         };
         _type = (DnsRecordType)_reply.Type;

@@ -147,6 +147,22 @@ internal static class HostileReplies
         return new(w.ToArray(), string.Join('.', Link(0)), WireWriter.TypeA, Links);
     }
 
+    /// <summary>
+    /// Every owner written out in full, 125 one-letter labels and no compression: the most label positions 64 KB
+    /// can hold (about 32,000), each walked and interned once. The work a reply can force per byte, at its maximum.
+    /// </summary>
+    public static HostileReply InPlaceNames()
+    {
+        var labels = Repeat("a", 125);
+        var w = new WireWriter(labels, WireWriter.TypeA);
+        for (var n = 0; w.Position + 251 + 14 <= MaxMessage; n++)
+        {
+            w.AInFull(0, labels, n);
+        }
+
+        return new(w.ToArray(), string.Join('.', labels), WireWriter.TypeA, 8);
+    }
+
     private static void FillWithAddresses(WireWriter w, int section, int owner, int reserve)
     {
         for (var n = 0; w.Position + AddressRecordSize + reserve <= MaxMessage; n++)

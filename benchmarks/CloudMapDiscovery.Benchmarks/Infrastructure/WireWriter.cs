@@ -75,6 +75,15 @@ internal sealed class WireWriter
         return this;
     }
 
+    /// <summary>An A record 10.x.y.z whose owner is written out in full (no compression).</summary>
+    public WireWriter AInFull(int section, IReadOnlyList<string> ownerLabels, int n)
+    {
+        Labels(ownerLabels).U8(0).U16(TypeA).U16(1).U16(0).U16(60).U16(4);
+        U8(10).U8((byte)(n >> 16)).U8((byte)(n >> 8)).U8((byte)n);
+        _counts[section]++;
+        return this;
+    }
+
     /// <summary>An A record 10.x.y.z whose owner is a pointer.</summary>
     public WireWriter A(int section, int ownerOffset, int n)
         => Record(section, ownerOffset, TypeA, w => w.U8(10).U8((byte)(n >> 16)).U8((byte)(n >> 8)).U8((byte)n));

@@ -27,6 +27,10 @@ internal static partial class DnsName
     /// <summary>The longest text form of a wire name: 4 characters per byte when every byte is escaped, plus the dots.</summary>
     public const int MaxTextLength = 4 * MaxLength;
 
+    // The bytes text cannot carry as themselves (NeedsEscape), for vectorised searches.
+    private static readonly System.Buffers.SearchValues<byte> Escaped = System.Buffers.SearchValues.Create(
+        [.. Enumerable.Range(0, 256).Where(b => NeedsEscape((byte)b)).Select(b => (byte)b)]);
+
     /// <summary>Returns the offset just past the name starting at <paramref name="offset"/>, validating it.</summary>
     public static int Skip(ReadOnlySpan<byte> message, int offset)
     {
@@ -214,6 +218,17 @@ internal static partial class DnsName
     // Writes one label in canonical text; returns the characters written (EscapedLength).
     private static int FormatLabel(ReadOnlySpan<byte> label, Span<char> destination)
     {
+        // Most labels need no escape at all: one vectorised search, then a plain widening copy.
+        if (label.Length > 8 && !label.ContainsAny(Escaped))
+        {
+            for (var i = 0; i < label.Length; i++)
+            {
+                destination[i] = (char)label[i];
+            }
+
+            return label.Length;
+        }
+
         var written = 0;
         foreach (var b in label)
         {
@@ -235,7 +250,10 @@ internal static partial class DnsName
 
     private static bool NeedsEscape(byte b) => b <= 0x20 || b > 0x7E || b == (byte)'.' || b == (byte)'\\';
 
+
     /// <summary>Writes the canonical text of a name already validated by a walk; returns the characters written.</summary>
+    public static int FormatValidated(ReadOnlySpan<byte> message, int offset, Span<char> destination) => Format(message, offset, destination);
+
     private static int Format(ReadOnlySpan<byte> message, int offset, Span<char> destination)
     {
         // The name was validated by Walk, so this loop needs no bounds or loop checks of its own.

@@ -64,7 +64,7 @@ internal static class DnsResponseParser
                 }
 
                 var targetId = index.DataId(link);
-                var target = DnsName.Read(message, index[link].DataOffset, out _); // as written there, case included
+                var target = names.Text(index[link].DataOffset);
                 if (visited[..(cnames.Count + 1)].Contains(targetId))
                 {
                     throw new DnsFormatException($"the CNAME chain from {name} loops back to {target}");
@@ -79,7 +79,7 @@ internal static class DnsResponseParser
 
         var limited = false;
         var addresses = type == DnsRecordType.SRV ? [] : Addresses(message, in index, current, currentId, type, out limited);
-        var services = type == DnsRecordType.SRV ? ServiceAnswer.Collect(message, in index, current, currentId, scratch, out limited) : [];
+        var services = type == DnsRecordType.SRV ? ServiceAnswer.Collect(message, in names, in index, current, currentId, scratch, out limited) : [];
 
         TimeSpan? negativeTtl = null;
         var empty = addresses.Count == 0 && services.Count == 0;

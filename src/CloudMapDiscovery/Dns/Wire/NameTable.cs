@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace CloudMapDiscovery.Dns.Wire;
 
 /// <summary>
@@ -26,6 +28,9 @@ internal ref partial struct NameTable
     // The longest walk down: 127 labels and 127 pointers.
     private const int MaxPassed = (2 * DnsName.MaxPointerHops) + 2;
 
+    // Room for the longest text form, two chars to an int.
+    private const int TextInts = (DnsName.MaxTextLength / 2) + 1;
+
     private readonly ReadOnlySpan<byte> _message;
     private readonly int _memoLimit;
     private readonly Span<int> _memoId;     // per position: 1 + id of the name starting there, 0 = not walked yet
@@ -38,6 +43,7 @@ internal ref partial struct NameTable
     private readonly Span<int> _next;       // per id: 1 + next id in the same bucket
     private readonly Span<int> _passed;     // the walk down: label positions, and pointer positions as -1 - position
     private readonly Span<int> _hopsBefore; // the walk down: pointers followed before each position
+    private readonly Span<char> _text;      // where Text formats a name
     private int _count;
 
     public NameTable(ReadOnlySpan<byte> message, Span<int> storage)
@@ -55,7 +61,8 @@ internal ref partial struct NameTable
         _wire = storage.Slice(at += ids, ids);
         _next = storage.Slice(at += ids, ids);
         _passed = storage.Slice(at += ids, Passed(message.Length));
-        _hopsBefore = storage.Slice(at + _passed.Length, _passed.Length);
+        _hopsBefore = storage.Slice(at += _passed.Length, _passed.Length);
+        _text = MemoryMarshal.Cast<int, char>(storage.Slice(at + _passed.Length, TextInts));
         _memoId.Clear();
         _buckets.Clear();
         _labelAt[Root] = -1;
@@ -71,7 +78,7 @@ internal ref partial struct NameTable
     public static int Size(int messageLength)
     {
         var ids = MaxIds(messageLength);
-        return (3 * Math.Min(messageLength, PointerReach)) + Buckets(ids) + (4 * ids) + (2 * Passed(messageLength));
+        return (3 * Math.Min(messageLength, PointerReach)) + Buckets(ids) + (4 * ids) + (2 * Passed(messageLength)) + TextInts;
     }
 
     /// <summary>Resolves the name at <paramref name="offset"/> to its id, validating it; <paramref name="end"/> is the offset just past it.</summary>
@@ -194,6 +201,12 @@ internal ref partial struct NameTable
 
         return id;
     }
+
+    /// <summary>
+    /// The canonical text of the name at <paramref name="offset"/>, resolved before, as written there (letter case
+    /// included): one pass, formatting as it goes.
+    /// </summary>
+    public readonly string Text(int offset) => new(_text[..DnsName.FormatValidated(_message, offset, _text)]);
 
     // A walk passes each position once: no more positions than bytes.
     private static int Passed(int messageLength) => Math.Min(MaxPassed, messageLength);

@@ -11,13 +11,14 @@ namespace CloudMapDiscovery.Dns.Wire;
 internal static class ServiceAnswer
 {
     /// <param name="message">The reply.</param>
+    /// <param name="names">Its names (for the targets' text).</param>
     /// <param name="index">Its records, with the ids of their names.</param>
     /// <param name="owner">The SRV records' owner (the question, or the end of its CNAME chain).</param>
     /// <param name="ownerId">Its name id.</param>
     /// <param name="targetOf">Scratch of <see cref="NameTable.MaxIds"/> ints: 1 + the target number of a name id.</param>
     /// <param name="limited">Whether records were dropped.</param>
     public static List<DnsServiceRecord> Collect(
-        ReadOnlySpan<byte> message, in ReplyIndex index, string owner, int ownerId, Span<int> targetOf, out bool limited)
+        ReadOnlySpan<byte> message, in NameTable names, in ReplyIndex index, string owner, int ownerId, Span<int> targetOf, out bool limited)
     {
         limited = false;
         var services = new List<DnsServiceRecord>(ownerId == NameTable.None ? 0 : Math.Min(index.AnswersOfType, DnsLimits.MaxRecords));
@@ -47,7 +48,7 @@ internal static class ServiceAnswer
             List<DnsAddressRecord> addresses;
             if (targetOf[targetId] == 0)
             {
-                (target, addresses) = (DnsName.Read(message, r.DataOffset + 6, out _), []);
+                (target, addresses) = (names.Text(r.DataOffset + 6), []);
                 targetOf[targetId] = services.Count + 1;
             }
             else
