@@ -12,7 +12,7 @@ internal ref partial struct NameTable
             return None;
         }
 
-        // The walk's scratch is free between walks. A name of more labels than it holds (one per byte) is not here.
+        // The walk's scratch is free between walks, and holds more labels than a name can have.
         var starts = _passed;
         var labels = 0;
         for (var at = 0; wire[at] != 0; at += wire[at] + 1)

@@ -25,7 +25,8 @@ internal ref partial struct NameTable
     private const int PointerReach = 0x4000;
     private const int NoTarget = int.MaxValue;
 
-    // The longest walk down: 127 labels and 127 pointers.
+    // The longest walk down: 127 labels (each takes 2 of the 255 bytes) and 127 pointers, whatever the message size
+    // (a walk that is about to be rejected can pass a position twice).
     private const int MaxPassed = (2 * DnsName.MaxPointerHops) + 2;
 
     // Room for the longest text form, two chars to an int.
@@ -60,7 +61,7 @@ internal ref partial struct NameTable
         _rest = storage.Slice(at += ids, ids);
         _wire = storage.Slice(at += ids, ids);
         _next = storage.Slice(at += ids, ids);
-        _passed = storage.Slice(at += ids, Passed(message.Length));
+        _passed = storage.Slice(at += ids, MaxPassed);
         _hopsBefore = storage.Slice(at += _passed.Length, _passed.Length);
         _text = MemoryMarshal.Cast<int, char>(storage.Slice(at + _passed.Length, TextInts));
         _memoId.Clear();
@@ -78,7 +79,7 @@ internal ref partial struct NameTable
     public static int Size(int messageLength)
     {
         var ids = MaxIds(messageLength);
-        return (3 * Math.Min(messageLength, PointerReach)) + Buckets(ids) + (4 * ids) + (2 * Passed(messageLength)) + TextInts;
+        return (3 * Math.Min(messageLength, PointerReach)) + Buckets(ids) + (4 * ids) + (2 * MaxPassed) + TextInts;
     }
 
     /// <summary>Resolves the name at <paramref name="offset"/> to its id, validating it; <paramref name="end"/> is the offset just past it.</summary>
@@ -207,9 +208,6 @@ internal ref partial struct NameTable
     /// included): one pass, formatting as it goes.
     /// </summary>
     public readonly string Text(int offset) => new(_text[..DnsName.FormatValidated(_message, offset, _text)]);
-
-    // A walk passes each position once: no more positions than bytes.
-    private static int Passed(int messageLength) => Math.Min(MaxPassed, messageLength);
 
     private static int Buckets(int ids) => (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(ids, 16));
 
