@@ -11,7 +11,8 @@ public interface IDnsResolver
     /// <param name="type">A, AAAA or SRV.</param>
     /// <param name="cancellationToken">Cancels the resolution.</param>
     /// <returns>The answer; NXDOMAIN and NODATA are answers with <see cref="DnsQueryResult.IsNegative"/> set.</returns>
-    /// <exception cref="DnsResolutionException">No name server produced an answer.</exception>
+    /// <exception cref="DnsResolutionException">No name server produced a usable answer; every failure that is not the caller's (a timeout, an error code, a broken or hostile reply) is this exception, naming the name, the type and the servers.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     /// <exception cref="ArgumentException">The name is not a valid DNS name or the type is not supported.</exception>
     ValueTask<DnsQueryResult> QueryAsync(string name, DnsRecordType type, CancellationToken cancellationToken = default);
 }
