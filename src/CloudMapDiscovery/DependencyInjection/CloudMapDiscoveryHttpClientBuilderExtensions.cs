@@ -1,9 +1,7 @@
 using CloudMapDiscovery;
-using CloudMapDiscovery.Discovery;
+using CloudMapDiscovery.Balancing;
 using CloudMapDiscovery.Http;
 using Microsoft.Extensions.Http;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -33,35 +31,34 @@ public static class CloudMapDiscoveryHttpClientBuilderExtensions
             // is built. Same steps as below, in the same order (through builder.Services, which keeps defaults first).
             builder.Services.Configure<HttpClientFactoryOptions>(name, o => o.HttpMessageHandlerBuilderActions.Add(b =>
             {
-                var options = b.Services.GetRequiredService<IOptionsMonitor<CloudMapDiscoveryOptions>>().Get(b.Name);
-                ApplyConnectTimeout(b.PrimaryHandler, options);
-                b.AdditionalHandlers.Add(CreateHandler(b.Services, options));
+                var settings = CloudMapSettings.From(b.Services.GetRequiredService<IOptionsMonitor<CloudMapDiscoveryOptions>>().Get(b.Name));
+                ApplyConnectTimeout(b.PrimaryHandler, settings);
+                b.AdditionalHandlers.Add(CreateHandler(b.Services, settings, b.Name));
             }));
             return builder;
         }
 
-        builder.ConfigurePrimaryHttpMessageHandler((handler, services) =>
-            ApplyConnectTimeout(handler, services.GetRequiredService<IOptionsMonitor<CloudMapDiscoveryOptions>>().Get(name)));
-
-        builder.AddHttpMessageHandler(services =>
-            CreateHandler(services, services.GetRequiredService<IOptionsMonitor<CloudMapDiscoveryOptions>>().Get(name)));
+        builder.ConfigurePrimaryHttpMessageHandler((handler, services) => ApplyConnectTimeout(handler, SettingsOf(services, name)));
+        builder.AddHttpMessageHandler(services => CreateHandler(services, SettingsOf(services, name), name));
         return builder;
     }
 
-    private static void ApplyConnectTimeout(HttpMessageHandler handler, CloudMapDiscoveryOptions options)
+    private static CloudMapSettings SettingsOf(IServiceProvider services, string name)
+        => CloudMapSettings.From(services.GetRequiredService<IOptionsMonitor<CloudMapDiscoveryOptions>>().Get(name));
+
+    private static void ApplyConnectTimeout(HttpMessageHandler handler, CloudMapSettings settings)
     {
         // Only the framework's infinite default is replaced: a timeout the user chose is theirs.
-        if (handler is SocketsHttpHandler sockets && options.ConnectTimeout is { } timeout && sockets.ConnectTimeout == Timeout.InfiniteTimeSpan)
+        if (handler is SocketsHttpHandler sockets && settings.Http.ConnectTimeout is { } timeout && sockets.ConnectTimeout == Timeout.InfiniteTimeSpan)
         {
             sockets.ConnectTimeout = timeout;
         }
     }
 
-    private static CloudMapDiscoveryHandler CreateHandler(IServiceProvider services, CloudMapDiscoveryOptions options)
+    private static CloudMapDiscoveryHandler CreateHandler(IServiceProvider services, CloudMapSettings settings, string? clientName)
     {
-        var cache = services.GetRequiredService<EndpointCacheRegistry>().GetCache(options);
-        var logger = services.GetService<ILoggerFactory>()?.CreateLogger("CloudMapDiscovery.Http") ?? NullLogger.Instance;
-        return new CloudMapDiscoveryHandler(cache, options, logger);
+        var registry = services.GetRequiredService<BalancerRegistry>();
+        return new CloudMapDiscoveryHandler(registry.GetCache(settings.Discovery, settings.Balancing), settings.Http, registry.Context, clientName);
     }
 
     /// <summary>Adds discovery to this client with changes to its options (applied after configuration binding).</summary>

@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using CloudMapDiscovery;
+using CloudMapDiscovery.Balancing;
 using CloudMapDiscovery.Diagnostics;
 using CloudMapDiscovery.Discovery;
 using Microsoft.Extensions.Configuration;
@@ -26,11 +27,10 @@ public static class CloudMapDiscoveryServiceCollectionExtensions
         services.AddOptions();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<CloudMapDiscoveryOptions>, ConfigureFromConfiguration>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CloudMapDiscoveryOptions>, CloudMapDiscoveryOptionsValidator>());
-        services.TryAddSingleton(sp => new EndpointCacheRegistry(
-            sp.GetService<TimeProvider>(),
-            sp.GetService<ILoggerFactory>(),
-            sp.GetService<IMeterFactory>()));
-        services.TryAddSingleton<ICloudMapDiscoveryDiagnostics>(sp => sp.GetRequiredService<EndpointCacheRegistry>());
+        services.TryAddSingleton(sp => new CloudMapContext(sp.GetService<TimeProvider>(), sp.GetService<ILoggerFactory>(), sp.GetService<IMeterFactory>()));
+        services.TryAddSingleton(sp => new ResolutionCacheRegistry(sp.GetRequiredService<CloudMapContext>()));
+        services.TryAddSingleton(sp => new BalancerRegistry(sp.GetRequiredService<ResolutionCacheRegistry>()));
+        services.TryAddSingleton<ICloudMapDiscoveryDiagnostics>(sp => sp.GetRequiredService<BalancerRegistry>().Diagnostics);
         return services;
     }
 

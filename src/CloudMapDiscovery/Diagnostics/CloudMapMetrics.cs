@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Diagnostics.Metrics;
 
 namespace CloudMapDiscovery.Diagnostics;
@@ -85,17 +84,6 @@ internal sealed class CloudMapMetrics : IDisposable
             new Measurement<long>(s.Endpoints.Count(e => e.State == EndpointState.Healthy), new KeyValuePair<string, object?>("host", s.Host), new KeyValuePair<string, object?>("state", "healthy")),
             new Measurement<long>(s.Endpoints.Count(e => e.State == EndpointState.Ejected), new KeyValuePair<string, object?>("host", s.Host), new KeyValuePair<string, object?>("state", "ejected")),
         }), "{endpoint}", "Endpoints per host, by state.");
-    }
-
-    /// <summary>Tags the current HTTP activity with the endpoint chosen and the attempt number.</summary>
-    public static void TagActivity(Balancing.ServiceEndpoint endpoint, int attempt)
-    {
-        var activity = Activity.Current;
-        if (activity is not null && activity.IsAllDataRequested)
-        {
-            activity.SetTag("cloudmap.endpoint", endpoint.ToString());
-            activity.SetTag("cloudmap.attempt", attempt);
-        }
     }
 
     public void Dispose() => _meter.Dispose();

@@ -3,6 +3,7 @@ using System.Net;
 using CloudMapDiscovery.Balancing;
 using CloudMapDiscovery.Discovery;
 using CloudMapDiscovery.Testing;
+using CloudMapDiscovery.Tests.Infrastructure;
 using Microsoft.Extensions.Logging;
 
 namespace CloudMapDiscovery.Tests.Balancing;
@@ -14,14 +15,13 @@ public sealed class ReadmissionLogTests
     {
         var clock = new ManualTimeProvider();
         var logs = new CapturingLoggerFactory();
-        using var registry = new EndpointCacheRegistry(clock, logs, resolverFactory: _ => new BalancingHarness.NoDns());
+        using var registry = new Registries(clock, logs, resolverFactory: _ => new BalancingHarness.NoDns());
         var options = new CloudMapDiscoveryOptions { BaseEjectionTime = TimeSpan.FromSeconds(10) };
-        var cache = registry.GetCache(options);
-        var entry = cache.GetEntry("orders.internal", DiscoveryRecordTypes.A);
-        var endpoint = new ServiceEndpoint(IPAddress.Parse("127.0.0.7"), null);
-        var set = new EndpointSet([endpoint], TimeSpan.FromSeconds(10), clock.GetTimestamp(), null);
+        var entry = registry.GetBalancers(options).GetBalancer("orders.internal", DiscoveryRecordTypes.A);
+        var endpoint = new BalancedEndpoint(new EndpointAddress(IPAddress.Parse("127.0.0.7"), null));
+        var set = BalancingHarness.Set(endpoint);
 
-        cache.ReportFailure(entry, endpoint, connectFailure: true);
+        entry.ReportFailure(endpoint, connectFailure: true);
         clock.Advance(TimeSpan.FromSeconds(12)); // past 10 s + 10 % jitter
         entry.Pick(set, null).Should().BeSameAs(endpoint);
 

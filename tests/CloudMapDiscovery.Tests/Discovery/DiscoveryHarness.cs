@@ -2,10 +2,12 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Reflection;
+using CloudMapDiscovery.Balancing;
 using CloudMapDiscovery.Diagnostics;
 using CloudMapDiscovery.Discovery;
 using CloudMapDiscovery.Dns;
 using CloudMapDiscovery.Testing;
+using CloudMapDiscovery.Tests.Infrastructure;
 
 namespace CloudMapDiscovery.Tests.Discovery;
 
@@ -24,7 +26,7 @@ internal sealed class DiscoveryHarness : IAsyncDisposable
         ServerClock = serverClock;
         Clock = clock;
         Options = options;
-        Registry = new EndpointCacheRegistry(clock);
+        Registry = new Registries(clock);
     }
 
     public DnsTestServer Server { get; }
@@ -35,9 +37,11 @@ internal sealed class DiscoveryHarness : IAsyncDisposable
 
     public CloudMapDiscoveryOptions Options { get; }
 
-    public EndpointCacheRegistry Registry { get; }
+    public Registries Registry { get; }
 
-    public EndpointCache Cache => Registry.GetCache(Options);
+    public ResolutionCache Cache => Registry.GetCache(Options);
+
+    public BalancerCache Balancers => Registry.GetBalancers(Options);
 
     /// <summary>Queries of <see cref="Host"/> for A records the server has seen.</summary>
     public int AQueries => Server.GetQueryCount(Host, DnsRecordType.A);
@@ -57,12 +61,14 @@ internal sealed class DiscoveryHarness : IAsyncDisposable
 
     public static IPAddress[] Ips(params int[] n) => [.. n.Select(Ip)];
 
-    public static string[] Texts(EndpointSet set) => [.. set.Endpoints.Select(e => e.Address.ToString()).Order(StringComparer.Ordinal)];
+    public static string[] Texts(ResolvedEndpoints set) => [.. set.Endpoints.Select(e => e.Address.Address.ToString()).Order(StringComparer.Ordinal)];
+
+    public static string[] Texts(BalancedSet set) => [.. set.Endpoints.Select(e => e.Address.Address.ToString()).Order(StringComparer.Ordinal)];
 
     public static string[] Texts(params int[] n) => [.. n.Select(i => Ip(i).ToString()).Order(StringComparer.Ordinal)];
 
     /// <summary>Asserts that a request was answered synchronously (no DNS wait) and returns its set.</summary>
-    public static EndpointSet Sync(ValueTask<EndpointSet> get)
+    public static ResolvedEndpoints Sync(ValueTask<ResolvedEndpoints> get)
     {
         get.IsCompletedSuccessfully.Should().BeTrue("a warm name is served without waiting for DNS");
 #pragma warning disable CA2012 // completed, checked above
@@ -70,7 +76,10 @@ internal sealed class DiscoveryHarness : IAsyncDisposable
 #pragma warning restore CA2012
     }
 
-    public ServiceEntry Entry(string host = Host, DiscoveryRecordTypes types = DiscoveryRecordTypes.A) => Cache.GetEntry(host, types);
+    public ResolvedService Entry(string host = Host, DiscoveryRecordTypes types = DiscoveryRecordTypes.A) => Cache.GetService(host, types);
+
+    /// <summary>The balancer of a service: its endpoints' health and picks (the entry underneath is <see cref="Entry"/>'s).</summary>
+    public ServiceBalancer Balancer(string host = Host, DiscoveryRecordTypes types = DiscoveryRecordTypes.A) => Balancers.GetBalancer(host, types);
 
     public void SetAddresses(TimeSpan ttl, params int[] n) => Server.SetAddresses("name", ttl, Ips(n));
 
@@ -79,7 +88,7 @@ internal sealed class DiscoveryHarness : IAsyncDisposable
     public static TimeSpan Elapsed(ManualTimeProvider clock, long from, long to) => TimeSpan.FromTicks((to - from) * TimeSpan.TicksPerSecond / clock.TimestampFrequency);
 
     /// <summary>Moves the clock forward in steps (each firing the cache's 1 s sweeper when due) and, after every step, waits for every refresh in flight, so that no query overlaps a clock move.</summary>
-    public async Task AdvanceAsync(TimeSpan by, TimeSpan? step = null, params ServiceEntry[] alsoWatch)
+    public async Task AdvanceAsync(TimeSpan by, TimeSpan? step = null, params ResolvedService[] alsoWatch)
     {
         var s = step ?? TimeSpan.FromSeconds(1);
         var left = by;
@@ -93,15 +102,15 @@ internal sealed class DiscoveryHarness : IAsyncDisposable
     }
 
     /// <summary>Waits for every refresh in flight in the cache (and of <paramref name="alsoWatch"/>, which may have been evicted).</summary>
-    public async Task SettleAsync(params ServiceEntry[] alsoWatch)
+    public async Task SettleAsync(params ResolvedService[] alsoWatch)
     {
-        foreach (var entry in Cache.Entries.Concat(alsoWatch))
+        foreach (var entry in Cache.Services.Concat(alsoWatch))
         {
             await Settle(entry);
         }
     }
 
-    public static async Task Settle(ServiceEntry entry)
+    public static async Task Settle(ResolvedService entry)
     {
         while (entry.PendingRefresh is { IsCompleted: false } pending)
         {
@@ -147,20 +156,17 @@ internal sealed class DiscoveryHarness : IAsyncDisposable
     }
 }
 
-/// <summary>Reads and writes private state of <see cref="ServiceEntry"/> that has no accessor.</summary>
+/// <summary>Reads and writes state that has no public accessor: a service's refresh time, a balancer's round-robin counter.</summary>
 internal static class EntryHooks
 {
-    private static readonly FieldInfo RefreshAtField = Field("_refreshAt");
-    private static readonly FieldInfo CounterField = Field("_counter");
+    private static readonly FieldInfo CounterField =
+        typeof(ServiceBalancer).GetField("_counter", BindingFlags.NonPublic | BindingFlags.Instance)
+        ?? throw new InvalidOperationException("ServiceBalancer has no field _counter; update the test hook.");
 
     /// <summary>The timestamp from which a request or the sweeper starts a background refresh.</summary>
-    public static long RefreshAt(ServiceEntry entry) => (long)RefreshAtField.GetValue(entry)!;
+    public static long RefreshAt(ResolvedService entry) => entry.RefreshAt;
 
-    public static uint Counter(ServiceEntry entry) => (uint)CounterField.GetValue(entry)!;
+    public static uint Counter(ServiceBalancer balancer) => (uint)CounterField.GetValue(balancer)!;
 
-    public static void SetCounter(ServiceEntry entry, uint value) => CounterField.SetValue(entry, value);
-
-    private static FieldInfo Field(string name) =>
-        typeof(ServiceEntry).GetField(name, BindingFlags.NonPublic | BindingFlags.Instance)
-        ?? throw new InvalidOperationException($"ServiceEntry has no field {name}; update the test hook.");
+    public static void SetCounter(ServiceBalancer balancer, uint value) => CounterField.SetValue(balancer, value);
 }

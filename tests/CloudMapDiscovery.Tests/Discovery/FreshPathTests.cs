@@ -1,5 +1,6 @@
 using CloudMapDiscovery.Discovery;
 using CloudMapDiscovery.Testing;
+using CloudMapDiscovery.Tests.Infrastructure;
 
 namespace CloudMapDiscovery.Tests.Discovery;
 
@@ -18,10 +19,10 @@ public sealed class FreshPathTests
         var serverClock = new ManualTimeProvider();
         await using var dns = await DnsTestServer.StartAsync(new DnsTestServerOptions { Zone = "internal", TimeProvider = serverClock });
         dns.SetAddresses("name", Ttl, DiscoveryHarness.Ips(1, 2));
-        using var registry = new EndpointCacheRegistry(clock);
+        using var registry = new Registries(clock);
         var options = new CloudMapDiscoveryOptions { DnsAttempts = 1 };
         options.NameServers.Add(dns.EndPoint.ToString());
-        var entry = registry.GetCache(options).GetEntry(DiscoveryHarness.Host, DiscoveryRecordTypes.A);
+        var entry = registry.GetCache(options).GetService(DiscoveryHarness.Host, DiscoveryRecordTypes.A);
         var first = await entry.GetAsync(default);
 
         var reads = clock.Reads;
@@ -95,11 +96,11 @@ public sealed class FreshPathTests
 
         // The sweep at 30 s records the use at 29.5 s; the name is not idle until 30 s after that sweep.
         await h.AdvanceAsync(TimeSpan.FromSeconds(29.5), step: TimeSpan.FromSeconds(0.5));
-        h.Cache.TryGetEntry(DiscoveryHarness.Host, DiscoveryRecordTypes.A, out _).Should().BeTrue("last used 29.5 s ago");
+        h.Cache.TryGetService(DiscoveryHarness.Host, DiscoveryRecordTypes.A, out _).Should().BeTrue("last used 29.5 s ago");
         entry.IsRetired.Should().BeFalse();
 
         await h.AdvanceAsync(TimeSpan.FromSeconds(1.5), step: TimeSpan.FromSeconds(0.5), alsoWatch: entry);
-        h.Cache.TryGetEntry(DiscoveryHarness.Host, DiscoveryRecordTypes.A, out _).Should().BeFalse("unused for IdleTimeout, give or take one sweep");
+        h.Cache.TryGetService(DiscoveryHarness.Host, DiscoveryRecordTypes.A, out _).Should().BeFalse("unused for IdleTimeout, give or take one sweep");
         entry.IsRetired.Should().BeTrue("a handler that remembers the entry must see that it is gone");
     }
 

@@ -12,7 +12,7 @@ public sealed class MetricsTests
     public async Task Requests_retries_ejections_and_DNS_queries_are_recorded_with_tags()
     {
         await using var h = await DiscoveryHarness.StartAsync(3);
-        var meter = h.Registry.Metrics.Meter;
+        var meter = h.Context.Metrics.Meter;
         var recorded = new ConcurrentQueue<(string Instrument, double Value, Dictionary<string, object?> Tags)>();
         using var listener = new MeterListener
         {

@@ -249,8 +249,9 @@ public sealed class RegistrationTests
 
         seen.Should().BeEquivalentTo(h.Fleet.Addresses.Select(a => a.ToString()), "every handler went through discovery");
         h.Registry.CacheCount.Should().Be(1);
-        h.Registry.GetSnapshot().Should().ContainSingle().Which.Host.Should().Be(DiscoveryHarness.Host);
-        h.Registry.GetCache(h.Services.GetRequiredService<IOptionsMonitor<CloudMapDiscoveryOptions>>().Get("rotated")).Count.Should().Be(1);
+        h.Registry.Diagnostics.GetSnapshot().Should().ContainSingle().Which.Host.Should().Be(DiscoveryHarness.Host);
+        var settings = CloudMapSettings.From(h.Services.GetRequiredService<IOptionsMonitor<CloudMapDiscoveryOptions>>().Get("rotated"));
+        h.Registry.GetCache(settings.Discovery, settings.Balancing).Count.Should().Be(1);
         clock.ActiveTimers.Should().Be(1, "one sweeper per cache, none per handler or per query");
         h.Dns.GetQueryCount("name").Should().Be(1);
     }
