@@ -14,6 +14,7 @@ internal sealed class BalancedEndpoint
     private int _consecutiveFailures;
     private int _ejections;              // consecutive ejections without a success in between
     private long _picks;
+    private volatile bool _awaitingProbe; // no re-admission by time: only a successful probe (or request) ends the hold
 
     public BalancedEndpoint(EndpointAddress address)
     {
@@ -32,6 +33,16 @@ internal sealed class BalancedEndpoint
     public object? RouteCache { get; set; }
 
     public long EjectedUntil => Volatile.Read(ref _ejectedUntil);
+
+    /// <summary>
+    /// True while the endpoint waits for a background connect to succeed before it takes requests (a new address, or
+    /// an ejected one). It stays out of the rotation past <see cref="EjectedUntil"/>, which is then when its next
+    /// probe runs.
+    /// </summary>
+    public bool AwaitingProbe => _awaitingProbe;
+
+    /// <summary>The probe of this endpoint, if one is scheduled or running (the balancer's prober owns it).</summary>
+    internal EndpointProbe? Probe { get; set; }
 
     /// <summary>Whether the endpoint is ejected at <paramref name="now"/> (without re-admitting it).</summary>
     public bool IsEjectedAt(long now) => EjectedUntil is var until && until != 0 && now < until;
@@ -56,7 +67,7 @@ internal sealed class BalancedEndpoint
             return true;
         }
 
-        if (now < until)
+        if (now < until || _awaitingProbe)
         {
             return false;
         }
@@ -65,8 +76,11 @@ internal sealed class BalancedEndpoint
         return true;
     }
 
-    /// <summary>Counts a failure at <paramref name="now"/>; returns the ejection time when this failure ejected the endpoint.</summary>
-    public TimeSpan? ReportFailure(bool connectFailure, long now, EjectionSettings policy, CloudMapContext context)
+    /// <summary>
+    /// Counts a failure at <paramref name="now"/>; returns the ejection time when this failure ejected the endpoint.
+    /// With <paramref name="awaitProbe"/>, the ejection ends only through a successful probe.
+    /// </summary>
+    public TimeSpan? ReportFailure(bool connectFailure, long now, EjectionSettings policy, CloudMapContext context, bool awaitProbe = false)
     {
         lock (_gate)
         {
@@ -81,33 +95,74 @@ internal sealed class BalancedEndpoint
 
             // The failure count is kept (not reset) so that after re-admission the very next failure ejects again, for
             // longer: re-admitting into a fresh failure window is what makes a dead endpoint flap (dotnet/yarp#1082).
-            _ejections++;
-            var duration = policy.EjectionTime(_ejections);
-            _ejectedUntil = now + context.ToTicks(duration);
-            if (_ejectedUntil == 0)
-            {
-                _ejectedUntil = 1;
-            }
-
-            return duration;
+            _awaitingProbe = awaitProbe;
+            return EjectLocked(now, policy, context);
         }
+    }
+
+    /// <summary>A new address that must pass a probe before its first request; its probe time is now (the soonest, should every endpoint be held).</summary>
+    public void HoldForProbe(long now)
+    {
+        lock (_gate)
+        {
+            _awaitingProbe = true;
+            _ejectedUntil = now == 0 ? 1 : now;
+        }
+    }
+
+    /// <summary>The probe could not connect: ejected again, one step longer, until the next probe.</summary>
+    public TimeSpan ProbeFailed(long now, EjectionSettings policy, CloudMapContext context)
+    {
+        lock (_gate)
+        {
+            _consecutiveFailures++;
+            _awaitingProbe = true;
+            return EjectLocked(now, policy, context);
+        }
+    }
+
+    /// <summary>
+    /// The probe connected: back in the rotation. The failure count is kept, as for a re-admission by time, so that a
+    /// task that accepts connections but fails requests is ejected again at its next failure.
+    /// </summary>
+    public void ProbeSucceeded()
+    {
+        lock (_gate)
+        {
+            _awaitingProbe = false;
+            _ejectedUntil = 0;
+        }
+    }
+
+    private TimeSpan EjectLocked(long now, EjectionSettings policy, CloudMapContext context)
+    {
+        _ejections++;
+        var duration = policy.EjectionTime(_ejections);
+        _ejectedUntil = now + context.ToTicks(duration);
+        if (_ejectedUntil == 0)
+        {
+            _ejectedUntil = 1;
+        }
+
+        return duration;
     }
 
     /// <summary>A success clears the failure count and the ejection multiplier; returns whether there was anything to clear.</summary>
     public bool ReportSuccess()
     {
-        if (Volatile.Read(ref _consecutiveFailures) == 0 && Volatile.Read(ref _ejections) == 0)
+        if (Volatile.Read(ref _consecutiveFailures) == 0 && Volatile.Read(ref _ejections) == 0 && Volatile.Read(ref _ejectedUntil) == 0)
         {
             return false; // the common case stays free of locks and writes
         }
 
         lock (_gate)
         {
-            // A success also ends an ejection: when every endpoint was ejected and this one was tried anyway (fail
-            // open), it has just proved itself, and should not stay the only one chosen.
+            // A success also ends an ejection or a probe hold: when every endpoint was held back and this one was tried
+            // anyway (fail open), it has just proved itself, and should not stay the only one chosen.
             _consecutiveFailures = 0;
             _ejections = 0;
             _ejectedUntil = 0;
+            _awaitingProbe = false;
         }
 
         return true;

@@ -18,8 +18,10 @@ internal sealed class ServiceBalancer : IDisposable
     private readonly Dictionary<EndpointAddress, BalancedEndpoint> _known = [];
     private readonly Action<BalancedEndpoint> _onReadmitted;
     private readonly IDisposable _watch;
+    private readonly EndpointProber _prober;
     private volatile BalancedSet _current = BalancedSet.Empty;
     private uint _counter = (uint)Random.Shared.Next();
+    private int _requestPort;  // 0: none seen yet
 
     public ServiceBalancer(ResolvedService service, BalancingSettings settings, CloudMapContext context)
     {
@@ -27,6 +29,7 @@ internal sealed class ServiceBalancer : IDisposable
         _settings = settings;
         _context = context;
         _onReadmitted = e => Log.Readmitted(_context.Logger, e.ToString(), Service.Key.Host);
+        _prober = new EndpointProber(settings, context, service.Key.Host, () => Volatile.Read(ref _requestPort) is var p && p > 0 ? p : null);
 
         // Reconciled as each version is published, so that health follows DNS even while no request comes by.
         _watch = ChangeToken.OnChange(service.GetChangeToken, () => Reconcile(service.Current));
@@ -65,15 +68,32 @@ internal sealed class ServiceBalancer : IDisposable
     public BalancedEndpoint? Pick(BalancedSet set, IReadOnlyCollection<BalancedEndpoint>? exclude)
         => RoundRobinPicker.Pick(set.Endpoints, ref _counter, exclude, _context.Clock, _onReadmitted);
 
+    /// <summary>
+    /// The port requests to this service are sent to: probes of addresses that DNS gives without a port (A/AAAA) connect
+    /// there. The HTTP layer says it when it routes a host; a service called on several ports is probed on the last.
+    /// </summary>
+    public void UseRequestPort(int port)
+    {
+        if (port > 0 && Volatile.Read(ref _requestPort) != port)
+        {
+            Volatile.Write(ref _requestPort, port);
+        }
+    }
+
     /// <summary>Counts a failed request on an endpoint and ejects it when the settings say so.</summary>
     public void ReportFailure(BalancedEndpoint endpoint, bool connectFailure)
     {
         Service.Distrust(endpoint.Address);
-        var duration = endpoint.ReportFailure(connectFailure, _context.Clock.GetTimestamp(), _settings.Ejection, _context);
+        var probe = _settings.Probe.Ejected && _prober.CanProbe(endpoint);
+        var duration = endpoint.ReportFailure(connectFailure, _context.Clock.GetTimestamp(), _settings.Ejection, _context, awaitProbe: probe);
         if (duration is { } d)
         {
             _context.Metrics.Ejection(Key.Host);
             Log.Ejected(_context.Logger, endpoint.ToString(), Key.Host, d, endpoint.ConsecutiveFailures);
+            if (probe)
+            {
+                _prober.Schedule(endpoint);
+            }
         }
     }
 
@@ -84,10 +104,22 @@ internal sealed class ServiceBalancer : IDisposable
         if (endpoint.ReportSuccess())
         {
             Service.Trust(endpoint.Address);
+            _prober.Stop(endpoint);
         }
     }
 
-    public void Dispose() => _watch.Dispose();
+    public void Dispose()
+    {
+        _watch.Dispose();
+        lock (_gate)
+        {
+            _prober.Dispose();
+            foreach (var endpoint in _known.Values)
+            {
+                _prober.Stop(endpoint);
+            }
+        }
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private BalancedSet For(ResolvedEndpoints version)
@@ -97,7 +129,7 @@ internal sealed class ServiceBalancer : IDisposable
     }
 
     // Gives each address of the new version its health: the same object while the address stays, a new one for an
-    // address that is new or whose state was forgotten.
+    // address that is new. A new address is held back until a probe connects while the service has healthy ones.
     private BalancedSet Reconcile(ResolvedEndpoints? version)
     {
         if (version is null)
@@ -113,7 +145,9 @@ internal sealed class ServiceBalancer : IDisposable
                 return previous;
             }
 
-            ForgetLeavers(previous, version, _context.Clock.GetTimestamp());
+            var now = _context.Clock.GetTimestamp();
+            var holdNew = _settings.Probe.NewEndpoints && previous.Endpoints.Any(e => !e.AwaitingProbe && !e.IsEjectedAt(now));
+            ForgetLeavers(version);
             var endpoints = new BalancedEndpoint[version.Endpoints.Length];
             for (var i = 0; i < endpoints.Length; i++)
             {
@@ -122,6 +156,12 @@ internal sealed class ServiceBalancer : IDisposable
                 {
                     endpoint = new BalancedEndpoint(address);
                     _known[address] = endpoint;
+                    if (holdNew && _prober.CanProbe(endpoint))
+                    {
+                        endpoint.HoldForProbe(now);
+                        Log.HeldForProbe(_context.Logger, endpoint.ToString(), Key.Host);
+                        _prober.Schedule(endpoint);
+                    }
                 }
 
                 endpoint.IsMerged = merged;
@@ -134,17 +174,17 @@ internal sealed class ServiceBalancer : IDisposable
         }
     }
 
-    // An address that left DNS keeps its state only while it is ejected, so that a dead task that DNS lists again
-    // (deregistration lags) is still avoided; a healthy leaver is forgotten, and so is a leaver whose ejection has
-    // ended by the time it comes back.
-    private void ForgetLeavers(BalancedSet previous, ResolvedEndpoints version, long now)
+    // An address that leaves DNS (and that the MULTIVALUE merge does not keep) takes its health with it: a task that
+    // comes back on the same address is a new task, and probing guards against one that is not reachable. A negative
+    // answer ("no instances") leaves nothing.
+    private void ForgetLeavers(ResolvedEndpoints version)
     {
         var present = version.Endpoints.Select(e => e.Address).ToHashSet();
-        var stayed = previous.Endpoints.Select(e => e.Address).Where(present.Contains).ToHashSet();
         foreach (var (address, endpoint) in _known)
         {
-            if (!stayed.Contains(address) && !endpoint.IsEjectedAt(now))
+            if (!present.Contains(address))
             {
+                _prober.Stop(endpoint);
                 _known.Remove(address); // allowed while enumerating a Dictionary since .NET Core 3.0
             }
         }

@@ -20,13 +20,13 @@ internal static class ServiceSnapshots
         {
             endpoints = [.. balancer.Current.Endpoints.Select(e =>
             {
-                var ejected = e.IsEjectedAt(now);
+                var state = StateOf(e, now);
                 return new EndpointSnapshot(
                     e.Address.Address.ToString(),
                     e.Address.Port,
-                    ejected ? EndpointState.Ejected : EndpointState.Healthy,
+                    state,
                     e.ConsecutiveFailures,
-                    ejected ? At(e.EjectedUntil) : null,
+                    state == EndpointState.Ejected ? At(e.EjectedUntil) : null,
                     e.Picks,
                     e.IsMerged);
             })];
@@ -48,4 +48,8 @@ internal static class ServiceSnapshots
             set?.NegativeReason,
             status.LastError?.Message);
     }
+
+    // Ejected while its ejection runs; probing once a probe is due or running (a new address is due at once).
+    private static EndpointState StateOf(BalancedEndpoint e, long now)
+        => e.IsEjectedAt(now) ? EndpointState.Ejected : e.AwaitingProbe ? EndpointState.Probing : EndpointState.Healthy;
 }

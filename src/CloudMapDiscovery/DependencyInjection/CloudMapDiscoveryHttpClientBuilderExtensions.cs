@@ -49,7 +49,7 @@ public static class CloudMapDiscoveryHttpClientBuilderExtensions
     private static void ApplyConnectTimeout(HttpMessageHandler handler, CloudMapSettings settings)
     {
         // Only the framework's infinite default is replaced: a timeout the user chose is theirs.
-        if (handler is SocketsHttpHandler sockets && settings.Http.ConnectTimeout is { } timeout && sockets.ConnectTimeout == Timeout.InfiniteTimeSpan)
+        if (handler is SocketsHttpHandler sockets && settings.Balancing.Probe.ConnectTimeout is { } timeout && sockets.ConnectTimeout == Timeout.InfiniteTimeSpan)
         {
             sockets.ConnectTimeout = timeout;
         }

@@ -17,6 +17,7 @@ internal sealed class CloudMapMetrics : IDisposable
     private readonly Counter<long> _dnsQueries;
     private readonly Counter<long> _cacheLookups;
     private readonly Histogram<double> _dnsDuration;
+    private readonly Counter<long> _probes;
 
     public CloudMapMetrics(IMeterFactory? meterFactory = null)
     {
@@ -26,6 +27,7 @@ internal sealed class CloudMapMetrics : IDisposable
         _ejections = _meter.CreateCounter<long>("cloudmap.ejections", "{ejection}", "Endpoints ejected after failing.");
         _dnsQueries = _meter.CreateCounter<long>("cloudmap.dns.queries", "{query}", "DNS questions asked, by response code (or error).");
         _cacheLookups = _meter.CreateCounter<long>("cloudmap.cache.lookups", "{lookup}", "Endpoint cache lookups, by result (hit, stale, miss).");
+        _probes = _meter.CreateCounter<long>("cloudmap.probes", "{probe}", "Background connects to ejected or new endpoints, by outcome.");
         _dnsDuration = _meter.CreateHistogram<double>("cloudmap.dns.duration", "s", "Time to answer a DNS question, retries included.");
     }
 
@@ -44,6 +46,14 @@ internal sealed class CloudMapMetrics : IDisposable
         if (_retries.Enabled)
         {
             _retries.Add(1, new KeyValuePair<string, object?>("host", host));
+        }
+    }
+
+    public void Probe(string host, string outcome)
+    {
+        if (_probes.Enabled)
+        {
+            _probes.Add(1, new KeyValuePair<string, object?>("host", host), new KeyValuePair<string, object?>("outcome", outcome));
         }
     }
 

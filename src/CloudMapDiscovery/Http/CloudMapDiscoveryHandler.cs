@@ -58,6 +58,7 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
             }
 
             route = new HostRoute(idnHost, _balancers.GetBalancer(host, _settings.RecordTypes));
+            route.Balancer.UseRequestPort(uri.Port); // where probes connect for addresses DNS gives without a port
             Volatile.Write(ref _lastRoute, route); // allocates only when the host changes
         }
 
@@ -170,6 +171,7 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
             catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException)
             {
                 // Only now does the request need to remember anything across attempts.
+                route.Balancer.UseRequestPort(uri.Port);
                 state = new RequestState(request, uri, route, set, _settings, cancellationToken);
                 state.Begin(endpoint, target);
                 outcome = state.Fail(FailureClassifier.Classify(ex, cancellationToken), ex);

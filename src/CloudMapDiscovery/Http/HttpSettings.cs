@@ -4,7 +4,6 @@ namespace CloudMapDiscovery.Http;
 internal sealed record HttpSettings(
     DiscoveryRecordTypes RecordTypes,
     int MaxAttempts,
-    TimeSpan? ConnectTimeout,
     ValueArray<string> HostSuffixes,
     string? ServiceDiscoveryDomain,
     bool EjectOnGatewayErrors);
