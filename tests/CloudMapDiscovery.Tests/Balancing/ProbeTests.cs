@@ -1,6 +1,7 @@
 using System.Net;
 using CloudMapDiscovery.Balancing;
 using CloudMapDiscovery.Diagnostics;
+using CloudMapDiscovery.Testing;
 using CloudMapDiscovery.Tests.Discovery;
 using CloudMapDiscovery.Tests.Infrastructure;
 
@@ -67,7 +68,7 @@ public sealed class ProbeTests : IAsyncLifetime
     public async Task A_probe_into_a_black_hole_gives_up_after_ConnectTimeout_on_the_clock()
     {
         Accepting(2);
-        using var hole = await BlackHole.OpenAsync(new IPEndPoint(Ip(3), _port));
+        using var hole = await BlackHoleListener.OpenAsync(new IPEndPoint(Ip(3), _port));
         var balancer = await StartAsync(2, 3);
         var dead = Endpoint(balancer, 3);
         balancer.ReportFailure(dead, connectFailure: true);
@@ -89,7 +90,7 @@ public sealed class ProbeTests : IAsyncLifetime
         Accepting(2);
         Accepting(3);
         var balancer = await StartAsync(2, 3);
-        using var hole = await BlackHole.OpenAsync(new IPEndPoint(Ip(4), _port));
+        using var hole = await BlackHoleListener.OpenAsync(new IPEndPoint(Ip(4), _port));
 
         _h.SetAddresses(Ttl, 2, 3, 4, 5);
         var t5 = Accepting(5);

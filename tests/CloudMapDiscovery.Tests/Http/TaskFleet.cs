@@ -10,7 +10,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using CloudMapDiscovery.Tests.Infrastructure;
+using CloudMapDiscovery.Testing;
 
 namespace CloudMapDiscovery.Tests.Http;
 
@@ -34,7 +34,7 @@ internal sealed class TaskFleet : IAsyncDisposable
     private readonly WebApplication?[] _apps;
     private readonly int[] _hits;
     private readonly X509Certificate2? _certificate;
-    private readonly List<BlackHole> _blackHoles = [];
+    private readonly List<BlackHoleListener> _blackHoles = [];
     private int _bodies;
     private int _slowHits;
     private int _abortNext;
@@ -148,7 +148,7 @@ internal sealed class TaskFleet : IAsyncDisposable
     public async Task BlackHoleAsync(int index)
     {
         await KillAsync(index);
-        _blackHoles.Add(await BlackHole.OpenAsync(new IPEndPoint(Addresses[index], Port)));
+        _blackHoles.Add(await BlackHoleListener.OpenAsync(new IPEndPoint(Addresses[index], Port)));
     }
 
     public async ValueTask DisposeAsync()
