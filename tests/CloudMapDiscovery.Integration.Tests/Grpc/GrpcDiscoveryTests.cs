@@ -64,13 +64,10 @@ public sealed class GrpcDiscoveryTests
     [Fact]
     public async Task A_refused_connect_is_retried_on_another_task_and_the_task_is_ejected()
     {
+        // Stopped before the client ever connected: a task that died under a live connection may also fail the calls
+        // in flight on it, which is another matter.
         await using var h = await GrpcHarness.StartAsync(3);
         var client = h.Client;
-        for (var i = 0; i < 3; i++)
-        {
-            await client.WhoAsync(new WhoRequest()); // a live HTTP/2 connection to every task
-        }
-
         await h.Tasks.Tasks.KillAsync(1);
 
         var replies = new List<WhoReply>();
@@ -80,11 +77,11 @@ public sealed class GrpcDiscoveryTests
         }
 
         replies.Select(r => r.Task).Should().NotContain("127.0.0.3").And.HaveCount(6);
-        h.Tasks.Calls(1).Should().Be(1, "only the warm-up call reached task 1");
+        h.Tasks.Calls(1).Should().Be(0);
         var dead = h.Endpoint(1);
-        dead.RequestsPicked.Should().Be(2, "one call after the kill picked it, was refused, and succeeded elsewhere");
+        dead.RequestsPicked.Should().Be(1, "one call picked it, was refused, and succeeded elsewhere");
         dead.State.Should().Be(EndpointState.Ejected);
-        h.Tasks.Calls(0).Should().Be(1 + replies.Count(r => r.Task == "127.0.0.2"));
+        h.Tasks.Calls(0).Should().Be(replies.Count(r => r.Task == "127.0.0.2"));
     }
 
     [Fact]
@@ -92,11 +89,6 @@ public sealed class GrpcDiscoveryTests
     {
         await using var h = await GrpcHarness.StartAsync(3, configure: o => o.ConnectTimeout = TimeSpan.FromMilliseconds(300));
         var client = h.Client;
-        for (var i = 0; i < 3; i++)
-        {
-            await client.WhoAsync(new WhoRequest());
-        }
-
         await h.Tasks.Tasks.BlackHoleAsync(0);
 
         var watch = Stopwatch.StartNew();
@@ -108,7 +100,7 @@ public sealed class GrpcDiscoveryTests
 
         replies.Select(r => r.Task).Should().NotContain("127.0.0.2");
         var holed = h.Endpoint(0);
-        holed.RequestsPicked.Should().Be(2);
+        holed.RequestsPicked.Should().Be(1);
         holed.State.Should().Be(EndpointState.Ejected);
         watch.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(3), "one 300 ms connect timeout, then the other tasks at once");
     }

@@ -64,9 +64,7 @@ public sealed class HedgingTests
     {
         await using var h = await ResilienceHarness.StartAsync(2, HedgingOutside(1), o => o.ConnectTimeout = TimeSpan.FromSeconds(10));
         using var client = h.CreateClient();
-        await client.GetStringAsync("/");
         await h.Tasks.Tasks.BlackHoleAsync(0);
-        var connectsBefore = h.Connects(0);
 
         var watch = System.Diagnostics.Stopwatch.StartNew();
         var answers = new List<string>();
@@ -77,9 +75,35 @@ public sealed class HedgingTests
 
         answers.Should().AllBe("127.0.0.3");
         watch.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(5), "no request waited for the 10 s connect timeout");
-        (h.Connects(0) - connectsBefore).Should().BeGreaterThan(0, "round robin sent attempts to the black hole, and hedges rescued them");
+        h.Connects(0).Should().BeGreaterThan(0, "round robin sent attempts to the black hole, and hedges rescued them");
         h.Endpoint(0).State.Should().Be(EndpointState.Healthy, "hedging cancelled those connects before they failed, so discovery never saw a failure");
         h.Endpoint(0).ConsecutiveFailures.Should().Be(0);
+    }
+
+    [Fact]
+    public async Task With_the_hedging_delay_above_the_connect_timeout_a_black_holed_task_is_ejected_without_a_hedge()
+    {
+        await using var h = await ResilienceHarness.StartAsync(
+            2,
+            (client, addDiscovery) =>
+            {
+                client.AddStandardHedgingHandler().Configure(o => o.Hedging.Delay = TimeSpan.FromSeconds(5));
+                addDiscovery(client);
+            },
+            o => o.ConnectTimeout = TimeSpan.FromMilliseconds(200));
+        using var client = h.CreateClient();
+        await h.Tasks.Tasks.BlackHoleAsync(0);
+
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var answers = new List<string>();
+        for (var i = 0; i < 4; i++)
+        {
+            answers.Add(await client.GetStringAsync("/"));
+        }
+
+        answers.Should().AllBe("127.0.0.3");
+        watch.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(3), "discovery moved the request after the 200 ms connect timeout; no hedge was needed");
+        h.Endpoint(0).State.Should().Be(EndpointState.Ejected);
     }
 
     [Fact]

@@ -96,12 +96,7 @@ public sealed class StandardResilienceTests
         var events = new ResilienceEvents();
         await using var h = await ResilienceHarness.StartAsync(3, ResilienceOutside(o => SensitiveBreaker(o, events)));
         using var client = h.CreateClient();
-        for (var i = 0; i < 3; i++)
-        {
-            await client.GetStringAsync("/");
-        }
-
-        await h.Tasks.Tasks.KillAsync(1);
+        await h.Tasks.Tasks.KillAsync(1); // before any connection to it: nothing stale in the pool
         var answers = new List<string>();
         for (var i = 0; i < 6; i++)
         {
@@ -109,7 +104,7 @@ public sealed class StandardResilienceTests
         }
 
         answers.Should().NotContain("127.0.0.3");
-        h.Connects(1).Should().Be(2, "the warm-up connect, then one refused connect before the task was ejected");
+        h.Connects(1).Should().Be(1, "one refused connect, then the task was ejected");
         h.Endpoint(1).State.Should().Be(EndpointState.Ejected);
         events.Retries.Should().Be(0, "discovery retried the refused connect on another task within the same attempt");
         events.BreakerOpened.Should().Be(0);
@@ -121,12 +116,7 @@ public sealed class StandardResilienceTests
         var events = new ResilienceEvents();
         await using var h = await ResilienceHarness.StartAsync(3, ResilienceInside(o => SensitiveBreaker(o, events)));
         using var client = h.CreateClient();
-        for (var i = 0; i < 3; i++)
-        {
-            await client.GetStringAsync("/");
-        }
-
-        await h.Tasks.Tasks.KillAsync(1);
+        await h.Tasks.Tasks.KillAsync(1); // before any connection to it: nothing stale in the pool
         Exception? first = null;
         for (var i = 0; i < 3 && first is null; i++)
         {
@@ -134,7 +124,7 @@ public sealed class StandardResilienceTests
         }
 
         first.Should().BeOfType<BrokenCircuitException>("discovery's failover to a live task ran into the breaker the dead task had opened");
-        h.Connects(1).Should().Be(3, "the warm-up connect, then the attempt and its retry, both to the dead address");
+        h.Connects(1).Should().BeInRange(1, 2, "the attempt, and its retry to the same dead address unless the breaker had already opened");
         events.Retries.Should().Be(1);
         events.BreakerOpened.Should().Be(1);
 
@@ -178,11 +168,6 @@ public sealed class StandardResilienceTests
         await using var h = await ResilienceHarness.StartAsync(
             3, ResilienceOutside(o => Retries(o, 2, events)), o => o.ConnectTimeout = TimeSpan.FromMilliseconds(300));
         using var client = h.CreateClient();
-        for (var i = 0; i < 3; i++)
-        {
-            await client.GetStringAsync("/");
-        }
-
         await h.Tasks.Tasks.BlackHoleAsync(1);
         for (var i = 0; i < 6; i++)
         {
@@ -206,11 +191,6 @@ public sealed class StandardResilienceTests
             }),
             o => o.ConnectTimeout = TimeSpan.FromSeconds(5));
         using var client = h.CreateClient();
-        for (var i = 0; i < 3; i++)
-        {
-            await client.GetStringAsync("/");
-        }
-
         await h.Tasks.Tasks.BlackHoleAsync(1);
         for (var i = 0; i < 6; i++)
         {
