@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using CloudMapDiscovery.Benchmarks.Infrastructure;
 using CloudMapDiscovery.Testing;
 
@@ -43,44 +42,25 @@ internal static class BlackHoleMode
 
     private static async Task<string> RunOnceAsync(DnsTestServer dns, int port, bool probes, TimeSpan duration, double rate, TimeSpan ejection)
     {
-        var connects = new ConcurrentQueue<long>();
+        var later = new ConcurrentQueue<long>();
         long foundDead = 0;
+        var hole = Hole.ToString();
+        var counter = new ConnectCounter(attempt =>
+        {
+            if (attempt.Host == hole)
+            {
+                later.Enqueue(attempt.StartedAt);
+                if (attempt.Error is not null)
+                {
+                    Interlocked.CompareExchange(ref foundDead, attempt.StartedAt + (long)(attempt.Elapsed.TotalSeconds * Stopwatch.Frequency), 0);
+                }
+            }
+        });
         using var client = new CloudMapClient(
             dns,
             port,
             o => (o.ProbeEjectedEndpoints, o.ProbeNewEndpoints, o.BaseEjectionTime, o.MaxEjectionTime) = (probes, probes, ejection, ejection * 6),
-            () => new SocketsHttpHandler
-            {
-                ConnectTimeout = TimeSpan.FromSeconds(2),
-                ConnectCallback = async (context, cancellationToken) =>
-                {
-                    var toHole = context.DnsEndPoint.Host == Hole.ToString();
-                    var started = Stopwatch.GetTimestamp();
-                    var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-                    try
-                    {
-                        await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
-                        return new NetworkStream(socket, ownsSocket: true);
-                    }
-                    catch
-                    {
-                        socket.Dispose();
-                        if (toHole)
-                        {
-                            Interlocked.CompareExchange(ref foundDead, Stopwatch.GetTimestamp(), 0);
-                        }
-
-                        throw;
-                    }
-                    finally
-                    {
-                        if (toHole)
-                        {
-                            connects.Enqueue(started);
-                        }
-                    }
-                },
-            });
+            () => counter.CreateHandler(TimeSpan.FromSeconds(2)));
 
         var latencies = new ConcurrentBag<(long Start, double Ms)>();
         var failed = 0;
@@ -116,10 +96,10 @@ internal static class BlackHoleMode
         var dead = Interlocked.Read(ref foundDead);
         var all = latencies.Select(l => l.Ms).Order().ToArray();
         var after = latencies.Where(l => dead != 0 && l.Start > dead).Select(l => l.Ms).Order().ToArray();
-        var later = connects.Count(c => dead != 0 && c > dead);
+        var connectsAfter = later.Count(c => dead != 0 && c > dead);
         return string.Create(
             CultureInfo.InvariantCulture,
-            $"| {(probes ? "on" : "off (blind re-admission)")} | {all.Length} | {failed} | {P(all, 0.5):0.0} ms | {P(all, 0.99):0.0} ms | {P(all, 1):0.0} ms | {P(after, 0.99):0.0} ms | {P(after, 1):0.0} ms | {later} |");
+            $"| {(probes ? "on" : "off (blind re-admission)")} | {all.Length} | {failed} | {P(all, 0.5):0.0} ms | {P(all, 0.99):0.0} ms | {P(all, 1):0.0} ms | {P(after, 0.99):0.0} ms | {P(after, 1):0.0} ms | {connectsAfter} |");
     }
 
     private static double P(double[] sorted, double q) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(q * sorted.Length) - 1)];

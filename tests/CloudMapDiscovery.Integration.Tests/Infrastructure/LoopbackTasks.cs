@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using CloudMapDiscovery.Testing;
 using Microsoft.Extensions.Logging;
 
 namespace CloudMapDiscovery.Integration.Tests.Infrastructure;
@@ -24,7 +25,7 @@ internal sealed class LoopbackTasks : IAsyncDisposable
     private readonly Action<WebApplication, int> _map;
     private readonly HttpProtocols _protocols;
     private readonly Func<int, X509Certificate2>? _certificates;
-    private readonly List<Socket> _blackHoles = [];
+    private readonly List<BlackHoleListener> _blackHoles = [];
 
     private LoopbackTasks(int count, int port, HttpProtocols protocols, Func<int, X509Certificate2>? certificates, Action<WebApplicationBuilder, int> configure, Action<WebApplication, int> map)
     {
@@ -97,30 +98,7 @@ internal sealed class LoopbackTasks : IAsyncDisposable
     public async Task BlackHoleAsync(int index)
     {
         await KillAsync(index);
-        var endPoint = new IPEndPoint(Addresses[index], Port);
-        var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        _blackHoles.Add(listener);
-        listener.Bind(endPoint);
-        listener.Listen(1);
-
-        // Linux queues backlog + 1 completed connections; fill the queue until a connect no longer completes.
-        for (var i = 0; i < 8; i++)
-        {
-            var filler = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            using var timeout = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
-            try
-            {
-                await filler.ConnectAsync(endPoint, timeout.Token);
-                _blackHoles.Add(filler);
-            }
-            catch (OperationCanceledException)
-            {
-                filler.Dispose();
-                return;
-            }
-        }
-
-        throw new InvalidOperationException($"Could not fill the accept queue of {endPoint}: connects keep completing.");
+        _blackHoles.Add(await BlackHoleListener.OpenAsync(new IPEndPoint(Addresses[index], Port)));
     }
 
     public async ValueTask DisposeAsync()

@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using System.Net.Sockets;
 using CloudMapDiscovery.Diagnostics;
 using CloudMapDiscovery.Integration.Tests.Infrastructure;
 using CloudMapDiscovery.Testing;
@@ -17,9 +15,9 @@ internal sealed class ResilienceHarness : IAsyncDisposable
     public const string Client = "name";
     public const string Host = "name.internal";
 
-    private readonly ConcurrentQueue<string> _connects;
+    private readonly ConnectCounter _connects;
 
-    private ResilienceHarness(DnsTestServer dns, HttpTasks tasks, ServiceProvider services, ConcurrentQueue<string> connects)
+    private ResilienceHarness(DnsTestServer dns, HttpTasks tasks, ServiceProvider services, ConnectCounter connects)
     {
         Dns = dns;
         Tasks = tasks;
@@ -58,11 +56,11 @@ internal sealed class ResilienceHarness : IAsyncDisposable
             configure?.Invoke(o);
         }
 
-        var connects = new ConcurrentQueue<string>();
+        var connects = new ConnectCounter();
         var collection = new ServiceCollection();
         services?.Invoke(collection, Options);
         var client = collection.AddHttpClient(Client, c => c.BaseAddress = new Uri($"http://{Host}:{fleet.Port}/"))
-            .ConfigurePrimaryHttpMessageHandler(() => CountingConnects(connects));
+            .ConfigurePrimaryHttpMessageHandler(() => connects.CreateHandler());
         compose(client, b => b.AddCloudMapDiscovery(Options));
         return new ResilienceHarness(dns, fleet, collection.BuildServiceProvider(), connects);
     }
@@ -70,7 +68,7 @@ internal sealed class ResilienceHarness : IAsyncDisposable
     public HttpClient CreateClient() => Services.GetRequiredService<IHttpClientFactory>().CreateClient(Client);
 
     /// <summary>How many connects were attempted to task <paramref name="task"/>, refused and timed out ones included.</summary>
-    public int Connects(int task) => _connects.Count(a => a == LoopbackTasks.Address(task).ToString());
+    public int Connects(int task) => _connects.Count(LoopbackTasks.Address(task));
 
     public EndpointSnapshot Endpoint(int task)
         => Services.GetRequiredService<ICloudMapDiscoveryDiagnostics>().GetSnapshot().Single(s => s.Host == Host)
@@ -82,23 +80,4 @@ internal sealed class ResilienceHarness : IAsyncDisposable
         await Tasks.DisposeAsync();
         await Dns.DisposeAsync();
     }
-
-    private static SocketsHttpHandler CountingConnects(ConcurrentQueue<string> connects) => new()
-    {
-        ConnectCallback = async (context, cancellationToken) =>
-        {
-            connects.Enqueue(context.DnsEndPoint.Host);
-            var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-            try
-            {
-                await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
-                return new NetworkStream(socket, ownsSocket: true);
-            }
-            catch
-            {
-                socket.Dispose();
-                throw;
-            }
-        },
-    };
 }
