@@ -28,6 +28,8 @@ internal sealed partial class ActStats
     private readonly HashSet<string> _ejectedSeen = [];
     private readonly Dictionary<string, TimeSpan> _firstEjected = [];
     private readonly HashSet<string> _probingSeen = [];
+    private readonly Dictionary<string, long> _picksWhenEjected = [];
+    private readonly Dictionary<string, long> _latestPicks = [];
     private readonly List<(TimeSpan Started, TimeSpan Latency)> _answered = [];
     private readonly Stopwatch _clock = Stopwatch.StartNew();
 
@@ -121,18 +123,35 @@ internal sealed partial class ActStats
         }
     }
 
-    public void Observe(IEnumerable<string> ejected, IEnumerable<string> probing, bool stale)
+    public void Observe(IEnumerable<string> ejected, IEnumerable<string> probing, IReadOnlyDictionary<string, long> picks, bool stale)
     {
         lock (_gate)
         {
+            foreach (var (ip, n) in picks)
+            {
+                _latestPicks[ip] = n;
+            }
+
             foreach (var ip in ejected)
             {
                 _ejectedSeen.Add(ip);
-                _firstEjected.TryAdd(ip, _clock.Elapsed);
+                if (_firstEjected.TryAdd(ip, _clock.Elapsed))
+                {
+                    _picksWhenEjected[ip] = picks.GetValueOrDefault(ip);
+                }
             }
 
             _probingSeen.UnionWith(probing);
             StaleSeen |= stale;
+        }
+    }
+
+    /// <summary>Requests hello's balancer sent to <paramref name="ip"/> after the monitor first saw it ejected.</summary>
+    public long PicksSinceEjected(string ip)
+    {
+        lock (_gate)
+        {
+            return _picksWhenEjected.TryGetValue(ip, out var then) ? _latestPicks.GetValueOrDefault(ip) - then : 0;
         }
     }
 

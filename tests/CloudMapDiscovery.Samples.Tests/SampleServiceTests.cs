@@ -119,10 +119,11 @@ public sealed partial class SampleServiceTests
         // Past the refresh point (MinTtl plus up to 10 % jitter) and one more tick of the cache's 1 s sweeper,
         // which refreshes due names without waiting for a request.
         time.Advance(Loopback.MinTtl * 1.2 + TimeSpan.FromSeconds(1));
+        // In the answer and healthy: a new address takes requests once a background connect to it succeeded.
         await DebugEndpoints.UntilAsync(
             hello,
-            s => s.GetProperty("endpoints").EnumerateArray().Any(e => e.GetProperty("address").GetString() == fresh),
-            $"{fresh} in the answer");
+            s => s.GetProperty("endpoints").EnumerateArray().Any(e => e.GetProperty("address").GetString() == fresh && e.GetProperty("state").GetString() == "Healthy"),
+            $"{fresh} in the answer and healthy");
         var answers = new List<string>();
         for (var i = 0; i < 3; i++)
         {
