@@ -8,6 +8,7 @@ using CloudMapDiscovery.Samples.Name;
 using CloudMapDiscovery.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
 
 namespace CloudMapDiscovery.Samples.Tests;
 
@@ -89,7 +90,7 @@ public sealed partial class SampleServiceTests
         var dead = await lo.StartNameAsync(2);
         await lo.StartNameAsync(3);
         await lo.StartNameAsync(4);
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider();
         using var hello = await lo.StartHelloAsync(clock: time);
         for (var i = 0; i < 10; i++)
         {
@@ -141,7 +142,7 @@ public sealed partial class SampleServiceTests
         await using var lo = await Loopback.StartAsync(15);
         var a = await lo.StartNameAsync(2);
         var b = await lo.StartNameAsync(3);
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider();
         using var hello = await lo.StartHelloAsync(clock: time);
         (await hello.GetAsync(string.Empty)).StatusCode.Should().Be(HttpStatusCode.OK);
 

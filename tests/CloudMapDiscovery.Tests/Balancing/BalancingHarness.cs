@@ -24,7 +24,7 @@ internal sealed class BalancingHarness : IDisposable
         Entry = Registry.GetBalancers(options).GetBalancer("name.internal", DiscoveryRecordTypes.A);
     }
 
-    public ManualTimeProvider Clock { get; } = new();
+    public TestClock Clock { get; } = new();
 
     public CloudMapDiscoveryOptions Options { get; }
 

@@ -13,7 +13,7 @@ public sealed class ReadmissionLogTests
     [Fact]
     public void Readmission_is_logged_with_the_endpoint_and_its_service_host()
     {
-        var clock = new ManualTimeProvider();
+        var clock = new TestClock();
         var logs = new CapturingLoggerFactory();
         using var registry = new Registries(clock, logs, resolverFactory: _ => new BalancingHarness.NoDns());
         var options = new CloudMapDiscoveryOptions { BaseEjectionTime = TimeSpan.FromSeconds(10) };

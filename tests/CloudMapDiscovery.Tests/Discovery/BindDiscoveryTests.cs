@@ -85,9 +85,9 @@ public sealed class BindDiscoveryTests
         picks.GroupBy(p => p).Should().HaveCount(150).And.OnlyContain(g => g.Count() == 2, "round robin covers every record");
     }
 
-    private (Registries Registry, ResolutionCache Cache, ManualTimeProvider Clock) Create()
+    private (Registries Registry, ResolutionCache Cache, TestClock Clock) Create()
     {
-        var clock = new ManualTimeProvider();
+        var clock = new TestClock();
         var registry = new Registries(clock);
         return (registry, registry.GetCache(Options()), clock);
     }

@@ -20,7 +20,7 @@ internal sealed class DiscoveryHarness : IAsyncDisposable
 {
     public const string Host = "name.internal";
 
-    private DiscoveryHarness(DnsTestServer server, ManualTimeProvider serverClock, ManualTimeProvider clock, CloudMapDiscoveryOptions options)
+    private DiscoveryHarness(DnsTestServer server, TestClock serverClock, TestClock clock, CloudMapDiscoveryOptions options)
     {
         Server = server;
         ServerClock = serverClock;
@@ -31,9 +31,9 @@ internal sealed class DiscoveryHarness : IAsyncDisposable
 
     public DnsTestServer Server { get; }
 
-    public ManualTimeProvider ServerClock { get; }
+    public TestClock ServerClock { get; }
 
-    public ManualTimeProvider Clock { get; }
+    public TestClock Clock { get; }
 
     public CloudMapDiscoveryOptions Options { get; }
 
@@ -48,12 +48,12 @@ internal sealed class DiscoveryHarness : IAsyncDisposable
 
     public static async Task<DiscoveryHarness> StartAsync(Action<CloudMapDiscoveryOptions>? configure = null)
     {
-        var serverClock = new ManualTimeProvider();
+        var serverClock = new TestClock();
         var server = await DnsTestServer.StartAsync(new DnsTestServerOptions { Zone = "internal", TimeProvider = serverClock });
         var options = new CloudMapDiscoveryOptions { DnsAttempts = 1, DnsTimeout = TimeSpan.FromSeconds(2) };
         options.NameServers.Add(server.EndPoint.ToString());
         configure?.Invoke(options);
-        return new DiscoveryHarness(server, serverClock, new ManualTimeProvider(), options);
+        return new DiscoveryHarness(server, serverClock, new TestClock(), options);
     }
 
     /// <summary>127.0.0.<paramref name="n"/> (record data only; never dialled).</summary>
@@ -85,7 +85,7 @@ internal sealed class DiscoveryHarness : IAsyncDisposable
 
     public ServiceSnapshot Snapshot(string host = Host) => Registry.GetSnapshot().Single(s => s.Host == host);
 
-    public static TimeSpan Elapsed(ManualTimeProvider clock, long from, long to) => TimeSpan.FromTicks((to - from) * TimeSpan.TicksPerSecond / clock.TimestampFrequency);
+    public static TimeSpan Elapsed(TestClock clock, long from, long to) => TimeSpan.FromTicks((to - from) * TimeSpan.TicksPerSecond / clock.TimestampFrequency);
 
     /// <summary>Moves the clock forward in steps (each firing the cache's 1 s sweeper when due) and, after every step, waits for every refresh in flight, so that no query overlaps a clock move.</summary>
     public async Task AdvanceAsync(TimeSpan by, TimeSpan? step = null, params ResolvedService[] alsoWatch)

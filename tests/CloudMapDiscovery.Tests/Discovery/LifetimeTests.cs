@@ -52,7 +52,7 @@ public sealed class LifetimeTests
     [Fact]
     public void Thousand_handler_rotations_share_one_cache_and_one_timer()
     {
-        var clock = new ManualTimeProvider();
+        var clock = new TestClock();
         using var registry = new Registries(clock);
         var options = Options();
 
@@ -82,7 +82,7 @@ public sealed class LifetimeTests
     [Fact]
     public void Different_settings_get_their_own_cache_and_the_cache_keeps_a_copy_of_the_options()
     {
-        var clock = new ManualTimeProvider();
+        var clock = new TestClock();
         using var registry = new Registries(clock);
         var a = Options();
         var b = Options();

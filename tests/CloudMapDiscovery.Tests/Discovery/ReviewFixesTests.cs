@@ -39,7 +39,7 @@ public sealed class ReviewFixesTests
     [Fact]
     public async Task An_unexpected_resolver_exception_takes_the_failure_path_with_backoff()
     {
-        var clock = new ManualTimeProvider();
+        var clock = new TestClock();
         var resolver = new ThrowingResolver();
         using var registry = new Registries(clock, resolverFactory: _ => resolver);
         var entry = registry.GetCache(new CloudMapDiscoveryOptions()).GetService("name.internal", DiscoveryRecordTypes.A);

@@ -1,6 +1,7 @@
 using CloudMapDiscovery.Diagnostics;
 using CloudMapDiscovery.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using CloudMapDiscovery.Tests.Infrastructure;
 
 namespace CloudMapDiscovery.Tests.Http;
 
@@ -16,7 +17,7 @@ public sealed class BlackHoleTests
     [Fact]
     public async Task No_request_waits_on_a_black_holed_address_twice()
     {
-        var clock = new ManualTimeProvider();
+        var clock = new TestClock();
         var connects = new ConnectCounter();
         await using var h = await DiscoveryHarness.StartAsync(
             3,

@@ -100,7 +100,7 @@ public sealed class HotPathTests
     [Fact]
     public async Task A_name_evicted_while_a_handler_remembers_it_is_looked_up_again()
     {
-        var clock = new ManualTimeProvider();
+        var clock = new TestClock();
         await using var h = await DiscoveryHarness.StartAsync(
             2,
             o => o.IdleTimeout = TimeSpan.FromSeconds(30),

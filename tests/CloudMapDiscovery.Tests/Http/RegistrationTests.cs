@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Http;
 using Microsoft.Extensions.Options;
+using CloudMapDiscovery.Tests.Infrastructure;
 
 namespace CloudMapDiscovery.Tests.Http;
 
@@ -215,7 +216,7 @@ public sealed class RegistrationTests
     [Fact]
     public async Task A_thousand_handler_rotations_leave_one_cache_one_entry_and_one_timer()
     {
-        var clock = new ManualTimeProvider();
+        var clock = new TestClock();
         await using var h = await DiscoveryHarness.StartAsync(
             2,
             services: (s, _) =>

@@ -27,7 +27,7 @@ public sealed class SettingsTests
     [Fact]
     public void Equal_options_share_caches_and_options_that_differ_in_one_layer_share_the_layers_below()
     {
-        using var registries = new Registries(new ManualTimeProvider());
+        using var registries = new Registries(new TestClock());
         CloudMapDiscoveryOptions Make(Action<CloudMapDiscoveryOptions>? change = null)
         {
             var o = new CloudMapDiscoveryOptions();
