@@ -48,7 +48,11 @@ internal sealed class ResolutionCacheRegistry : IDisposable
 
         var metrics = Context.Metrics;
         var dns = new DnsResolver(options, Context.Clock, Context.LoggerFactory.CreateLogger<DnsResolver>());
-        dns.QueryCompleted += (result, error) => metrics.DnsQuery(result?.ResponseCode.ToString() ?? "Error", result?.Elapsed ?? TimeSpan.Zero);
+        dns.QueryCompleted += (result, error) => metrics.DnsQuery(
+            result is null ? "unknown" : result.Type.ToString().ToLowerInvariant(),
+            result?.ResponseCode.ToString().ToLowerInvariant(),
+            result is null ? "error" : null,
+            result?.Elapsed ?? TimeSpan.Zero);
         return dns;
     }
 

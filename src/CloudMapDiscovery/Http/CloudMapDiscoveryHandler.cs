@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.ExceptionServices;
 using CloudMapDiscovery.Balancing;
-using CloudMapDiscovery.Discovery;
+using CloudMapDiscovery.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Polly;
 
@@ -34,6 +34,14 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
     }
 
     protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        => CloudMapTelemetry.Source.HasListeners() ? SendTracedAsync(request, cancellationToken) : Route(request, traced: false, cancellationToken);
+
+    // An async method of its own: the attempt spans become the current activity while they run, and only an async
+    // method gives the caller its own current activity back when it returns.
+    private async Task<HttpResponseMessage> SendTracedAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        => await Route(request, traced: true, cancellationToken).ConfigureAwait(false);
+
+    private Task<HttpResponseMessage> Route(HttpRequestMessage request, bool traced, CancellationToken cancellationToken)
     {
         var uri = request.RequestUri;
 
@@ -68,16 +76,17 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
             var pending = route.Balancer.GetAsync(cancellationToken);
             if (!pending.IsCompletedSuccessfully)
             {
-                return WaitThenSendAsync(request, uri, route, pending, cancellationToken);
+                return WaitThenSendAsync(request, uri, route, pending, traced, cancellationToken);
             }
 
             set = pending.Result;
         }
 
-        return SendToServiceAsync(request, uri, route, set, cancellationToken);
+        return SendToServiceAsync(request, uri, route, set, traced, cancellationToken);
     }
 
-    private async Task<HttpResponseMessage> WaitThenSendAsync(HttpRequestMessage request, Uri uri, HostRoute route, ValueTask<BalancedSet> pending, CancellationToken cancellationToken)
+    private async Task<HttpResponseMessage> WaitThenSendAsync(
+        HttpRequestMessage request, Uri uri, HostRoute route, ValueTask<BalancedSet> pending, bool traced, CancellationToken cancellationToken)
     {
         BalancedSet set;
         try
@@ -89,8 +98,13 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
             _context.Metrics.Request(route.Balancer.Key.Host, "dns_error");
             throw new HttpRequestException(HttpRequestError.NameResolutionError, ex.Message, ex);
         }
+        catch (OperationCanceledException)
+        {
+            _context.Metrics.Request(route.Balancer.Key.Host, "cancelled");
+            throw;
+        }
 
-        return await SendToServiceAsync(request, uri, route, set, cancellationToken).ConfigureAwait(false);
+        return await SendToServiceAsync(request, uri, route, set, traced, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -98,7 +112,7 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
     /// a short-circuiting handler) the request costs no state machine and no extra <see cref="Task"/>; only a send
     /// still running, or one that failed, goes on in <see cref="CompleteAsync"/>.
     /// </summary>
-    private Task<HttpResponseMessage> SendToServiceAsync(HttpRequestMessage request, Uri uri, HostRoute route, BalancedSet set, CancellationToken cancellationToken)
+    private Task<HttpResponseMessage> SendToServiceAsync(HttpRequestMessage request, Uri uri, HostRoute route, BalancedSet set, bool traced, CancellationToken cancellationToken)
     {
         var balancer = route.Balancer;
         if (set.Endpoints.Length == 0)
@@ -123,10 +137,10 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
         }
 
         request.RequestUri = target;
+        var activity = traced ? AttemptActivity.Start(balancer.Key.Host, endpoint, endpoint.Address.Port ?? uri.Port, 1) : null;
         Task<HttpResponseMessage> sent;
         try
         {
-            TagActivity(endpoint.Address, 1);
             sent = base.SendAsync(request, cancellationToken);
         }
 #pragma warning disable CA1031 // a handler that throws instead of returning a faulted task is handled as if it had returned one
@@ -138,24 +152,34 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
 
         if (!sent.IsCompletedSuccessfully)
         {
-            return CompleteAsync(sent, request, uri, route, set, endpoint, target, addedHost, cancellationToken);
+            return CompleteAsync(sent, request, uri, route, set, endpoint, target, addedHost, activity, cancellationToken);
         }
 
         try
         {
-            OnResponse(balancer, endpoint, sent.Result);
+            AttemptActivity.Answered(activity, sent.Result);
+            RequestOutcome.Answered(balancer, endpoint, sent.Result, _settings);
             _context.Metrics.Request(balancer.Key.Host, "success");
         }
         finally
         {
-            Restore(request, uri, target, addedHost);
+            RequestOutcome.Restore(request, uri, target, addedHost);
         }
 
         return sent;
     }
 
     private async Task<HttpResponseMessage> CompleteAsync(
-        Task<HttpResponseMessage> sent, HttpRequestMessage request, Uri uri, HostRoute route, BalancedSet set, BalancedEndpoint endpoint, Uri target, bool addedHost, CancellationToken cancellationToken)
+        Task<HttpResponseMessage> sent,
+        HttpRequestMessage request,
+        Uri uri,
+        HostRoute route,
+        BalancedSet set,
+        BalancedEndpoint endpoint,
+        Uri target,
+        bool addedHost,
+        Activity? activity,
+        CancellationToken cancellationToken)
     {
         RequestState? state = null;
         try
@@ -164,7 +188,8 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
             try
             {
                 var response = await sent.ConfigureAwait(false);
-                OnResponse(route.Balancer, endpoint, response);
+                AttemptActivity.Answered(activity, response);
+                RequestOutcome.Answered(route.Balancer, endpoint, response, _settings);
                 _context.Metrics.Request(route.Balancer.Key.Host, "success");
                 return response;
             }
@@ -174,7 +199,15 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
                 route.Balancer.UseRequestPort(uri.Port);
                 state = new RequestState(request, uri, route, set, _settings, cancellationToken);
                 state.Begin(endpoint, target);
-                outcome = state.Fail(FailureClassifier.Classify(ex, cancellationToken), ex);
+                var kind = FailureClassifier.Classify(ex, cancellationToken);
+                AttemptActivity.Failed(activity, kind, ex);
+                outcome = state.Fail(kind, ex);
+            }
+            catch (Exception ex)
+            {
+                AttemptActivity.Failed(activity, FailureKind.Other, ex);
+                _context.Metrics.Request(route.Balancer.Key.Host, "error");
+                throw;
             }
 
             if (_retries is not null && state.ShouldRetry())
@@ -201,7 +234,7 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
         }
         finally
         {
-            Restore(request, uri, state?.SentUri ?? target, addedHost);
+            RequestOutcome.Restore(request, uri, state?.SentUri ?? target, addedHost);
         }
     }
 
@@ -217,62 +250,26 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
         var target = EndpointRoute.Of(endpoint).Rewrite(state.OriginalUri);
         state.Begin(endpoint, target);
         state.Request.RequestUri = target;
+        using var activity = AttemptActivity.Start(state.Host, endpoint, endpoint.Address.Port ?? state.OriginalUri.Port, state.Attempt);
         try
         {
-            TagActivity(endpoint.Address, state.Attempt);
             var response = await base.SendAsync(state.Request, state.CallerToken).ConfigureAwait(false);
-            OnResponse(state.Balancer, endpoint, response);
+            AttemptActivity.Answered(activity, response);
+            RequestOutcome.Answered(state.Balancer, endpoint, response, _settings);
             return Outcome.FromResult(response);
         }
         catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException)
         {
-            return state.Fail(FailureClassifier.Classify(ex, state.CallerToken), ex);
+            var kind = FailureClassifier.Classify(ex, state.CallerToken);
+            AttemptActivity.Failed(activity, kind, ex);
+            return state.Fail(kind, ex);
         }
 #pragma warning disable CA1031 // recorded as what it is, so that it is neither retried nor mistaken for a network failure
         catch (Exception ex)
 #pragma warning restore CA1031
         {
+            AttemptActivity.Failed(activity, FailureKind.Other, ex);
             return state.Fail(FailureKind.Other, ex);
-        }
-    }
-
-    /// <summary>A response is the answer whatever its status; a gateway error may still count against the endpoint.</summary>
-    private void OnResponse(ServiceBalancer balancer, BalancedEndpoint endpoint, HttpResponseMessage response)
-    {
-        if (_settings.EjectOnGatewayErrors && (int)response.StatusCode is 502 or 503 or 504)
-        {
-            balancer.ReportFailure(endpoint, connectFailure: false);
-        }
-        else
-        {
-            balancer.ReportSuccess(endpoint);
-        }
-    }
-
-    /// <summary>Tags the current HTTP activity with the endpoint chosen and the attempt number.</summary>
-    private static void TagActivity(EndpointAddress endpoint, int attempt)
-    {
-        var activity = Activity.Current;
-        if (activity is not null && activity.IsAllDataRequested)
-        {
-            activity.SetTag("cloudmap.endpoint", endpoint.ToString());
-            activity.SetTag("cloudmap.attempt", attempt);
-        }
-    }
-
-    /// <summary>Puts the request back as the caller made it, once it is answered or has failed for good.</summary>
-    private static void Restore(HttpRequestMessage request, Uri original, Uri sent, bool addedHost)
-    {
-        // Callers and logs should see the URI they asked for, unless a redirect moved the request on.
-        if (ReferenceEquals(request.RequestUri, sent))
-        {
-            request.RequestUri = original;
-        }
-
-        // An outer handler (hedging, say) may send this request again elsewhere; it must not carry our Host.
-        if (addedHost)
-        {
-            request.Headers.Host = null;
         }
     }
 }

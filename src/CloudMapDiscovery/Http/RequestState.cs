@@ -131,6 +131,7 @@ internal sealed class RequestState
     {
         if (LastKind is FailureKind.Cancelled or FailureKind.Other)
         {
+            context.Metrics.Request(Host, LastKind == FailureKind.Cancelled ? "cancelled" : "error");
             return last;
         }
 

@@ -73,7 +73,7 @@ public sealed class SingleFlightTests
         {
             foreach (var tag in tags)
             {
-                if (tag.Key == "result" && (string?)tag.Value == "miss" && Interlocked.Increment(ref misses) == 2)
+                if (tag.Key == "cloudmap.cache.result" && (string?)tag.Value == "miss" && Interlocked.Increment(ref misses) == 2)
                 {
                     lateCallerLooked.SetResult();
                     letLateCallerGo.Wait(TimeSpan.FromSeconds(10));

@@ -80,7 +80,7 @@ public sealed class HotPathTests
         {
             lock (outcomes)
             {
-                outcomes.Add((string)tags.ToArray().Single(t => t.Key == "outcome").Value!);
+                outcomes.Add((string)tags.ToArray().Single(t => t.Key == "cloudmap.request.outcome").Value!);
             }
         });
 

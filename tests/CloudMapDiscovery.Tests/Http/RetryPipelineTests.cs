@@ -1,5 +1,4 @@
-using System.Collections.Concurrent;
-using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using CloudMapDiscovery.Http;
 
 namespace CloudMapDiscovery.Tests.Http;
@@ -31,21 +30,8 @@ public sealed class RetryPipelineTests
     [Fact]
     public async Task Each_retry_is_a_Polly_retry_event_of_the_CloudMapDiscovery_pipeline_for_the_client()
     {
-        var events = new ConcurrentQueue<Dictionary<string, object?>>();
-        using var listener = new MeterListener
-        {
-            InstrumentPublished = (instrument, l) =>
-            {
-                if (instrument.Meter.Name == "Polly" && instrument.Name.EndsWith("events", StringComparison.Ordinal))
-                {
-                    l.EnableMeasurementEvents(instrument);
-                }
-            },
-        };
-        listener.SetMeasurementEventCallback<int>((_, _, tags, _) => events.Enqueue(Tags(tags)));
-        listener.SetMeasurementEventCallback<long>((_, _, tags, _) => events.Enqueue(Tags(tags)));
-        listener.Start();
-
+        // Polly's meter is static (one per process); its events carry the pipeline and the client's name.
+        using var events = new MetricCollector<int>(null, "Polly", "resilience.polly.strategy.events");
         await using var h = await DiscoveryHarness.StartAsync(3, o => o.MaxAttempts = 3);
         await h.Fleet.KillAsync(0);
         await h.Fleet.KillAsync(1);
@@ -57,20 +43,11 @@ public sealed class RetryPipelineTests
             (await client.GetAsync(h.Url())).EnsureSuccessStatusCode();
         }
 
-        var retries = events.Where(e => Equals(e.GetValueOrDefault("pipeline.instance"), DiscoveryHarness.Client) && Equals(e.GetValueOrDefault("event.name"), "OnRetry")).ToList();
+        var retries = events.GetMeasurementSnapshot()
+            .Where(e => Equals(e.Tags.GetValueOrDefault("pipeline.instance"), DiscoveryHarness.Client) && Equals(e.Tags.GetValueOrDefault("event.name"), "OnRetry"))
+            .ToList();
         retries.Should().NotBeEmpty("a retry on another address is a Polly retry");
-        retries.Should().OnlyContain(e => Equals(e["pipeline.name"], RetryPipeline.PipelineName) && Equals(e["strategy.name"], RetryPipeline.StrategyName));
+        retries.Should().OnlyContain(e => Equals(e.Tags["pipeline.name"], RetryPipeline.PipelineName) && Equals(e.Tags["strategy.name"], RetryPipeline.StrategyName));
         h.Fleet.Hits(2).Should().Be(3, "every request ended on the one live task");
-    }
-
-    private static Dictionary<string, object?> Tags(ReadOnlySpan<KeyValuePair<string, object?>> tags)
-    {
-        var d = new Dictionary<string, object?>();
-        foreach (var (k, v) in tags)
-        {
-            d[k] = v;
-        }
-
-        return d;
     }
 }
