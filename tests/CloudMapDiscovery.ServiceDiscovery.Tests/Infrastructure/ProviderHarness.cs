@@ -76,13 +76,19 @@ internal sealed class ProviderHarness : IAsyncDisposable
     }
 
     /// <summary>Moves the clock in steps (each firing the cache's 1 s sweeper when due) and waits for every refresh in flight after each.</summary>
-    public async Task AdvanceAsync(TimeSpan by, TimeSpan? step = null, Func<Task>? between = null)
+    public Task AdvanceAsync(TimeSpan by, TimeSpan? step = null, Func<Task>? between = null)
+        => AdvanceAsync(Clock, Registry, by, step ?? TimeSpan.FromSeconds(1), between);
+
+    /// <summary>
+    /// Moves <paramref name="clock"/> forward by <paramref name="by"/> in steps of <paramref name="step"/>; after each
+    /// step, waits for every DNS refresh in flight in <paramref name="registry"/>, then runs <paramref name="between"/>.
+    /// </summary>
+    public static async Task AdvanceAsync(ManualTimeProvider clock, ResolutionCacheRegistry registry, TimeSpan by, TimeSpan step, Func<Task>? between = null)
     {
-        var s = step ?? TimeSpan.FromSeconds(1);
-        for (var left = by; left > TimeSpan.Zero; left -= s)
+        for (var left = by; left > TimeSpan.Zero; left -= step)
         {
-            Clock.Advance(left < s ? left : s);
-            await SettleAsync(Registry);
+            clock.Advance(left < step ? left : step);
+            await SettleAsync(registry);
             if (between is not null)
             {
                 await between();
