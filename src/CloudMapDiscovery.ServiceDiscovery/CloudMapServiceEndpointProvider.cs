@@ -36,8 +36,6 @@ internal sealed class CloudMapServiceEndpointProvider : IServiceEndpointProvider
     /// <summary>The Host header for requests to these endpoints: the authority as the query wrote it.</summary>
     string IHostNameFeature.HostName => _target.Authority;
 
-    public ServiceTarget Target => _target;
-
     public async ValueTask PopulateAsync(IServiceEndpointBuilder endpoints, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(endpoints);

@@ -113,9 +113,9 @@ internal sealed class EndpointSetWatch
     // re-enter the lock nor throw into the refresh that published the answer.
     private void Fire(Generation? generation, string reason)
     {
-        if (generation is null)
+        if (generation?.Set is null)
         {
-            return;
+            return; // the first set: nobody was given a token before it
         }
 
         Log.SetChanged(_logger, _service.Key.Host, reason);

@@ -118,6 +118,23 @@ public sealed class ChangeNotificationTests
     }
 
     [Fact]
+    public async Task A_watcher_whose_callback_throws_does_not_fail_the_refresh_that_told_it()
+    {
+        await using var h = await StartAsync();
+        h.SetAddresses(TimeSpan.Zero, 2);
+        var source = await h.Resolver.GetEndpointsAsync(Query, default);
+        using var registration = source.ChangeToken.RegisterChangeCallback(_ => throw new InvalidOperationException("a consumer's bug"), null);
+
+        h.SetAddresses(TimeSpan.Zero, 2, 3);
+        await h.AdvanceAsync(TimeSpan.FromSeconds(6));
+
+        h.TryGetEntry(out var entry).Should().BeTrue();
+        entry!.PendingRefresh!.IsCompletedSuccessfully.Should().BeTrue();
+        entry.Current!.Endpoints.Should().HaveCount(2);
+        Texts(await h.Resolver.GetEndpointsAsync(Query, default)).Should().Equal("127.0.0.2:3000", "127.0.0.3:3000");
+    }
+
+    [Fact]
     public async Task Providers_of_one_name_share_its_entry_and_its_queries()
     {
         await using var h = await StartAsync();
