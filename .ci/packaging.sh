@@ -88,6 +88,11 @@ done
 informational="$version${commit:++$commit}"
 tool_id=CloudMapDiscovery.Tool
 [ -f "$feed/$tool_id.$version.nupkg" ] || fail "no $tool_id $version package in the feed"
+# The provider uses the library's internals: it must depend on exactly the library it was built with.
+provider="$feed/CloudMapDiscovery.ServiceDiscovery.$version.nupkg"
+[ -f "$provider" ] || fail "no CloudMapDiscovery.ServiceDiscovery $version package in the feed"
+unzip -p "$provider" '*.nuspec' | grep -q "<dependency id=\"CloudMapDiscovery\" version=\"\[$version\]\"" \
+  || fail "CloudMapDiscovery.ServiceDiscovery does not depend on exactly CloudMapDiscovery [$version]"
 step_done "pack + package checks"
 
 # ---------------------------------------------------------------------------------------------

@@ -92,7 +92,7 @@ internal sealed class ResolutionCache : IDisposable
         foreach (var (key, service) in _services)
         {
             service.OnSweep(now); // first: it records a recent use that the idle check must see
-            if (now - service.LastUsed >= idle)
+            if (!service.IsHeld && now - service.LastUsed >= idle) // held first: a release records a use before it counts down
             {
                 if (_services.TryRemove(new KeyValuePair<ServiceKey, ResolvedService>(key, service)))
                 {

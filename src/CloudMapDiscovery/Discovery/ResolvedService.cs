@@ -22,6 +22,7 @@ internal sealed class ResolvedService
     private bool _used;                    // a fresh-path request came by since the last sweep; racing writes all store true
     private volatile bool _retired;
     private long _lastUsed;
+    private int _holders;
     private CancellationTokenSource _changes = new();
 
     public ResolvedService(ServiceKey key, CacheSettings settings, DnsServiceSource source, CloudMapContext context, RefreshSweeper sweeper)
@@ -45,6 +46,9 @@ internal sealed class ResolvedService
     public bool IsRetired => _retired;
 
     public long LastUsed => Volatile.Read(ref _lastUsed);
+
+    /// <summary>Whether a consumer holds the service (see <see cref="Hold"/>): it is then not evicted, however long it goes unasked.</summary>
+    public bool IsHeld => Volatile.Read(ref _holders) > 0;
 
     /// <summary>The refresh in flight, if any (tests await it).</summary>
     public Task? PendingRefresh => Refresher.Pending;
@@ -97,6 +101,18 @@ internal sealed class ResolvedService
 
     /// <summary>A consumer saw <paramref name="address"/> work again after failing.</summary>
     public void Trust(EndpointAddress address) => Refresher.Trust(address);
+
+    /// <summary>
+    /// Keeps the service from idle eviction until the returned object is disposed. For a consumer that follows the
+    /// change token instead of asking for every request (a Microsoft.Extensions.ServiceDiscovery watcher, which
+    /// calls only when the token fires): without it the name would be evicted while in use, and re-created cold,
+    /// with no last good answer to serve if DNS is down at that moment. Idle time counts from the last release.
+    /// </summary>
+    public IDisposable Hold()
+    {
+        Interlocked.Increment(ref _holders);
+        return new Holder(this);
+    }
 
     public void Retire()
     {
@@ -208,11 +224,31 @@ internal sealed class ResolvedService
         return new ServiceDiscoveryException(Key.Host, $"Cannot discover {Key.Host}: {error.Message.TrimEnd('.')}{stale}.", error);
     }
 
+    private void Release()
+    {
+        // The use is recorded before the count drops: a sweep that sees no holder also sees this use.
+        Volatile.Write(ref _lastUsed, _context.Clock.GetTimestamp());
+        Interlocked.Decrement(ref _holders);
+    }
+
     private void SignalChange()
     {
         // The old source is not disposed: a reader may still be taking its Token, which a disposed source would throw
         // from. Without a timer it holds nothing the GC cannot reclaim.
         var old = Interlocked.Exchange(ref _changes, new CancellationTokenSource());
         old.Cancel();
+    }
+
+    private sealed class Holder(ResolvedService service) : IDisposable
+    {
+        private int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+            {
+                service.Release();
+            }
+        }
     }
 }

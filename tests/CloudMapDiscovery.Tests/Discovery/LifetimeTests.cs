@@ -50,6 +50,32 @@ public sealed class LifetimeTests
     }
 
     [Fact]
+    public async Task A_held_entry_is_not_evicted_and_its_idle_time_counts_from_the_last_release()
+    {
+        await using var h = await DiscoveryHarness.StartAsync(o => o.IdleTimeout = TimeSpan.FromSeconds(30));
+        h.SetAddresses(TimeSpan.Zero, 1);
+        var entry = h.Entry();
+        await entry.GetAsync(default);
+        var first = entry.Hold();
+        var second = entry.Hold();
+
+        await h.AdvanceAsync(TimeSpan.FromSeconds(90), alsoWatch: entry);
+        first.Dispose();
+        first.Dispose(); // a second release of one hold counts once
+        await h.AdvanceAsync(TimeSpan.FromSeconds(40), alsoWatch: entry);
+
+        entry.IsRetired.Should().BeFalse("held for 130 s without a request, by one holder still");
+        entry.IsHeld.Should().BeTrue();
+        h.AQueries.Should().BeGreaterThan(15, "a held name is refreshed like any cached one");
+
+        second.Dispose();
+        await h.AdvanceAsync(TimeSpan.FromSeconds(29), alsoWatch: entry);
+        entry.IsRetired.Should().BeFalse("idle time counts from the release, not from the last request");
+        await h.AdvanceAsync(TimeSpan.FromSeconds(2), alsoWatch: entry);
+        entry.IsRetired.Should().BeTrue();
+    }
+
+    [Fact]
     public void Thousand_handler_rotations_share_one_cache_and_one_timer()
     {
         var clock = new TestClock();
