@@ -79,6 +79,7 @@ public static class HelloApp
                 client.Timeout = timeout;
             })
             .AddCloudMapDiscovery();
+        HelloTelemetry.AddTo(builder);
 
         var app = builder.Build();
         app.MapGet("/", async (HttpContext context, IHttpClientFactory clients) =>
