@@ -1,6 +1,7 @@
 using CloudMapDiscovery.Integration.Tests.Infrastructure;
 using Microsoft.Extensions.Http.Resilience;
 using static CloudMapDiscovery.Integration.Tests.Resilience.Compositions;
+using CloudMapDiscovery.Tests.Http;
 
 namespace CloudMapDiscovery.Integration.Tests.Resilience;
 
@@ -53,7 +54,7 @@ public sealed class RequestBodyTests
         await using var h = await ResilienceHarness.StartAsync(3, ResilienceOutside(o => Retries(o, 2, events)));
         using var client = h.CreateClient();
 
-        var call = () => client.PostAsync("/abort", new StreamContent(new OneWayStream("order-2"u8.ToArray())));
+        var call = () => client.PostAsync("/abort", new StreamContent(new NonSeekableStream("order-2")));
 
         // The standard retry does try twice more, but StreamContent refuses to be read again: each retry fails in its send.
         var thrown = (await call.Should().ThrowAsync<HttpRequestException>()).Which;
@@ -69,7 +70,7 @@ public sealed class RequestBodyTests
         await using var h = await ResilienceHarness.StartAsync(3, ResilienceOutside(o => Retries(o, 2)));
         using var client = h.CreateClient();
 
-        var call = () => client.PostAsync("/abort", new StreamContent(new OneWayStream("order-3"u8.ToArray())));
+        var call = () => client.PostAsync("/abort", new StreamContent(new NonSeekableStream("order-3")));
 
         await call.Should().ThrowAsync<HttpRequestException>();
         var untouched = Enumerable.Range(0, 3).Where(t => h.Tasks.Requests(t) == 0).ToArray();
@@ -86,7 +87,7 @@ public sealed class RequestBodyTests
 
         for (var i = 0; i < 3; i++)
         {
-            using var response = await client.PostAsync("/status/200", new StreamContent(new OneWayStream([(byte)('a' + i)])));
+            using var response = await client.PostAsync("/status/200", new StreamContent(new NonSeekableStream(((char)('a' + i)).ToString())));
             response.EnsureSuccessStatusCode();
         }
 

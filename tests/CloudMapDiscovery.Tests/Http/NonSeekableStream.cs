@@ -1,9 +1,11 @@
-namespace CloudMapDiscovery.Integration.Tests.Resilience;
+using System.Text;
 
-/// <summary>A request body that can be read once, front to back, like a network or pipe stream: it cannot seek.</summary>
-internal sealed class OneWayStream(byte[] data) : Stream
+namespace CloudMapDiscovery.Tests.Http;
+
+/// <summary>A read-once stream (like a network or pipe stream): it cannot seek, so a body made of it cannot be replayed.</summary>
+internal sealed class NonSeekableStream(string text) : Stream
 {
-    private int _position;
+    private readonly MemoryStream _inner = new(Encoding.UTF8.GetBytes(text));
 
     public override bool CanRead => true;
 
@@ -19,13 +21,7 @@ internal sealed class OneWayStream(byte[] data) : Stream
         set => throw new NotSupportedException();
     }
 
-    public override int Read(byte[] buffer, int offset, int count)
-    {
-        var n = Math.Min(count, data.Length - _position);
-        Array.Copy(data, _position, buffer, offset, n);
-        _position += n;
-        return n;
-    }
+    public override int Read(byte[] buffer, int offset, int count) => _inner.Read(buffer, offset, count);
 
     public override void Flush()
     {
@@ -36,4 +32,14 @@ internal sealed class OneWayStream(byte[] data) : Stream
     public override void SetLength(long value) => throw new NotSupportedException();
 
     public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _inner.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
 }
