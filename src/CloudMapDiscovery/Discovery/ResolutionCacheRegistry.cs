@@ -12,6 +12,7 @@ namespace CloudMapDiscovery.Discovery;
 internal sealed class ResolutionCacheRegistry : IDisposable
 {
     private readonly ConcurrentDictionary<DiscoverySettings, Lazy<ResolutionCache>> _caches = new();
+    private readonly ConcurrentDictionary<DnsSettings, Lazy<DnsResolver>> _resolvers = new();
     private readonly Func<DnsSettings, IDnsResolver>? _resolverFactory;
 
     /// <param name="context">The clock, meter, loggers and shutdown token.</param>
@@ -32,9 +33,13 @@ internal sealed class ResolutionCacheRegistry : IDisposable
     public ResolutionCache GetCache(DiscoverySettings settings)
         => _caches.GetOrAdd(settings, s => new Lazy<ResolutionCache>(() => Create(s))).Value;
 
+    /// <summary>The resolver for <paramref name="settings"/>, one per distinct DNS settings, with the library's metrics.</summary>
+    public DnsResolver GetDnsResolver(DnsSettings settings)
+        => _resolvers.GetOrAdd(settings, s => new Lazy<DnsResolver>(() => CreateResolver(s))).Value;
+
     private ResolutionCache Create(DiscoverySettings settings)
     {
-        var resolver = _resolverFactory?.Invoke(settings.Dns) ?? CreateResolver(settings.Dns);
+        var resolver = _resolverFactory?.Invoke(settings.Dns) ?? GetDnsResolver(settings.Dns);
         return new ResolutionCache(settings, new DnsServiceSource(resolver), Context);
     }
 

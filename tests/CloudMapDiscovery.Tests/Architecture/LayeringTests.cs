@@ -38,6 +38,27 @@ public sealed partial class LayeringTests
         long_.Should().BeEmpty("a file over 300 lines is doing two jobs");
     }
 
+    [Theory]
+    [InlineData("CloudMapDiscovery")]
+    [InlineData("CloudMapDiscovery.Testing")]
+    [InlineData("CloudMapDiscovery.ServiceDiscovery")]
+    [InlineData("CloudMapDiscovery.Cli")]
+    public void Namespaces_follow_folders(string project)
+    {
+        // The one exception is .NET's convention for registration methods: files in a DependencyInjection folder
+        // declare them in Microsoft.Extensions.DependencyInjection, so that they show up where users look.
+        var folder = Path.Combine(RepositoryRoot(), "src", project);
+        var declared = new Regex(@"^namespace ([\w.]+)", RegexOptions.Multiline);
+        var wrong = SourceFiles(folder)
+            .Select(f => (File: Path.GetRelativePath(folder, f), Namespace: declared.Match(File.ReadAllText(f)).Groups[1].Value))
+            .Select(f => (f.File, f.Namespace, Expected: Path.GetDirectoryName(f.File) is { Length: > 0 } dir ? $"{project}.{dir.Replace(Path.DirectorySeparatorChar, '.')}" : project))
+            .Where(f => f.Namespace != f.Expected && !(f.Expected.EndsWith(".DependencyInjection", StringComparison.Ordinal) && f.Namespace == "Microsoft.Extensions.DependencyInjection"))
+            .Select(f => $"{f.File}: {f.Namespace}, expected {f.Expected}")
+            .ToList();
+
+        wrong.Should().BeEmpty();
+    }
+
     private static IEnumerable<string> SourceFiles(string folder) =>
         Directory.EnumerateFiles(folder, "*.cs", SearchOption.AllDirectories)
             .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal));
