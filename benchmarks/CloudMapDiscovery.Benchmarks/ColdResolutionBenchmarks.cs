@@ -1,11 +1,9 @@
 using System.Net;
 using BenchmarkDotNet.Attributes;
 using CloudMapDiscovery.Benchmarks.Infrastructure;
-using CloudMapDiscovery.Diagnostics;
 using CloudMapDiscovery.Discovery;
 using CloudMapDiscovery.Dns;
 using CloudMapDiscovery.Testing;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace CloudMapDiscovery.Benchmarks;
 
@@ -26,8 +24,8 @@ public class ColdResolutionBenchmarks
 {
     private DnsTestServer _dns = null!;
     private DnsResolver _resolver = null!;
-    private CloudMapDiscoveryOptions _cacheOptions = null!;
-    private CloudMapMetrics _metrics = null!;
+    private DiscoverySettings _cacheSettings = null!;
+    private CloudMapContext _context = null!;
 
     // Synchronous on purpose: BenchmarkDotNet 0.14's in-process toolchain does not wait for a Task-returning GlobalSetup.
     [GlobalSetup]
@@ -46,9 +44,10 @@ public class ColdResolutionBenchmarks
         }
 
         _resolver = Zone.Resolver(_dns);
-        _cacheOptions = new CloudMapDiscoveryOptions();
-        _cacheOptions.NameServers.Add(_dns.EndPoint.ToString());
-        _metrics = new CloudMapMetrics();
+        var options = new CloudMapDiscoveryOptions();
+        options.NameServers.Add(_dns.EndPoint.ToString());
+        _cacheSettings = CloudMapSettings.From(options).Discovery;
+        _context = new CloudMapContext();
 
         Check((await _resolver.QueryAsync("eight.internal", DnsRecordType.A)).Addresses.Count, 8, DnsTransport.Udp, await _resolver.QueryAsync("eight.internal", DnsRecordType.A));
         var srv = await _resolver.QueryAsync("srv.internal", DnsRecordType.SRV);
@@ -61,7 +60,7 @@ public class ColdResolutionBenchmarks
     [GlobalCleanup]
     public void Cleanup()
     {
-        _metrics.Dispose();
+        _context.Dispose();
         _dns.Dispose();
     }
 
@@ -85,10 +84,10 @@ public class ColdResolutionBenchmarks
     [Benchmark]
     public async Task<int> ColdCacheEntry_A8() => (await ColdCacheEntry()).Endpoints.Length;
 
-    private async Task<EndpointSet> ColdCacheEntry()
+    private async Task<ResolvedEndpoints> ColdCacheEntry()
     {
-        using var cache = new EndpointCache(_cacheOptions, _resolver, TimeProvider.System, _metrics, NullLogger.Instance);
-        return await cache.GetEntry("eight.internal", DiscoveryRecordTypes.A).GetAsync(CancellationToken.None);
+        using var cache = new ResolutionCache(_cacheSettings, new DnsServiceSource(_resolver), _context);
+        return await cache.GetService("eight.internal", DiscoveryRecordTypes.A).GetAsync(CancellationToken.None);
     }
 
     private static void Check(int actual, int expected, DnsTransport transport, DnsQueryResult? result)

@@ -3,7 +3,6 @@ using BenchmarkDotNet.Attributes;
 using CloudMapDiscovery.Benchmarks.Infrastructure;
 using CloudMapDiscovery.Discovery;
 using CloudMapDiscovery.Http;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace CloudMapDiscovery.Benchmarks;
 
@@ -32,7 +31,7 @@ public class HandlerLayerBenchmarks
         _bare = new HttpMessageInvoker(new CachedResponseHandler());
         _passThrough = new HttpMessageInvoker(new PassThroughHandler { InnerHandler = new CachedResponseHandler() });
         _hostOnly = new HttpMessageInvoker(new HostHeaderOnlyHandler { InnerHandler = new CachedResponseHandler() });
-        _discovery = new HttpMessageInvoker(new CloudMapDiscoveryHandler(_f.Cache, _f.Cache.Options, NullLogger.Instance) { InnerHandler = new CachedResponseHandler() });
+        _discovery = new HttpMessageInvoker(new CloudMapDiscoveryHandler(_f.Cache, _f.Settings.Http, _f.Context, "bench") { InnerHandler = new CachedResponseHandler() });
         Send(_discovery).GetAwaiter().GetResult(); // the handler remembers the (already warm) entry from here on
     }
 
@@ -98,8 +97,14 @@ public class HandlerStepBenchmarks
 
     private PickFixture _f = null!;
 
+    private HostRoute _route = null!;
+
     [GlobalSetup]
-    public void Setup() => _f = PickFixture.StartAsync().GetAwaiter().GetResult();
+    public void Setup()
+    {
+        _f = PickFixture.StartAsync().GetAwaiter().GetResult();
+        _route = new HostRoute(Original.IdnHost, _f.Entry);
+    }
 
     [GlobalCleanup]
     public void Cleanup() => _f.Dispose();
@@ -114,7 +119,7 @@ public class HandlerStepBenchmarks
 
     /// <summary>The freshness check of a warm entry: two field reads, no clock.</summary>
     [Benchmark]
-    public object FreshCheck() => _f.Entry.GetAsync(CancellationToken.None).Result;
+    public object? FreshCheck() => _f.Entry.TryGetFresh(out var set) ? set : null;
 
     /// <summary>The round-robin pick.</summary>
     [Benchmark]
@@ -122,11 +127,11 @@ public class HandlerStepBenchmarks
 
     /// <summary>The cached Host header value.</summary>
     [Benchmark]
-    public string HostHeaderValue() => _f.Entry.HostHeaderFor(Original, Original.IdnHost);
+    public string HostHeaderValue() => _route.HostHeaderFor(Original);
 
     /// <summary>The rewritten URI, reused while the scheme, port and path repeat.</summary>
     [Benchmark]
-    public Uri CachedRewrite() => _f.Set.Endpoints[0].Rewrite(Original);
+    public Uri CachedRewrite() => EndpointRoute.Of(_f.Set.Endpoints[0]).Rewrite(Original);
 
     /// <summary>A rewrite to a new path: cached "scheme://ip:port" prefix + path and query + fragment, parsed as a Uri.</summary>
     [Benchmark]
@@ -144,9 +149,9 @@ public class HandlerStepBenchmarks
     [Benchmark]
     public long StopwatchGetTimestamp() => Stopwatch.GetTimestamp();
 
-    /// <summary>EndpointCache.GetEntry, the per-host hash lookup the remembered entry skips.</summary>
+    /// <summary>BalancerCache.GetBalancer, the per-host hash lookup the remembered route skips.</summary>
     [Benchmark]
-    public object GetEntryLookup() => _f.Cache.GetEntry(Zone.ServiceName, DiscoveryRecordTypes.A);
+    public object GetEntryLookup() => _f.Cache.GetBalancer(Zone.ServiceName, DiscoveryRecordTypes.A);
 
     /// <summary>Adding Host to a fresh request's headers and removing it again (allocates the header store).</summary>
     [Benchmark]

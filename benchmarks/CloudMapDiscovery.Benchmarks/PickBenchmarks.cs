@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using CloudMapDiscovery.Balancing;
 using CloudMapDiscovery.Benchmarks.Infrastructure;
 using CloudMapDiscovery.Discovery;
 using CloudMapDiscovery.Testing;
@@ -26,15 +27,15 @@ public class PickBenchmarks
     [Benchmark(Baseline = true)]
     public object ReferenceRoundRobin() => _f.ReferencePick();
 
-    /// <summary>ServiceEntry.Pick alone (RoundRobinPicker over the current snapshot, healthy endpoints).</summary>
+    /// <summary>ServiceBalancer.Pick alone (RoundRobinPicker over the current set, healthy endpoints).</summary>
     [Benchmark]
     public object? Pick() => _f.Entry.Pick(_f.Set, null);
 
-    /// <summary>The warm pick: ServiceEntry.GetAsync (synchronous ValueTask while fresh) then Pick. Issue 3's 20 ns target.</summary>
+    /// <summary>The warm pick: ServiceBalancer.TryGetFresh (two field reads while fresh) then Pick. Issue 3's 20 ns target.</summary>
     [Benchmark]
     public object? GetAsyncAndPick() => _f.WarmPick();
 
-    /// <summary>What the handler does per request: look the entry up by host name, then the warm pick.</summary>
+    /// <summary>A handler whose host changed: look the balancer up by host name, then the warm pick.</summary>
     [Benchmark]
     public object? GetEntryGetAsyncAndPick() => _f.LookupAndPick();
 }
@@ -93,45 +94,52 @@ public class ContendedPickBenchmarks
     }
 }
 
-/// <summary>A warm endpoint cache for <c>name.internal</c> with three task addresses, served by the Testing DNS server.</summary>
+/// <summary>A warm balancer for <c>name.internal</c> with three task addresses, served by the Testing DNS server.</summary>
 internal sealed class PickFixture : IDisposable
 {
     private readonly DnsTestServer _dns;
-    private readonly EndpointCacheRegistry _registry;
+    private readonly ResolutionCacheRegistry _resolutions;
+    private readonly BalancerRegistry _balancers;
     private object[] _referenceSnapshot = [new object(), new object(), new object()];
     private uint _referenceCounter;
 
-    private PickFixture(DnsTestServer dns, EndpointCacheRegistry registry, EndpointCache cache, ServiceEntry entry, EndpointSet set)
+    private PickFixture(DnsTestServer dns, CloudMapContext context, CloudMapSettings settings, ResolutionCacheRegistry resolutions, BalancerRegistry balancers)
     {
         _dns = dns;
-        _registry = registry;
-        Cache = cache;
-        Entry = entry;
-        Set = set;
+        Context = context;
+        Settings = settings;
+        _resolutions = resolutions;
+        _balancers = balancers;
+        Cache = balancers.GetCache(settings.Discovery, settings.Balancing);
+        Entry = Cache.GetBalancer(Zone.ServiceName, DiscoveryRecordTypes.A);
     }
 
-    public EndpointCache Cache { get; }
+    public CloudMapContext Context { get; }
 
-    public ServiceEntry Entry { get; }
+    public CloudMapSettings Settings { get; }
 
-    public EndpointSet Set { get; }
+    public BalancerCache Cache { get; }
+
+    public ServiceBalancer Entry { get; }
+
+    public BalancedSet Set { get; private set; } = BalancedSet.Empty;
 
     public static async Task<PickFixture> StartAsync()
     {
         // TTL 60 s (capped by MaxTtl 60 s): the entry stays fresh; a background refresh every 45-54 s is real life.
         var dns = await Zone.StartAsync(TimeSpan.FromSeconds(60));
-        var registry = new EndpointCacheRegistry();
         var options = new CloudMapDiscoveryOptions();
         options.NameServers.Add(dns.EndPoint.ToString());
-        var cache = registry.GetCache(options);
-        var entry = cache.GetEntry(Zone.ServiceName, DiscoveryRecordTypes.A);
-        var set = await entry.GetAsync(CancellationToken.None);
-        if (set.Endpoints.Length != 3 || !entry.GetAsync(CancellationToken.None).IsCompletedSuccessfully)
+        var context = new CloudMapContext();
+        var resolutions = new ResolutionCacheRegistry(context);
+        var fixture = new PickFixture(dns, context, CloudMapSettings.From(options), resolutions, new BalancerRegistry(resolutions));
+        fixture.Set = await fixture.Entry.GetAsync(CancellationToken.None);
+        if (fixture.Set.Endpoints.Length != 3 || !fixture.Entry.TryGetFresh(out _))
         {
-            throw new InvalidOperationException($"expected a warm entry with 3 endpoints, got {set.Endpoints.Length}");
+            throw new InvalidOperationException($"expected a warm balancer with 3 endpoints, got {fixture.Set.Endpoints.Length}");
         }
 
-        return new PickFixture(dns, registry, cache, entry, set);
+        return fixture;
     }
 
     public object ReferencePick()
@@ -140,24 +148,23 @@ internal sealed class PickFixture : IDisposable
         return snapshot[Interlocked.Increment(ref _referenceCounter) % (uint)snapshot.Length];
     }
 
-    public object? WarmPick()
-    {
-        var pending = Entry.GetAsync(CancellationToken.None);
-        var set = pending.IsCompletedSuccessfully ? pending.Result : pending.AsTask().GetAwaiter().GetResult();
-        return Entry.Pick(set, null);
-    }
+    /// <summary>What the handler does per request once it remembers the service: the freshness check, then the pick.</summary>
+    public object? WarmPick() => Pick(Entry);
 
-    public object? LookupAndPick()
-    {
-        var entry = Cache.GetEntry(Zone.ServiceName, DiscoveryRecordTypes.A);
-        var pending = entry.GetAsync(CancellationToken.None);
-        var set = pending.IsCompletedSuccessfully ? pending.Result : pending.AsTask().GetAwaiter().GetResult();
-        return entry.Pick(set, null);
-    }
+    /// <summary>The same after a lookup of the service by host name.</summary>
+    public object? LookupAndPick() => Pick(Cache.GetBalancer(Zone.ServiceName, DiscoveryRecordTypes.A));
 
     public void Dispose()
     {
-        _registry.Dispose();
+        _balancers.Dispose();
+        _resolutions.Dispose();
+        Context.Dispose();
         _dns.Dispose();
+    }
+
+    private static BalancedEndpoint? Pick(ServiceBalancer balancer)
+    {
+        var set = balancer.TryGetFresh(out var fresh) ? fresh : balancer.GetAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult();
+        return balancer.Pick(set, null);
     }
 }

@@ -17,6 +17,7 @@ internal sealed class Cluster : IAsyncDisposable
 
     private readonly Dictionary<string, WebApplication> _tasks = [];
     private readonly HashSet<string> _registered = [];
+    private readonly Dictionary<string, BlackHoleListener> _holes = [];
     private readonly object _gate = new();
 
     private Cluster(DnsTestServer dns, int namePort)
@@ -89,6 +90,41 @@ internal sealed class Cluster : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The task's address goes dark the way a stopped Fargate task's does: the task is gone and connects to its
+    /// address time out (a listener with a full accept queue drops further SYNs), while Cloud Map still lists it.
+    /// </summary>
+    public async Task BlackHoleTaskAsync(string ip)
+    {
+        await KillTaskAsync(ip);
+        var hole = await BlackHoleListener.OpenAsync(new IPEndPoint(IPAddress.Parse(ip), NamePort));
+        lock (_gate)
+        {
+            _holes[ip] = hole;
+        }
+    }
+
+    /// <summary>A task answers on the darkened address again.</summary>
+    public async Task RestoreTaskAsync(string ip)
+    {
+        BlackHoleListener? hole;
+        lock (_gate)
+        {
+            _holes.Remove(ip, out hole);
+        }
+
+        hole?.Dispose();
+        await StartTaskAsync(ip);
+    }
+
+    public bool IsDark(string ip)
+    {
+        lock (_gate)
+        {
+            return _holes.ContainsKey(ip);
+        }
+    }
+
     /// <summary>Cloud Map registers the task: an A record for name.internal.</summary>
     public void Register(string ip)
     {
@@ -120,6 +156,16 @@ internal sealed class Cluster : IAsyncDisposable
         foreach (var ip in ips)
         {
             await KillTaskAsync(ip);
+        }
+
+        lock (_gate)
+        {
+            foreach (var hole in _holes.Values)
+            {
+                hole.Dispose();
+            }
+
+            _holes.Clear();
         }
 
         await Dns.DisposeAsync();

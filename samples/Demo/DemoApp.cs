@@ -13,7 +13,7 @@ namespace CloudMapDiscovery.Samples.Demo;
 
 /// <summary>
 /// The one-command demo: Cloud Map (a DNS server for zone <c>internal</c>), name tasks on 127.0.0.2-.5, hello on
-/// 127.0.0.1 with CloudMapDiscovery, and a client calling hello, through six acts. Each act checks its own
+/// 127.0.0.1 with CloudMapDiscovery, and a client calling hello, through seven acts. Each act checks its own
 /// expectation; the exit code is 0 only when all of them held.
 /// </summary>
 public static class DemoApp
@@ -211,7 +211,31 @@ public static class DemoApp
                 return (within && gone, gone ? detail : detail + "; hello's answer still lists 127.0.0.2 or lacks " + NewTask);
             });
 
-            act = Begin(4, "The DNS server goes down", "traffic goes on from the last good answer (served stale)", ActPolicy.Strict);
+            const string Dark = "127.0.0.4";
+            act = Begin(4, "A task's address goes dark", $"{Dark} stops answering SYNs but stays in DNS: one request finds it dead, no later request is sent there (it is probed, not retried)", ActPolicy.Strict);
+            await c.BlackHoleTaskAsync(Dark);
+            Event($"name task {Dark} gone, its address black-holed (connects time out), still registered in Cloud Map");
+            await Task.Delay(TimeSpan.FromSeconds(9), ct);
+            End(act, () =>
+            {
+                if (act.FirstEjected(Dark) is not { } dead)
+                {
+                    return (false, $"{Dark} was never seen ejected");
+                }
+
+                // Exact: hello's balancer sent nothing more to the dark address. The latencies say what that was worth
+                // (bounded by the 2 s connect timeout that a request sent there would have waited out).
+                var (slowest, median, count) = act.AnsweredAfter(dead);
+                var sentThere = act.PicksSinceEjected(Dark);
+                var probed = act.WasProbing(Dark);
+                var fine = count > 0 && sentThere == 0 && slowest < TimeSpan.FromSeconds(2) && probed;
+                var detail = $"found dead {dead.TotalSeconds:0.0} s in; after that {sentThere} request(s) were sent to it, and the {count} requests took at most {slowest.TotalMilliseconds:0} ms (median {median.TotalMilliseconds:0.0} ms)";
+                return (fine, probed ? detail + "; when its ejection ended a background probe, not a request, waited on it" : detail + "; it was never seen probed");
+            });
+            await c.RestoreTaskAsync(Dark);
+            Event($"{Dark} answers again; its next probe re-admits it");
+
+            act = Begin(5, "The DNS server goes down", "traffic goes on from the last good answer (served stale)", ActPolicy.Strict);
             await c.Dns.StopAsync();
             Event("DNS server stopped");
             await Task.Delay(TimeSpan.FromSeconds(6), ct);
@@ -220,7 +244,7 @@ public static class DemoApp
             await c.Dns.RestartAsync();
             Event("DNS server restarted");
 
-            act = Begin(5, "Every name task stops", "hello answers 502 fast, with the reason; /ping stays ok", ActPolicy.AllDown);
+            act = Begin(6, "Every name task stops", "hello answers 502 fast, with the reason; /ping stays ok", ActPolicy.AllDown);
             foreach (var ip in new[] { "127.0.0.3", "127.0.0.4", NewTask })
             {
                 await c.KillTaskAsync(ip);
@@ -245,7 +269,7 @@ public static class DemoApp
                 return (pingOk && fast, $"{act.Expected502} x 502 (expected), slowest {act.Slowest502.TotalMilliseconds:0} ms; /ping {(pingOk ? "ok" : "FAILED")}");
             });
 
-            act = Begin(6, "Tasks come back", "traffic recovers within a few seconds, with no failure after that", ActPolicy.Recovering);
+            act = Begin(7, "Tasks come back", "traffic recovers within a few seconds, with no failure after that", ActPolicy.Recovering);
             foreach (var ip in FirstTasks)
             {
                 await c.StartTaskAsync(ip);
@@ -322,7 +346,11 @@ public static class DemoApp
                 _snapshot = snapshot;
                 if (snapshot is not null)
                 {
-                    Current?.Observe(snapshot.Endpoints.Where(e => e.State == EndpointState.Ejected).Select(e => e.Address), snapshot.IsStale);
+                    Current?.Observe(
+                        snapshot.Endpoints.Where(e => e.State == EndpointState.Ejected).Select(e => e.Address),
+                        snapshot.Endpoints.Where(e => e.State == EndpointState.Probing).Select(e => e.Address),
+                        snapshot.Endpoints.ToDictionary(e => e.Address, e => e.RequestsPicked),
+                        snapshot.IsStale);
                 }
             }
         }
@@ -355,9 +383,19 @@ public static class DemoApp
                 flags.Add("down");
             }
 
+            if (_cluster.IsDark(ip))
+            {
+                flags.Add("dark");
+            }
+
             if (e is { State: EndpointState.Ejected })
             {
                 flags.Add($"ejected {Until(e.EjectedUntil)}");
+            }
+
+            if (e is { State: EndpointState.Probing })
+            {
+                flags.Add("probing");
             }
 
             return flags.Count == 0 ? string.Empty : $"({string.Join(", ", flags)})";
@@ -390,7 +428,7 @@ public static class DemoApp
             var s = _snapshot;
             var header = act is null
                 ? new Markup("[bold]Starting…[/]")
-                : new Markup($"[bold]Act {act.Number}/6: {Markup.Escape(act.Title)}[/]  [grey]{act.Elapsed.TotalSeconds:0}s[/]\n[italic]Expect: {Markup.Escape(act.Expectation)}[/]");
+                : new Markup($"[bold]Act {act.Number}/7: {Markup.Escape(act.Title)}[/]  [grey]{act.Elapsed.TotalSeconds:0}s[/]\n[italic]Expect: {Markup.Escape(act.Expectation)}[/]");
 
             var table = new Table().Border(TableBorder.Rounded).Title("name tasks as hello sees them");
             table.AddColumn("task IP");

@@ -26,6 +26,11 @@ internal sealed partial class ActStats
     private readonly List<string> _reasons = [];
     private readonly List<string> _failureSamples = [];
     private readonly HashSet<string> _ejectedSeen = [];
+    private readonly Dictionary<string, TimeSpan> _firstEjected = [];
+    private readonly HashSet<string> _probingSeen = [];
+    private readonly Dictionary<string, long> _picksWhenEjected = [];
+    private readonly Dictionary<string, long> _latestPicks = [];
+    private readonly List<(TimeSpan Started, TimeSpan Latency)> _answered = [];
     private readonly Stopwatch _clock = Stopwatch.StartNew();
 
     public ActStats(int number, string title, string expectation, ActPolicy policy)
@@ -78,6 +83,7 @@ internal sealed partial class ActStats
             {
                 Ok++;
                 FirstOk ??= at;
+                _answered.Add((at - latency, latency));
                 if (ServedByPattern().Match(body) is { Success: true } m)
                 {
                     var ip = m.Groups["ip"].Value;
@@ -117,12 +123,62 @@ internal sealed partial class ActStats
         }
     }
 
-    public void Observe(IEnumerable<string> ejected, bool stale)
+    public void Observe(IEnumerable<string> ejected, IEnumerable<string> probing, IReadOnlyDictionary<string, long> picks, bool stale)
     {
         lock (_gate)
         {
-            _ejectedSeen.UnionWith(ejected);
+            foreach (var (ip, n) in picks)
+            {
+                _latestPicks[ip] = n;
+            }
+
+            foreach (var ip in ejected)
+            {
+                _ejectedSeen.Add(ip);
+                if (_firstEjected.TryAdd(ip, _clock.Elapsed))
+                {
+                    _picksWhenEjected[ip] = picks.GetValueOrDefault(ip);
+                }
+            }
+
+            _probingSeen.UnionWith(probing);
             StaleSeen |= stale;
+        }
+    }
+
+    /// <summary>Requests hello's balancer sent to <paramref name="ip"/> after the monitor first saw it ejected.</summary>
+    public long PicksSinceEjected(string ip)
+    {
+        lock (_gate)
+        {
+            return _picksWhenEjected.TryGetValue(ip, out var then) ? _latestPicks.GetValueOrDefault(ip) - then : 0;
+        }
+    }
+
+    public bool WasProbing(string ip)
+    {
+        lock (_gate)
+        {
+            return _probingSeen.Contains(ip);
+        }
+    }
+
+    /// <summary>When the monitor first saw <paramref name="ip"/> ejected in this act.</summary>
+    public TimeSpan? FirstEjected(string ip)
+    {
+        lock (_gate)
+        {
+            return _firstEjected.TryGetValue(ip, out var t) ? t : null;
+        }
+    }
+
+    /// <summary>The slowest and the median answered request among those that started after <paramref name="after"/>.</summary>
+    public (TimeSpan Slowest, TimeSpan Median, int Count) AnsweredAfter(TimeSpan after)
+    {
+        lock (_gate)
+        {
+            var latencies = _answered.Where(a => a.Started > after).Select(a => a.Latency).Order().ToList();
+            return latencies.Count == 0 ? (TimeSpan.Zero, TimeSpan.Zero, 0) : (latencies[^1], latencies[latencies.Count / 2], latencies.Count);
         }
     }
 

@@ -1,5 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Serialization;
 using CloudMapDiscovery.Diagnostics;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -33,12 +31,6 @@ public static class HelloApp
 
     /// <summary>name's URL in the AWS pattern's private DNS namespace <c>internal</c>.</summary>
     public const string DefaultNameServer = "http://name.internal:3000/";
-
-    private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
-    {
-        WriteIndented = true,
-        Converters = { new JsonStringEnumConverter() },
-    };
 
     /// <summary>
     /// Where name is: <c>NAME_SERVER</c> when set; else, under Copilot, <c>http://name.&lt;COPILOT_SERVICE_DISCOVERY_ENDPOINT&gt;:3000/</c>
@@ -87,6 +79,7 @@ public static class HelloApp
                 client.Timeout = timeout;
             })
             .AddCloudMapDiscovery();
+        HelloTelemetry.AddTo(builder);
 
         var app = builder.Build();
         app.MapGet("/", async (HttpContext context, IHttpClientFactory clients) =>
@@ -116,7 +109,7 @@ public static class HelloApp
         });
         app.MapGet("/ping", () => SampleHosting.Text("ok"));
         app.MapGet("/debug/endpoints", (ICloudMapDiscoveryDiagnostics diagnostics) =>
-            Results.Json(diagnostics.GetSnapshot(), JsonOptions));
+            Results.Json(diagnostics.GetSnapshot(), HelloJsonContext.Default.IReadOnlyListServiceSnapshot));
         return app;
     }
 

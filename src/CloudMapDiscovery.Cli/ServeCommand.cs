@@ -9,6 +9,12 @@ namespace CloudMapDiscovery.Cli;
 /// <summary><c>cloudmap serve</c>: a <see cref="DnsTestServer"/> on the command line, for trying clients against a local Cloud Map-like zone.</summary>
 internal static class ServeCommand
 {
+    /// <summary>
+    /// The default port: unprivileged, not mDNS's 5353 (held by Avahi or mDNSResponder on many laptops), and
+    /// below the ephemeral port ranges of Linux (32768+) and Windows (49152+) so that no client socket holds it.
+    /// </summary>
+    public const int DefaultPort = 15353;
+
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var zone = new Option<string>("--zone", "-z")
@@ -23,8 +29,8 @@ internal static class ServeCommand
         };
         var port = new Option<int>("--port", "-p")
         {
-            Description = "The port for UDP and TCP (0 picks a free one).",
-            DefaultValueFactory = _ => 5353,
+            Description = "The port for UDP and TCP (0 picks a free one). Not 5353 by default: mDNS holds it on many machines.",
+            DefaultValueFactory = _ => DefaultPort,
         };
         var records = new Option<string[]>("--record", "-r")
         {

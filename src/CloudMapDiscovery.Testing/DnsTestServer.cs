@@ -97,6 +97,7 @@ public sealed class DnsTestServer : IAsyncDisposable, IDisposable
     /// <param name="port">The port for UDP and TCP; 0 picks a free one.</param>
     /// <param name="cancellationToken">Cancels the start.</param>
     /// <returns>The running server.</returns>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "Unambiguous (a zone string or an options object first); both shipped together, so no compiled caller can bind to the wrong one.")]
     public static Task<DnsTestServer> StartAsync(string zone = "internal", IPAddress? address = null, int port = 0, CancellationToken cancellationToken = default) =>
         StartAsync(new DnsTestServerOptions { Zone = zone, Address = address ?? IPAddress.Loopback, Port = port }, cancellationToken);
 
@@ -105,6 +106,7 @@ public sealed class DnsTestServer : IAsyncDisposable, IDisposable
     /// <param name="cancellationToken">Cancels the start.</param>
     /// <returns>The running server.</returns>
     /// <exception cref="SocketException">The port is in use.</exception>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "Unambiguous (a zone string or an options object first); both shipped together, so no compiled caller can bind to the wrong one.")]
     public static async Task<DnsTestServer> StartAsync(DnsTestServerOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);

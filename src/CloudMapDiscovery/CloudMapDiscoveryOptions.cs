@@ -104,6 +104,26 @@ public sealed class CloudMapDiscoveryOptions
     /// <summary>Gets or sets the longest ejection. Default 2 min.</summary>
     public TimeSpan MaxEjectionTime { get; set; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// Gets or sets whether an ejected address is re-admitted only after a background TCP connect to it succeeds,
+    /// instead of when its ejection time is over. Default on: a stopped Fargate task's address usually times out
+    /// rather than refusing, so a blind re-admission makes a request wait out <see cref="ConnectTimeout"/> on it again
+    /// at the end of every ejection. The probe runs at the end of the ejection (which is jittered), at most one per
+    /// address at a time, bounded by <see cref="ConnectTimeout"/>; a failed probe ejects the address again, for
+    /// longer. Turn it off only where a bare TCP connect says nothing about the task (a proxy that accepts every
+    /// connection in front of it, say).
+    /// </summary>
+    public bool ProbeEjectedEndpoints { get; set; } = true;
+
+    /// <summary>
+    /// Gets or sets whether an address that appears in DNS while the service already has healthy ones gets its first
+    /// request only after a background TCP connect to it succeeds. Default on: DNS can list an address whose task is
+    /// not reachable yet or any more (deregistration lags, a task is still starting), and the probe spares a request
+    /// the connect timeout. It costs a new task one connect round trip (well under a millisecond inside a VPC) before
+    /// it takes traffic. With no healthy address to fall back on (a cold start), new addresses are used at once.
+    /// </summary>
+    public bool ProbeNewEndpoints { get; set; } = true;
+
     /// <summary>Gets or sets whether 502, 503 and 504 responses count as failures towards ejection. Default off: they may come from the application, not the task's health.</summary>
     public bool EjectOnGatewayErrors { get; set; }
 

@@ -71,6 +71,7 @@ internal sealed class CloudMapDiscoveryOptionsValidator : IValidateOptions<Cloud
         }
 
         Positive(errors, nameof(o.BaseEjectionTime), o.BaseEjectionTime, allowZero: false);
+        Positive(errors, nameof(o.MaxEjectionTime), o.MaxEjectionTime, allowZero: false);
         if (o.MaxEjectionTime < o.BaseEjectionTime)
         {
             errors.Add($"MaxEjectionTime ({o.MaxEjectionTime}) must not be less than BaseEjectionTime ({o.BaseEjectionTime}).");
@@ -81,9 +82,10 @@ internal sealed class CloudMapDiscoveryOptionsValidator : IValidateOptions<Cloud
             errors.Add($"MaxAttempts must be from 1 to 10 (was {o.MaxAttempts}).");
         }
 
-        if (o.ConnectTimeout is { } c && c <= TimeSpan.Zero && c != Timeout.InfiniteTimeSpan)
+        // SocketsHttpHandler (and the probes' CancelAfter) take at most int.MaxValue milliseconds, about 24.8 days.
+        if (o.ConnectTimeout is { } c && c != Timeout.InfiniteTimeSpan && (c <= TimeSpan.Zero || c > LongestConnectTimeout))
         {
-            errors.Add($"ConnectTimeout must be more than 0 (was {c}).");
+            errors.Add($"ConnectTimeout must be more than 0 and at most {LongestConnectTimeout} (int.MaxValue milliseconds, the most SocketsHttpHandler accepts), or infinite (was {c}).");
         }
 
         foreach (var suffix in o.HostSuffixes)
@@ -104,6 +106,8 @@ internal sealed class CloudMapDiscoveryOptionsValidator : IValidateOptions<Cloud
 
     // Capped at a week: beyond that a setting is a typo, and sums of these (TTL + MaxStale) must not overflow.
     private static readonly TimeSpan Longest = TimeSpan.FromDays(7);
+
+    private static readonly TimeSpan LongestConnectTimeout = TimeSpan.FromMilliseconds(int.MaxValue);
 
     private static void Positive(List<string> errors, string name, TimeSpan value, bool allowZero)
     {

@@ -8,6 +8,7 @@ using CloudMapDiscovery.Samples.Name;
 using CloudMapDiscovery.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
 
 namespace CloudMapDiscovery.Samples.Tests;
 
@@ -89,7 +90,7 @@ public sealed partial class SampleServiceTests
         var dead = await lo.StartNameAsync(2);
         await lo.StartNameAsync(3);
         await lo.StartNameAsync(4);
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider();
         using var hello = await lo.StartHelloAsync(clock: time);
         for (var i = 0; i < 10; i++)
         {
@@ -119,10 +120,11 @@ public sealed partial class SampleServiceTests
         // Past the refresh point (MinTtl plus up to 10 % jitter) and one more tick of the cache's 1 s sweeper,
         // which refreshes due names without waiting for a request.
         time.Advance(Loopback.MinTtl * 1.2 + TimeSpan.FromSeconds(1));
+        // In the answer and healthy: a new address takes requests once a background connect to it succeeded.
         await DebugEndpoints.UntilAsync(
             hello,
-            s => s.GetProperty("endpoints").EnumerateArray().Any(e => e.GetProperty("address").GetString() == fresh),
-            $"{fresh} in the answer");
+            s => s.GetProperty("endpoints").EnumerateArray().Any(e => e.GetProperty("address").GetString() == fresh && e.GetProperty("state").GetString() == "Healthy"),
+            $"{fresh} in the answer and healthy");
         var answers = new List<string>();
         for (var i = 0; i < 3; i++)
         {
@@ -140,7 +142,7 @@ public sealed partial class SampleServiceTests
         await using var lo = await Loopback.StartAsync(15);
         var a = await lo.StartNameAsync(2);
         var b = await lo.StartNameAsync(3);
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider();
         using var hello = await lo.StartHelloAsync(clock: time);
         (await hello.GetAsync(string.Empty)).StatusCode.Should().Be(HttpStatusCode.OK);
 

@@ -3,7 +3,7 @@
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 WORKDIR /src
 # Restore first, from the project files only, so the layer is reused until a dependency changes.
-COPY Directory.Build.props Directory.Packages.props ./
+COPY Directory.Build.props Directory.Build.targets Directory.Packages.props ./
 COPY samples/Name/Name.csproj samples/Name/
 RUN dotnet restore samples/Name/Name.csproj
 COPY samples/Shared/ samples/Shared/

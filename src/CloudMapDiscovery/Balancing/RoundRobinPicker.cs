@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using CloudMapDiscovery.Discovery;
 
 namespace CloudMapDiscovery.Balancing;
 
@@ -14,10 +13,12 @@ internal static class RoundRobinPicker
     /// <summary>
     /// Picks the next available endpoint not in <paramref name="exclude"/>. When every candidate is ejected, picks
     /// the one whose ejection ends soonest (fail open: a request is never failed without trying).
-    /// Returns <see langword="null"/> only when every endpoint is excluded.
+    /// Returns <see langword="null"/> only when every endpoint is excluded. The clock is read only when an endpoint is
+    /// ejected or excluded; <paramref name="onReadmitted"/> hears of each endpoint whose ejection this pick found over.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static ServiceEndpoint? Pick(ServiceEndpoint[] endpoints, ref uint counter, IReadOnlyCollection<ServiceEndpoint>? exclude, ServiceEntry entry)
+    public static BalancedEndpoint? Pick(
+        BalancedEndpoint[] endpoints, ref uint counter, IReadOnlyCollection<BalancedEndpoint>? exclude, TimeProvider clock, Action<BalancedEndpoint>? onReadmitted)
     {
         var n = endpoints.Length;
         if (n == 0)
@@ -34,18 +35,19 @@ internal static class RoundRobinPicker
             return first;
         }
 
-        return PickSlow(endpoints, start, first, exclude, entry);
+        return PickSlow(endpoints, start, first, exclude, clock, onReadmitted);
     }
 
-    private static ServiceEndpoint? PickSlow(ServiceEndpoint[] endpoints, uint start, ServiceEndpoint first, IReadOnlyCollection<ServiceEndpoint>? exclude, ServiceEntry entry)
+    private static BalancedEndpoint? PickSlow(
+        BalancedEndpoint[] endpoints, uint start, BalancedEndpoint first, IReadOnlyCollection<BalancedEndpoint>? exclude, TimeProvider clock, Action<BalancedEndpoint>? onReadmitted)
     {
         var n = endpoints.Length;
-        var now = entry.Clock.GetTimestamp();
+        var now = clock.GetTimestamp();
         if ((exclude is null || !Contains(exclude, first)) && first.IsAvailable(now, out var firstReadmitted))
         {
             if (firstReadmitted)
             {
-                entry.OnReadmitted(first);
+                onReadmitted?.Invoke(first);
             }
 
             first.CountPick();
@@ -55,7 +57,7 @@ internal static class RoundRobinPicker
         // The start endpoint is ejected or excluded: count the candidates that can be sent to now, then go round
         // robin over those alone. Probing forward from the start instead would hand an ejected endpoint's whole
         // share to its next neighbour.
-        ServiceEndpoint? soonest = null;
+        BalancedEndpoint? soonest = null;
         var available = 0u;
         for (var i = 0; i < n; i++)
         {
@@ -69,7 +71,7 @@ internal static class RoundRobinPicker
             {
                 if (readmitted)
                 {
-                    entry.OnReadmitted(e);
+                    onReadmitted?.Invoke(e);
                 }
 
                 available++;
@@ -80,7 +82,7 @@ internal static class RoundRobinPicker
             }
         }
 
-        ServiceEndpoint? picked = null;
+        BalancedEndpoint? picked = null;
         if (available > 0)
         {
             // The round number plus the start position: the starts that land on one unavailable endpoint are n
@@ -110,7 +112,7 @@ internal static class RoundRobinPicker
         return picked;
     }
 
-    private static bool Contains(IReadOnlyCollection<ServiceEndpoint> exclude, ServiceEndpoint e)
+    private static bool Contains(IReadOnlyCollection<BalancedEndpoint> exclude, BalancedEndpoint e)
     {
         foreach (var x in exclude)
         {

@@ -1,9 +1,7 @@
 using CloudMapDiscovery;
-using CloudMapDiscovery.Discovery;
+using CloudMapDiscovery.Balancing;
 using CloudMapDiscovery.Http;
 using Microsoft.Extensions.Http;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -11,14 +9,27 @@ namespace Microsoft.Extensions.DependencyInjection;
 /// <summary>Adds Cloud Map discovery to an HttpClient.</summary>
 public static class CloudMapDiscoveryHttpClientBuilderExtensions
 {
+    private const string GrpcLoadBalancingDisabled = "__GrpcLoadBalancingDisabled";
+    private const string ResilienceHandler = "Microsoft.Extensions.Http.Resilience.ResilienceHandler";
+
     /// <summary>
     /// Sends this client's requests to the task addresses behind their host names: resolved through Cloud Map DNS
     /// with their TTLs, balanced round robin per request, retried on another address after a connection failure,
     /// with failing addresses ejected for a while. The original host stays in the Host header and TLS SNI.
-    /// It also sets the primary <see cref="SocketsHttpHandler"/>'s <c>ConnectTimeout</c> to
-    /// <see cref="CloudMapDiscoveryOptions.ConnectTimeout"/> (2 s by default) when the handler still has .NET's
-    /// infinite default.
     /// </summary>
+    /// <remarks>
+    /// The handler takes its place in the order of registration, like any other, except that it always goes below
+    /// the resilience handlers of Microsoft.Extensions.Http.Resilience (<c>AddStandardResilienceHandler()</c>,
+    /// <c>AddStandardHedgingHandler()</c>, <c>AddResilienceHandler(...)</c>), whichever was registered first: their
+    /// retries, hedges, timeouts and circuit breaker must see each attempt go to a task address of its own, and a
+    /// breaker below discovery would open for every task at once. The natural chain
+    /// <c>.AddCloudMapDiscovery().AddStandardResilienceHandler()</c> therefore does the right thing. Handlers of your
+    /// own registered after this one stay below it (they see each attempt, rewritten to its task address).
+    /// It also sets the primary <see cref="SocketsHttpHandler"/>'s <c>ConnectTimeout</c> to
+    /// <see cref="CloudMapDiscoveryOptions.ConnectTimeout"/> (2 s by default) when the handler still has .NET's infinite
+    /// default, and keeps a gRPC channel (<c>AddGrpcClient</c>) from taking that handler's connects over. Adding
+    /// discovery twice to one client (say, to every client and to a named one) adds one handler.
+    /// </remarks>
     /// <param name="builder">The client builder.</param>
     /// <returns>The same builder.</returns>
     public static IHttpClientBuilder AddCloudMapDiscovery(this IHttpClientBuilder builder)
@@ -26,42 +37,24 @@ public static class CloudMapDiscoveryHttpClientBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddCloudMapDiscovery();
         builder.Services.AddOptions<CloudMapDiscoveryOptions>(builder.Name).ValidateOnStart();
+
+        // The handler is added in the order of registration; a post-configured action, which runs after every other
+        // action of the client, then moves it below any resilience handler and configures the primary handler as
+        // finally chosen. With a null name (ConfigureHttpClientDefaults) both apply to every client, each with its own
+        // named options.
         var name = builder.Name;
         if (name is null)
         {
-            // ConfigureHttpClientDefaults: the client's name, and so its options, are only known when its handler
-            // is built. Same steps as below, in the same order (through builder.Services, which keeps defaults first).
-            builder.Services.Configure<HttpClientFactoryOptions>(name, o => o.HttpMessageHandlerBuilderActions.Add(b =>
-            {
-                var options = b.Services.GetRequiredService<IOptionsMonitor<CloudMapDiscoveryOptions>>().Get(b.Name);
-                ApplyConnectTimeout(b.PrimaryHandler, options);
-                b.AdditionalHandlers.Add(CreateHandler(b.Services, options));
-            }));
-            return builder;
+            builder.Services.ConfigureAll<HttpClientFactoryOptions>(o => o.HttpMessageHandlerBuilderActions.Add(b => AddHandler(b, b.Name)));
+            builder.Services.PostConfigureAll<HttpClientFactoryOptions>(o => o.HttpMessageHandlerBuilderActions.Add(b => Finish(b, b.Name)));
         }
-
-        builder.ConfigurePrimaryHttpMessageHandler((handler, services) =>
-            ApplyConnectTimeout(handler, services.GetRequiredService<IOptionsMonitor<CloudMapDiscoveryOptions>>().Get(name)));
-
-        builder.AddHttpMessageHandler(services =>
-            CreateHandler(services, services.GetRequiredService<IOptionsMonitor<CloudMapDiscoveryOptions>>().Get(name)));
-        return builder;
-    }
-
-    private static void ApplyConnectTimeout(HttpMessageHandler handler, CloudMapDiscoveryOptions options)
-    {
-        // Only the framework's infinite default is replaced: a timeout the user chose is theirs.
-        if (handler is SocketsHttpHandler sockets && options.ConnectTimeout is { } timeout && sockets.ConnectTimeout == Timeout.InfiniteTimeSpan)
+        else
         {
-            sockets.ConnectTimeout = timeout;
+            builder.Services.Configure<HttpClientFactoryOptions>(name, o => o.HttpMessageHandlerBuilderActions.Add(b => AddHandler(b, name)));
+            builder.Services.PostConfigure<HttpClientFactoryOptions>(name, o => o.HttpMessageHandlerBuilderActions.Add(b => Finish(b, name)));
         }
-    }
 
-    private static CloudMapDiscoveryHandler CreateHandler(IServiceProvider services, CloudMapDiscoveryOptions options)
-    {
-        var cache = services.GetRequiredService<EndpointCacheRegistry>().GetCache(options);
-        var logger = services.GetService<ILoggerFactory>()?.CreateLogger("CloudMapDiscovery.Http") ?? NullLogger.Instance;
-        return new CloudMapDiscoveryHandler(cache, options, logger);
+        return builder;
     }
 
     /// <summary>Adds discovery to this client with changes to its options (applied after configuration binding).</summary>
@@ -75,5 +68,56 @@ public static class CloudMapDiscoveryHttpClientBuilderExtensions
         builder.Services.AddCloudMapDiscovery();
         builder.Services.Configure(builder.Name, configure);
         return builder.AddCloudMapDiscovery();
+    }
+
+    private static void AddHandler(HttpMessageHandlerBuilder builder, string? name)
+    {
+        if (builder.AdditionalHandlers.Any(h => h is CloudMapDiscoveryHandler))
+        {
+            return;
+        }
+
+        var settings = SettingsOf(builder, name);
+        var registry = builder.Services.GetRequiredService<BalancerRegistry>();
+        builder.AdditionalHandlers.Add(new CloudMapDiscoveryHandler(registry.GetCache(settings.Discovery, settings.Balancing), settings.Http, registry.Context, name));
+    }
+
+    private static void Finish(HttpMessageHandlerBuilder builder, string? name)
+    {
+        ConfigurePrimaryHandler(builder.PrimaryHandler, SettingsOf(builder, name));
+
+        // Handlers run outermost first. A resilience handler below discovery would retry on the task already picked
+        // and open its breaker for every task: discovery goes just below the innermost one.
+        var handlers = builder.AdditionalHandlers;
+        var discovery = handlers.ToList().FindIndex(h => h is CloudMapDiscoveryHandler);
+        var lastResilience = handlers.ToList().FindLastIndex(h => h.GetType().FullName == ResilienceHandler);
+        if (discovery >= 0 && lastResilience > discovery)
+        {
+            var handler = handlers[discovery];
+            handlers.RemoveAt(discovery);
+            handlers.Insert(lastResilience, handler);
+        }
+    }
+
+    private static CloudMapSettings SettingsOf(HttpMessageHandlerBuilder builder, string? name)
+        => CloudMapSettings.From(builder.Services.GetRequiredService<IOptionsMonitor<CloudMapDiscoveryOptions>>().Get(name ?? Options.Options.DefaultName));
+
+    private static void ConfigurePrimaryHandler(HttpMessageHandler handler, CloudMapSettings settings)
+    {
+        if (handler is not SocketsHttpHandler sockets)
+        {
+            return;
+        }
+
+        // Only the framework's infinite default is replaced: a timeout the user chose is theirs.
+        if (settings.Balancing.Probe.ConnectTimeout is { } timeout && sockets.ConnectTimeout == Timeout.InfiniteTimeSpan)
+        {
+            sockets.ConnectTimeout = timeout;
+        }
+
+        // A gRPC channel (AddGrpcClient) that finds a SocketsHttpHandler below its handlers takes its connects over:
+        // it sets ConnectCallback and connects to the host of the channel's address through the system resolver,
+        // whatever task address this handler put in the request. This switch (grpc-dotnet#2274) keeps it out.
+        sockets.Properties[GrpcLoadBalancingDisabled] = true;
     }
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using CloudMapDiscovery;
+using CloudMapDiscovery.Balancing;
 using CloudMapDiscovery.Diagnostics;
 using CloudMapDiscovery.Discovery;
 using Microsoft.Extensions.Configuration;
@@ -14,8 +15,9 @@ public static class CloudMapDiscoveryServiceCollectionExtensions
 {
     /// <summary>
     /// Registers the shared endpoint caches, options bound from the <c>CloudMapDiscovery</c> configuration section
-    /// (when an <see cref="IConfiguration"/> is registered) with startup validation, and
-    /// <see cref="ICloudMapDiscoveryDiagnostics"/>. Called for you by <c>AddCloudMapDiscovery()</c> on a client builder;
+    /// (when an <see cref="IConfiguration"/> is registered) with startup validation,
+    /// <see cref="ICloudMapDiscoveryDiagnostics"/>, and a <see cref="CloudMapDiscovery.Dns.DnsResolver"/> configured from
+    /// the same options, for code that resolves names itself. Called for you by <c>AddCloudMapDiscovery()</c> on a client builder;
     /// safe to call more than once.
     /// </summary>
     /// <param name="services">The service collection.</param>
@@ -26,11 +28,15 @@ public static class CloudMapDiscoveryServiceCollectionExtensions
         services.AddOptions();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<CloudMapDiscoveryOptions>, ConfigureFromConfiguration>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CloudMapDiscoveryOptions>, CloudMapDiscoveryOptionsValidator>());
-        services.TryAddSingleton(sp => new EndpointCacheRegistry(
-            sp.GetService<TimeProvider>(),
-            sp.GetService<ILoggerFactory>(),
-            sp.GetService<IMeterFactory>()));
-        services.TryAddSingleton<ICloudMapDiscoveryDiagnostics>(sp => sp.GetRequiredService<EndpointCacheRegistry>());
+        services.TryAddSingleton(sp => new CloudMapContext(sp.GetService<TimeProvider>(), sp.GetService<ILoggerFactory>(), sp.GetService<IMeterFactory>()));
+        services.TryAddSingleton(sp => new ResolutionCacheRegistry(sp.GetRequiredService<CloudMapContext>()));
+        services.TryAddSingleton(sp => new BalancerRegistry(sp.GetRequiredService<ResolutionCacheRegistry>()));
+        services.TryAddSingleton<ICloudMapDiscoveryDiagnostics>(sp => sp.GetRequiredService<BalancerRegistry>().Diagnostics);
+
+        // For code that wants the resolver itself (raw sockets, a gRPC resolver of its own): configured from the same
+        // options (the unnamed ones: NameServers, DnsTimeout, DnsAttempts), and the one the default clients use.
+        services.TryAddSingleton(sp => sp.GetRequiredService<ResolutionCacheRegistry>().GetDnsResolver(
+            CloudMapSettings.From(sp.GetRequiredService<IOptionsMonitor<CloudMapDiscoveryOptions>>().CurrentValue).Discovery.Dns));
         return services;
     }
 

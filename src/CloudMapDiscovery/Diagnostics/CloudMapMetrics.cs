@@ -1,15 +1,22 @@
-using System.Diagnostics;
 using System.Diagnostics.Metrics;
 
 namespace CloudMapDiscovery.Diagnostics;
 
 /// <summary>
-/// The <c>CloudMapDiscovery</c> meter. Instruments follow OpenTelemetry naming; tags are low-cardinality
-/// (host names of services, outcomes, response codes; never addresses except on the endpoint gauges).
+/// The <c>CloudMapDiscovery</c> meter. Instruments and tags follow OpenTelemetry naming (namespaced keys, lower-case
+/// values); tags are low-cardinality: service host names, outcomes, response codes, never addresses except on the
+/// endpoint gauge's states.
 /// </summary>
 internal sealed class CloudMapMetrics : IDisposable
 {
-    public const string MeterName = "CloudMapDiscovery";
+    public const string MeterName = CloudMapTelemetry.Name;
+
+    private const string Outcome = "cloudmap.request.outcome";
+    private const string CacheResult = "cloudmap.cache.result";
+    private const string ProbeOutcome = "cloudmap.probe.outcome";
+    private const string EndpointStateTag = "cloudmap.endpoint.state";
+    private const string QuestionType = "dns.question.type";
+    private const string ResponseCode = "dns.response_code";
 
     private readonly Meter _meter;
     private readonly Counter<long> _requests;
@@ -18,16 +25,18 @@ internal sealed class CloudMapMetrics : IDisposable
     private readonly Counter<long> _dnsQueries;
     private readonly Counter<long> _cacheLookups;
     private readonly Histogram<double> _dnsDuration;
+    private readonly Counter<long> _probes;
 
     public CloudMapMetrics(IMeterFactory? meterFactory = null)
     {
         _meter = meterFactory?.Create(MeterName) ?? new Meter(MeterName);
-        _requests = _meter.CreateCounter<long>("cloudmap.requests", "{request}", "HTTP requests through discovery, by outcome.");
+        _requests = _meter.CreateCounter<long>("cloudmap.requests", "{request}", "HTTP requests through discovery, by outcome (success, success_after_retry, failure, no_instances, dns_error, cancelled, error).");
         _retries = _meter.CreateCounter<long>("cloudmap.retries", "{retry}", "Requests retried on another address.");
         _ejections = _meter.CreateCounter<long>("cloudmap.ejections", "{ejection}", "Endpoints ejected after failing.");
-        _dnsQueries = _meter.CreateCounter<long>("cloudmap.dns.queries", "{query}", "DNS questions asked, by response code (or error).");
+        _dnsQueries = _meter.CreateCounter<long>("cloudmap.dns.queries", "{query}", "DNS questions asked, by response code (noerror, nxdomain) or error type.");
         _cacheLookups = _meter.CreateCounter<long>("cloudmap.cache.lookups", "{lookup}", "Endpoint cache lookups, by result (hit, stale, miss).");
-        _dnsDuration = _meter.CreateHistogram<double>("cloudmap.dns.duration", "s", "Time to answer a DNS question, retries included.");
+        _probes = _meter.CreateCounter<long>("cloudmap.probes", "{probe}", "Background connects to ejected or new endpoints, by outcome (success, failure).");
+        _dnsDuration = _meter.CreateHistogram<double>("cloudmap.dns.duration", "s", "Time to answer a DNS question or to fail to, retries included.");
     }
 
     public Meter Meter => _meter;
@@ -36,7 +45,7 @@ internal sealed class CloudMapMetrics : IDisposable
     {
         if (_requests.Enabled)
         {
-            _requests.Add(1, new KeyValuePair<string, object?>("host", host), new KeyValuePair<string, object?>("outcome", outcome));
+            _requests.Add(1, Host(host), new KeyValuePair<string, object?>(Outcome, outcome));
         }
     }
 
@@ -44,7 +53,15 @@ internal sealed class CloudMapMetrics : IDisposable
     {
         if (_retries.Enabled)
         {
-            _retries.Add(1, new KeyValuePair<string, object?>("host", host));
+            _retries.Add(1, Host(host));
+        }
+    }
+
+    public void Probe(string host, string outcome)
+    {
+        if (_probes.Enabled)
+        {
+            _probes.Add(1, Host(host), new KeyValuePair<string, object?>(ProbeOutcome, outcome));
         }
     }
 
@@ -52,20 +69,23 @@ internal sealed class CloudMapMetrics : IDisposable
     {
         if (_ejections.Enabled)
         {
-            _ejections.Add(1, new KeyValuePair<string, object?>("host", host));
+            _ejections.Add(1, Host(host));
         }
     }
 
-    public void DnsQuery(string responseCode, TimeSpan elapsed)
+    /// <summary>One DNS question answered (<paramref name="responseCode"/> such as <c>noerror</c>) or failed (<paramref name="errorType"/>).</summary>
+    public void DnsQuery(string questionType, string? responseCode, string? errorType, TimeSpan elapsed)
     {
+        var type = new KeyValuePair<string, object?>(QuestionType, questionType);
+        var result = errorType is null ? new KeyValuePair<string, object?>(ResponseCode, responseCode) : new KeyValuePair<string, object?>(CloudMapTelemetry.ErrorType, errorType);
         if (_dnsQueries.Enabled)
         {
-            _dnsQueries.Add(1, new KeyValuePair<string, object?>("response_code", responseCode));
+            _dnsQueries.Add(1, type, result);
         }
 
         if (_dnsDuration.Enabled)
         {
-            _dnsDuration.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("response_code", responseCode));
+            _dnsDuration.Record(elapsed.TotalSeconds, type, result);
         }
     }
 
@@ -73,30 +93,28 @@ internal sealed class CloudMapMetrics : IDisposable
     {
         if (_cacheLookups.Enabled)
         {
-            _cacheLookups.Add(1, new KeyValuePair<string, object?>("host", host), new KeyValuePair<string, object?>("result", result));
+            _cacheLookups.Add(1, Host(host), new KeyValuePair<string, object?>(CacheResult, result));
         }
     }
 
-    /// <summary>Gauges of healthy and ejected endpoints per host, read from the snapshots when observed.</summary>
+    /// <summary>Gauges of endpoints per host and state (healthy, ejected, probing), read from the snapshots when observed.</summary>
     public void ObserveEndpoints(Func<IReadOnlyList<ServiceSnapshot>> snapshot)
     {
-        _meter.CreateObservableGauge("cloudmap.endpoints", () => snapshot().SelectMany(s => new[]
-        {
-            new Measurement<long>(s.Endpoints.Count(e => e.State == EndpointState.Healthy), new KeyValuePair<string, object?>("host", s.Host), new KeyValuePair<string, object?>("state", "healthy")),
-            new Measurement<long>(s.Endpoints.Count(e => e.State == EndpointState.Ejected), new KeyValuePair<string, object?>("host", s.Host), new KeyValuePair<string, object?>("state", "ejected")),
-        }), "{endpoint}", "Endpoints per host, by state.");
-    }
-
-    /// <summary>Tags the current HTTP activity with the endpoint chosen and the attempt number.</summary>
-    public static void TagActivity(Balancing.ServiceEndpoint endpoint, int attempt)
-    {
-        var activity = Activity.Current;
-        if (activity is not null && activity.IsAllDataRequested)
-        {
-            activity.SetTag("cloudmap.endpoint", endpoint.ToString());
-            activity.SetTag("cloudmap.attempt", attempt);
-        }
+        _meter.CreateObservableGauge("cloudmap.endpoints", () => snapshot().SelectMany(s => Enum.GetValues<EndpointState>().Select(state =>
+            new Measurement<long>(
+                s.Endpoints.Count(e => e.State == state),
+                Host(s.Host),
+                new KeyValuePair<string, object?>(EndpointStateTag, StateName(state))))), "{endpoint}", "Endpoints per host, by state.");
     }
 
     public void Dispose() => _meter.Dispose();
+
+    private static KeyValuePair<string, object?> Host(string host) => new(CloudMapTelemetry.ServerAddress, host);
+
+    private static string StateName(EndpointState state) => state switch
+    {
+        EndpointState.Healthy => "healthy",
+        EndpointState.Ejected => "ejected",
+        _ => "probing",
+    };
 }

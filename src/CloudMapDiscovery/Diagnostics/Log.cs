@@ -47,6 +47,18 @@ internal static partial class Log
     [LoggerMessage(204, LogLevel.Warning, "The SRV answer for {Name} names more than {Limit} targets without addresses; {Skipped} record(s) past them are left without addresses")]
     public static partial void DnsServiceTargetsSkipped(ILogger logger, string name, int limit, int skipped);
 
+    [LoggerMessage(110, LogLevel.Debug, "Probing {Endpoint} of {Host}: connecting to {Target} before it takes requests")]
+    public static partial void Probing(ILogger logger, string endpoint, string host, string target);
+
+    [LoggerMessage(111, LogLevel.Information, "Re-admitted {Endpoint} of {Host}: a connect to it succeeded")]
+    public static partial void ProbeSucceeded(ILogger logger, string endpoint, string host);
+
+    [LoggerMessage(112, LogLevel.Warning, "Probe of {Endpoint} of {Host} failed ({Reason}); ejected for {Duration} until the next probe")]
+    public static partial void ProbeFailed(ILogger logger, string endpoint, string host, string reason, TimeSpan duration);
+
+    [LoggerMessage(113, LogLevel.Information, "{Endpoint} is new in {Host}; it takes requests once a connect to it succeeds")]
+    public static partial void HeldForProbe(ILogger logger, string endpoint, string host);
+
     [LoggerMessage(109, LogLevel.Error, "The endpoint cache sweep failed; it runs again in a second")]
     public static partial void SweepFailed(ILogger logger, Exception exception);
 }

@@ -8,6 +8,12 @@ public enum EndpointState
 
     /// <summary>Skipped until <see cref="EndpointSnapshot.EjectedUntil"/> after failing (unless every endpoint is ejected).</summary>
     Ejected,
+
+    /// <summary>
+    /// Skipped until a background connect to it succeeds: a new address while the service has healthy ones, or an
+    /// ejected one whose ejection time is over.
+    /// </summary>
+    Probing,
 }
 
 /// <summary>One endpoint of a service as the balancer sees it.</summary>

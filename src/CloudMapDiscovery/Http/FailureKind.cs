@@ -29,8 +29,14 @@ internal static class FailureClassifier
 
         switch (ex)
         {
-            case HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError }:
+            // A TLS handshake that failed (a certificate for another name, a task that does not speak TLS) sent nothing.
+            case HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.SecureConnectionError }:
                 return FailureKind.Connect;
+
+            // The request's own content failed (a stream body that was already read, by an outer retry say): not the
+            // task's fault, and no other address would fare better.
+            case HttpRequestException { InnerException: InvalidOperationException or ObjectDisposedException or NotSupportedException }:
+                return FailureKind.Other;
             case HttpRequestException { InnerException: SocketException s } when IsConnectError(s.SocketErrorCode):
                 return FailureKind.Connect;
             case HttpRequestException:

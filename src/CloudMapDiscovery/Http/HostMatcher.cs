@@ -6,10 +6,10 @@ internal sealed class HostMatcher
     private readonly string[] _suffixes;
     private readonly string? _domain;
 
-    public HostMatcher(CloudMapDiscoveryOptions options)
+    public HostMatcher(HttpSettings settings)
     {
-        _suffixes = options.HostSuffixes.Select(s => "." + s.Trim().Trim('.').ToLowerInvariant()).ToArray();
-        _domain = string.IsNullOrWhiteSpace(options.ServiceDiscoveryDomain) ? null : options.ServiceDiscoveryDomain.Trim().Trim('.').ToLowerInvariant();
+        _suffixes = [.. settings.HostSuffixes.Select(s => "." + s.Trim().Trim('.').ToLowerInvariant())];
+        _domain = string.IsNullOrWhiteSpace(settings.ServiceDiscoveryDomain) ? null : settings.ServiceDiscoveryDomain.Trim().Trim('.').ToLowerInvariant();
     }
 
     /// <summary>The name to discover for <paramref name="uri"/>, or <see langword="null"/> to pass the request through untouched.</summary>

@@ -4,10 +4,11 @@ using CloudMapDiscovery.Balancing;
 using CloudMapDiscovery.Discovery;
 using CloudMapDiscovery.Dns;
 using CloudMapDiscovery.Testing;
+using CloudMapDiscovery.Tests.Infrastructure;
 
 namespace CloudMapDiscovery.Tests.Balancing;
 
-/// <summary>A cache entry on a manual clock with hand-made endpoint sets; no DNS is involved.</summary>
+/// <summary>A service's balancer on a manual clock with hand-made endpoint sets; no DNS is involved.</summary>
 internal sealed class BalancingHarness : IDisposable
 {
     public BalancingHarness(Action<CloudMapDiscoveryOptions>? configure = null)
@@ -19,33 +20,33 @@ internal sealed class BalancingHarness : IDisposable
         };
         configure?.Invoke(options);
         Options = options;
-        Registry = new EndpointCacheRegistry(Clock, resolverFactory: _ => new NoDns());
-        Cache = Registry.GetCache(options);
-        Entry = Cache.GetEntry("name.internal", DiscoveryRecordTypes.A);
+        Registry = new Registries(Clock, resolverFactory: _ => new NoDns());
+        Entry = Registry.GetBalancers(options).GetBalancer("name.internal", DiscoveryRecordTypes.A);
     }
 
-    public ManualTimeProvider Clock { get; } = new();
+    public TestClock Clock { get; } = new();
 
     public CloudMapDiscoveryOptions Options { get; }
 
-    public EndpointCacheRegistry Registry { get; }
+    public Registries Registry { get; }
 
-    public EndpointCache Cache { get; }
+    /// <summary>The balancer of name.internal.</summary>
+    public ServiceBalancer Entry { get; }
 
-    public ServiceEntry Entry { get; }
+    public static BalancedEndpoint[] Endpoints(int count) =>
+        [.. Enumerable.Range(1, count).Select(i => new BalancedEndpoint(new EndpointAddress(IPAddress.Parse(string.Create(CultureInfo.InvariantCulture, $"127.0.0.{i}")), null)))];
 
-    public static ServiceEndpoint[] Endpoints(int count) =>
-        [.. Enumerable.Range(1, count).Select(i => new ServiceEndpoint(IPAddress.Parse(string.Create(CultureInfo.InvariantCulture, $"127.0.0.{i}")), null))];
-
-    public EndpointSet Set(params ServiceEndpoint[] endpoints) => new(endpoints, TimeSpan.FromSeconds(10), Clock.GetTimestamp(), null);
+    public static BalancedSet Set(params BalancedEndpoint[] endpoints) => new(null, endpoints);
 
     /// <summary>How long from now the endpoint stays ejected.</summary>
-    public TimeSpan EjectedFor(ServiceEndpoint e) =>
+    public TimeSpan EjectedFor(BalancedEndpoint e) =>
         e.EjectedUntil == 0 ? TimeSpan.Zero : TimeSpan.FromTicks((e.EjectedUntil - Clock.GetTimestamp()) * TimeSpan.TicksPerSecond / Clock.TimestampFrequency);
 
-    public void Fail(ServiceEndpoint e, bool connect = true) => Cache.ReportFailure(Entry, e, connect);
+    public void Fail(BalancedEndpoint e, bool connect = true) => Entry.ReportFailure(e, connect);
 
-    public ServiceEndpoint Pick(EndpointSet set, IReadOnlyCollection<ServiceEndpoint>? exclude = null) =>
+    public void Succeed(BalancedEndpoint e) => Entry.ReportSuccess(e);
+
+    public BalancedEndpoint Pick(BalancedSet set, IReadOnlyCollection<BalancedEndpoint>? exclude = null) =>
         Entry.Pick(set, exclude) ?? throw new InvalidOperationException("No endpoint picked.");
 
     public void Dispose() => Registry.Dispose();

@@ -10,7 +10,7 @@ public sealed class EjectionTests
     {
         using var h = new BalancingHarness();
         var e = BalancingHarness.Endpoints(3);
-        var set = h.Set(e);
+        var set = BalancingHarness.Set(e);
 
         h.Fail(e[0]);
 
@@ -34,7 +34,7 @@ public sealed class EjectionTests
     {
         using var h = new BalancingHarness();
         var e = BalancingHarness.Endpoints(2);
-        var set = h.Set(e);
+        var set = BalancingHarness.Set(e);
         var durations = new List<TimeSpan>();
 
         for (var i = 0; i < 5; i++)
@@ -62,7 +62,7 @@ public sealed class EjectionTests
     {
         using var h = new BalancingHarness();
         var e = BalancingHarness.Endpoints(3);
-        var set = h.Set(e);
+        var set = BalancingHarness.Set(e);
         // 3 s apart: more than the ±10 % jitter on 10 s, so e[0]'s ejection surely ends first (9-11 s vs 12-14 s vs 15-17 s).
         h.Fail(e[0]);
         h.Clock.Advance(TimeSpan.FromSeconds(3));
@@ -73,7 +73,7 @@ public sealed class EjectionTests
         // All ejected (at 6 s): the one whose ejection ends soonest is tried, and it works.
         var tried = h.Pick(set);
         tried.Should().BeSameAs(e[0]);
-        EndpointCacheHooks.Succeed(tried!);
+        h.Succeed(tried!);
 
         e[0].EjectedUntil.Should().Be(0);
         Enumerable.Range(0, 10).Select(_ => h.Pick(set)).Should().OnlyContain(p => p == e[0], "the others are still ejected");
@@ -91,7 +91,7 @@ public sealed class EjectionTests
         h.EjectedFor(e[0]).Should().BeCloseTo(2 * Base, TimeSpan.FromSeconds(2));
         h.Clock.Advance(h.EjectedFor(e[0]));
 
-        CloudMapDiscovery.Discovery.EndpointCache.ReportSuccess(e[0]);
+        h.Succeed(e[0]);
 
         e[0].ConsecutiveFailures.Should().Be(0);
         e[0].Ejections.Should().Be(0);
@@ -124,7 +124,7 @@ public sealed class EjectionTests
         e[0].EjectedUntil.Should().Be(0);
         e[0].ConsecutiveFailures.Should().Be(2);
 
-        CloudMapDiscovery.Discovery.EndpointCache.ReportSuccess(e[0]);
+        h.Succeed(e[0]);
         h.Fail(e[0], connect: false);
         h.Fail(e[0], connect: false);
         e[0].EjectedUntil.Should().Be(0, "a success in between starts the count again");
@@ -166,7 +166,7 @@ public sealed class EjectionTests
     {
         using var h = new BalancingHarness();
         var e = BalancingHarness.Endpoints(3);
-        var set = h.Set(e);
+        var set = BalancingHarness.Set(e);
 
         // Eject with different multipliers so that the order of their ends does not depend on jitter.
         h.Fail(e[2]);
@@ -190,7 +190,7 @@ public sealed class EjectionTests
     {
         using var h = new BalancingHarness();
         var e = BalancingHarness.Endpoints(3);
-        var set = h.Set(e);
+        var set = BalancingHarness.Set(e);
 
         Enumerable.Range(0, 100).Select(_ => h.Pick(set, [e[0]])).Should().NotContain(e[0]).And.Contain(e[1]).And.Contain(e[2]);
         Enumerable.Range(0, 10).Select(_ => h.Pick(set, [e[0], e[2]])).Should().OnlyContain(p => p == e[1]);
@@ -201,9 +201,4 @@ public sealed class EjectionTests
         Enumerable.Range(0, 10).Select(_ => h.Pick(set, [e[0], e[2]])).Should().OnlyContain(p => p == e[1]);
         Enumerable.Range(0, 10).Select(_ => h.Pick(set, [e[0]])).Should().OnlyContain(p => p == e[2]);
     }
-}
-
-internal static class EndpointCacheHooks
-{
-    public static void Succeed(CloudMapDiscovery.Balancing.ServiceEndpoint endpoint) => CloudMapDiscovery.Discovery.EndpointCache.ReportSuccess(endpoint);
 }

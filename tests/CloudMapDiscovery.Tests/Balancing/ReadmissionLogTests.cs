@@ -1,9 +1,10 @@
-using System.Collections.Concurrent;
 using System.Net;
 using CloudMapDiscovery.Balancing;
 using CloudMapDiscovery.Discovery;
 using CloudMapDiscovery.Testing;
+using CloudMapDiscovery.Tests.Infrastructure;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 
 namespace CloudMapDiscovery.Tests.Balancing;
 
@@ -12,43 +13,20 @@ public sealed class ReadmissionLogTests
     [Fact]
     public void Readmission_is_logged_with_the_endpoint_and_its_service_host()
     {
-        var clock = new ManualTimeProvider();
-        var logs = new CapturingLoggerFactory();
-        using var registry = new EndpointCacheRegistry(clock, logs, resolverFactory: _ => new BalancingHarness.NoDns());
+        var clock = new TestClock();
+        var logs = new FakeLogCollector();
+        using var loggerFactory = LoggerFactory.Create(b => b.AddProvider(new FakeLoggerProvider(logs)));
+        using var registry = new Registries(clock, loggerFactory, resolverFactory: _ => new BalancingHarness.NoDns());
         var options = new CloudMapDiscoveryOptions { BaseEjectionTime = TimeSpan.FromSeconds(10) };
-        var cache = registry.GetCache(options);
-        var entry = cache.GetEntry("orders.internal", DiscoveryRecordTypes.A);
-        var endpoint = new ServiceEndpoint(IPAddress.Parse("127.0.0.7"), null);
-        var set = new EndpointSet([endpoint], TimeSpan.FromSeconds(10), clock.GetTimestamp(), null);
+        var entry = registry.GetBalancers(options).GetBalancer("orders.internal", DiscoveryRecordTypes.A);
+        var endpoint = new BalancedEndpoint(new EndpointAddress(IPAddress.Parse("127.0.0.7"), null));
+        var set = BalancingHarness.Set(endpoint);
 
-        cache.ReportFailure(entry, endpoint, connectFailure: true);
+        entry.ReportFailure(endpoint, connectFailure: true);
         clock.Advance(TimeSpan.FromSeconds(12)); // past 10 s + 10 % jitter
         entry.Pick(set, null).Should().BeSameAs(endpoint);
 
-        logs.Messages.Should().ContainSingle(m => m.StartsWith("Re-admitted", StringComparison.Ordinal))
+        logs.GetSnapshot().Select(r => r.Message).Should().ContainSingle(m => m.StartsWith("Re-admitted", StringComparison.Ordinal))
             .Which.Should().Be("Re-admitted 127.0.0.7 of orders.internal");
-    }
-
-    private sealed class CapturingLoggerFactory : ILoggerFactory, ILogger
-    {
-        public ConcurrentQueue<string> Messages { get; } = new();
-
-        public ILogger CreateLogger(string categoryName) => this;
-
-        public void AddProvider(ILoggerProvider provider)
-        {
-        }
-
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-            => Messages.Enqueue(formatter(state, exception));
-
-        public void Dispose()
-        {
-        }
     }
 }

@@ -1,5 +1,4 @@
 using CloudMapDiscovery.Balancing;
-using CloudMapDiscovery.Discovery;
 using CloudMapDiscovery.Tests.Discovery;
 
 namespace CloudMapDiscovery.Tests.Balancing;
@@ -11,7 +10,7 @@ public sealed class RoundRobinTests
     {
         using var h = new BalancingHarness();
         var endpoints = BalancingHarness.Endpoints(3);
-        var set = h.Set(endpoints);
+        var set = BalancingHarness.Set(endpoints);
 
         var picks = Enumerable.Range(0, 3_000).Select(_ => h.Pick(set)).ToList();
 
@@ -36,7 +35,7 @@ public sealed class RoundRobinTests
     {
         using var h = new BalancingHarness();
         var endpoints = BalancingHarness.Endpoints(n);
-        var set = h.Set(endpoints);
+        var set = BalancingHarness.Set(endpoints);
         foreach (var i in ejected)
         {
             h.Fail(endpoints[i]);
@@ -57,11 +56,11 @@ public sealed class RoundRobinTests
     public void Each_service_entry_starts_at_a_random_offset()
     {
         var endpoints = BalancingHarness.Endpoints(10);
-        var firsts = new HashSet<ServiceEndpoint>();
+        var firsts = new HashSet<BalancedEndpoint>();
         for (var i = 0; i < 20; i++)
         {
             using var h = new BalancingHarness();
-            firsts.Add(h.Pick(h.Set(endpoints)));
+            firsts.Add(h.Pick(BalancingHarness.Set(endpoints)));
         }
 
         // All 20 starting at the same endpoint has probability 10^-19 with random starts, 1 with index 0.
@@ -73,7 +72,7 @@ public sealed class RoundRobinTests
     {
         using var h = new BalancingHarness();
         var endpoints = BalancingHarness.Endpoints(3);
-        var set = h.Set(endpoints);
+        var set = BalancingHarness.Set(endpoints);
         EntryHooks.SetCounter(h.Entry, uint.MaxValue - 1_500);
 
         var picks = Enumerable.Range(0, 3_000).Select(_ => h.Pick(set)).ToList();
@@ -98,13 +97,13 @@ public sealed class RoundRobinTests
 
         for (var i = 0; i < 10; i++)
         {
-            RoundRobinPicker.Pick(endpoints, ref counter, null, h.Entry).Should().NotBeNull();
+            RoundRobinPicker.Pick(endpoints, ref counter, null, h.Clock, null).Should().NotBeNull();
         }
 
         // Same on the slow path (an exclude list and an ejected endpoint).
         counter = uint.MaxValue;
         var exclude = new[] { endpoints[0] };
-        RoundRobinPicker.Pick(endpoints, ref counter, exclude, h.Entry).Should().Be(n == 1 ? null : endpoints[1 % n]);
+        RoundRobinPicker.Pick(endpoints, ref counter, exclude, h.Clock, null).Should().Be(n == 1 ? null : endpoints[1 % n]);
         counter.Should().Be(0u);
     }
 
@@ -114,7 +113,7 @@ public sealed class RoundRobinTests
         using var h = new BalancingHarness();
         var all = BalancingHarness.Endpoints(8);
         h.Fail(all[2]); // an ejected endpoint sends some picks down the slow path
-        EndpointSet[] sets = [h.Set(all), h.Set(all[..5]), h.Set(all[..1]), h.Set(all[2..4]), h.Set(all[..3]), h.Set(all[6..])];
+        BalancedSet[] sets = [BalancingHarness.Set(all), BalancingHarness.Set(all[..5]), BalancingHarness.Set(all[..1]), BalancingHarness.Set(all[2..4]), BalancingHarness.Set(all[..3]), BalancingHarness.Set(all[6..])];
         var current = sets[0];
         using var stop = new CancellationTokenSource();
 
@@ -156,6 +155,6 @@ public sealed class RoundRobinTests
     public void Empty_set_picks_nothing()
     {
         using var h = new BalancingHarness();
-        h.Entry.Pick(h.Set(), null).Should().BeNull();
+        h.Entry.Pick(BalancingHarness.Set(), null).Should().BeNull();
     }
 }

@@ -71,6 +71,21 @@ public sealed partial class ServeCommandTests
         stderr.ToString().Should().Contain("Cannot serve");
     }
 
+    [Fact]
+    public async Task Serve_defaults_to_port_15353_not_mdns_5353()
+    {
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+
+        var exitCode = await CliApp.RunAsync(["serve", "--help"], stdout, stderr);
+
+        // Only the help: binding the default port here would collide with other runs on the same machine.
+        exitCode.Should().Be(0, stderr.ToString());
+        ServeCommand.DefaultPort.Should().Be(15353);
+        var portLine = stdout.ToString().Split('\n').Single(line => line.Contains("--port", StringComparison.Ordinal));
+        portLine.Should().Contain("[default: 15353]").And.NotContain("[default: 5353]");
+    }
+
     [GeneratedRegex(@"on (\S+) \(UDP and TCP\)")]
     private static partial Regex ListeningOn();
 }

@@ -22,17 +22,17 @@ public sealed class BindDiscoveryTests
         var (registry, cache, _) = Create();
         using var _r = registry;
 
-        var three = await cache.GetEntry(BindZone.Three, DiscoveryRecordTypes.A).GetAsync(default);
-        var ttl0 = await cache.GetEntry(BindZone.Ttl0, DiscoveryRecordTypes.A).GetAsync(default);
-        var missing = await cache.GetEntry(BindZone.Missing, DiscoveryRecordTypes.A).GetAsync(default);
+        var three = await cache.GetService(BindZone.Three, DiscoveryRecordTypes.A).GetAsync(default);
+        var ttl0 = await cache.GetService(BindZone.Ttl0, DiscoveryRecordTypes.A).GetAsync(default);
+        var missing = await cache.GetService(BindZone.Missing, DiscoveryRecordTypes.A).GetAsync(default);
 
         three.Ttl.Should().Be(TimeSpan.FromSeconds(BindZone.ThreeTtl));
-        three.Endpoints.Select(e => e.Address.ToString()).Should().BeEquivalentTo(BindZone.ThreeAddresses);
-        ttl0.Ttl.Should().Be(cache.Options.MinTtl);
+        three.Endpoints.Select(e => e.Address.Address.ToString()).Should().BeEquivalentTo(BindZone.ThreeAddresses);
+        ttl0.Ttl.Should().Be(cache.Settings.Cache.MinTtl);
         ttl0.Endpoints.Single().Address.ToString().Should().Be(BindZone.Ttl0Address);
         missing.Endpoints.Should().BeEmpty();
         missing.NegativeReason.Should().Contain("NXDOMAIN");
-        missing.Ttl.Should().Be(cache.Options.NegativeTtlCap, "BIND's 900 s negative TTL is capped");
+        missing.Ttl.Should().Be(cache.Settings.Cache.NegativeTtlCap, "BIND's 900 s negative TTL is capped");
     }
 
     [SkippableFact]
@@ -45,9 +45,9 @@ public sealed class BindDiscoveryTests
         {
             var (registry, cache, clock) = Create();
             using var _r = registry;
-            var entry = cache.GetEntry(name, DiscoveryRecordTypes.A);
+            var entry = cache.GetService(name, DiscoveryRecordTypes.A);
             var first = await entry.GetAsync(default);
-            first.Endpoints.Select(e => e.Address.ToString()).Should().Equal("127.0.0.30");
+            first.Endpoints.Select(e => e.Address.Address.ToString()).Should().Equal("127.0.0.30");
             first.Ttl.Should().Be(TimeSpan.FromSeconds(20));
 
             await _bind.AddRecordAsync(name, 20, "A", "127.0.0.31");
@@ -60,7 +60,7 @@ public sealed class BindDiscoveryTests
                 await DiscoveryHarness.Settle(entry);
             }
 
-            (await entry.GetAsync(default)).Endpoints.Select(e => e.Address.ToString()).Should().BeEquivalentTo(["127.0.0.30", "127.0.0.31"]);
+            (await entry.GetAsync(default)).Endpoints.Select(e => e.Address.Address.ToString()).Should().BeEquivalentTo(["127.0.0.30", "127.0.0.31"]);
         }
         finally
         {
@@ -72,25 +72,30 @@ public sealed class BindDiscoveryTests
     public async Task Hundred_and_fifty_records_arrive_over_tcp_and_are_all_used()
     {
         BindServer.SkipIfUnavailable();
-        var (registry, cache, _) = Create();
+        var (registry, _, _) = Create();
         using var _r = registry;
-        var entry = cache.GetEntry(BindZone.Many, DiscoveryRecordTypes.A);
+        var entry = registry.GetBalancers(Options()).GetBalancer(BindZone.Many, DiscoveryRecordTypes.A);
 
         var set = await entry.GetAsync(default);
 
         set.Endpoints.Should().HaveCount(150);
-        set.Endpoints.Select(e => e.Address.ToString()).Should().BeEquivalentTo(BindZone.ManyAddresses);
-        set.Ttl.Should().Be(TimeSpan.FromSeconds(BindZone.ManyTtl));
+        set.Endpoints.Select(e => e.Address.Address.ToString()).Should().BeEquivalentTo(BindZone.ManyAddresses);
+        set.Source!.Ttl.Should().Be(TimeSpan.FromSeconds(BindZone.ManyTtl));
         var picks = Enumerable.Range(0, 300).Select(_ => entry.Pick(set, null)!).ToList();
         picks.GroupBy(p => p).Should().HaveCount(150).And.OnlyContain(g => g.Count() == 2, "round robin covers every record");
     }
 
-    private (EndpointCacheRegistry Registry, EndpointCache Cache, ManualTimeProvider Clock) Create()
+    private (Registries Registry, ResolutionCache Cache, TestClock Clock) Create()
     {
-        var clock = new ManualTimeProvider();
-        var registry = new EndpointCacheRegistry(clock);
+        var clock = new TestClock();
+        var registry = new Registries(clock);
+        return (registry, registry.GetCache(Options()), clock);
+    }
+
+    private CloudMapDiscoveryOptions Options()
+    {
         var options = new CloudMapDiscoveryOptions { DnsAttempts = 1, DnsTimeout = TimeSpan.FromSeconds(2) };
         options.NameServers.Add(_bind.NameServer);
-        return (registry, registry.GetCache(options), clock);
+        return options;
     }
 }

@@ -2,10 +2,12 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Reflection;
+using CloudMapDiscovery.Balancing;
 using CloudMapDiscovery.Diagnostics;
 using CloudMapDiscovery.Discovery;
 using CloudMapDiscovery.Dns;
 using CloudMapDiscovery.Testing;
+using CloudMapDiscovery.Tests.Infrastructure;
 
 namespace CloudMapDiscovery.Tests.Discovery;
 
@@ -18,38 +20,40 @@ internal sealed class DiscoveryHarness : IAsyncDisposable
 {
     public const string Host = "name.internal";
 
-    private DiscoveryHarness(DnsTestServer server, ManualTimeProvider serverClock, ManualTimeProvider clock, CloudMapDiscoveryOptions options)
+    private DiscoveryHarness(DnsTestServer server, TestClock serverClock, TestClock clock, CloudMapDiscoveryOptions options)
     {
         Server = server;
         ServerClock = serverClock;
         Clock = clock;
         Options = options;
-        Registry = new EndpointCacheRegistry(clock);
+        Registry = new Registries(clock);
     }
 
     public DnsTestServer Server { get; }
 
-    public ManualTimeProvider ServerClock { get; }
+    public TestClock ServerClock { get; }
 
-    public ManualTimeProvider Clock { get; }
+    public TestClock Clock { get; }
 
     public CloudMapDiscoveryOptions Options { get; }
 
-    public EndpointCacheRegistry Registry { get; }
+    public Registries Registry { get; }
 
-    public EndpointCache Cache => Registry.GetCache(Options);
+    public ResolutionCache Cache => Registry.GetCache(Options);
+
+    public BalancerCache Balancers => Registry.GetBalancers(Options);
 
     /// <summary>Queries of <see cref="Host"/> for A records the server has seen.</summary>
     public int AQueries => Server.GetQueryCount(Host, DnsRecordType.A);
 
     public static async Task<DiscoveryHarness> StartAsync(Action<CloudMapDiscoveryOptions>? configure = null)
     {
-        var serverClock = new ManualTimeProvider();
+        var serverClock = new TestClock();
         var server = await DnsTestServer.StartAsync(new DnsTestServerOptions { Zone = "internal", TimeProvider = serverClock });
         var options = new CloudMapDiscoveryOptions { DnsAttempts = 1, DnsTimeout = TimeSpan.FromSeconds(2) };
         options.NameServers.Add(server.EndPoint.ToString());
         configure?.Invoke(options);
-        return new DiscoveryHarness(server, serverClock, new ManualTimeProvider(), options);
+        return new DiscoveryHarness(server, serverClock, new TestClock(), options);
     }
 
     /// <summary>127.0.0.<paramref name="n"/> (record data only; never dialled).</summary>
@@ -57,12 +61,14 @@ internal sealed class DiscoveryHarness : IAsyncDisposable
 
     public static IPAddress[] Ips(params int[] n) => [.. n.Select(Ip)];
 
-    public static string[] Texts(EndpointSet set) => [.. set.Endpoints.Select(e => e.Address.ToString()).Order(StringComparer.Ordinal)];
+    public static string[] Texts(ResolvedEndpoints set) => [.. set.Endpoints.Select(e => e.Address.Address.ToString()).Order(StringComparer.Ordinal)];
+
+    public static string[] Texts(BalancedSet set) => [.. set.Endpoints.Select(e => e.Address.Address.ToString()).Order(StringComparer.Ordinal)];
 
     public static string[] Texts(params int[] n) => [.. n.Select(i => Ip(i).ToString()).Order(StringComparer.Ordinal)];
 
     /// <summary>Asserts that a request was answered synchronously (no DNS wait) and returns its set.</summary>
-    public static EndpointSet Sync(ValueTask<EndpointSet> get)
+    public static ResolvedEndpoints Sync(ValueTask<ResolvedEndpoints> get)
     {
         get.IsCompletedSuccessfully.Should().BeTrue("a warm name is served without waiting for DNS");
 #pragma warning disable CA2012 // completed, checked above
@@ -70,16 +76,19 @@ internal sealed class DiscoveryHarness : IAsyncDisposable
 #pragma warning restore CA2012
     }
 
-    public ServiceEntry Entry(string host = Host, DiscoveryRecordTypes types = DiscoveryRecordTypes.A) => Cache.GetEntry(host, types);
+    public ResolvedService Entry(string host = Host, DiscoveryRecordTypes types = DiscoveryRecordTypes.A) => Cache.GetService(host, types);
+
+    /// <summary>The balancer of a service: its endpoints' health and picks (the entry underneath is <see cref="Entry"/>'s).</summary>
+    public ServiceBalancer Balancer(string host = Host, DiscoveryRecordTypes types = DiscoveryRecordTypes.A) => Balancers.GetBalancer(host, types);
 
     public void SetAddresses(TimeSpan ttl, params int[] n) => Server.SetAddresses("name", ttl, Ips(n));
 
     public ServiceSnapshot Snapshot(string host = Host) => Registry.GetSnapshot().Single(s => s.Host == host);
 
-    public static TimeSpan Elapsed(ManualTimeProvider clock, long from, long to) => TimeSpan.FromTicks((to - from) * TimeSpan.TicksPerSecond / clock.TimestampFrequency);
+    public static TimeSpan Elapsed(TestClock clock, long from, long to) => TimeSpan.FromTicks((to - from) * TimeSpan.TicksPerSecond / clock.TimestampFrequency);
 
     /// <summary>Moves the clock forward in steps (each firing the cache's 1 s sweeper when due) and, after every step, waits for every refresh in flight, so that no query overlaps a clock move.</summary>
-    public async Task AdvanceAsync(TimeSpan by, TimeSpan? step = null, params ServiceEntry[] alsoWatch)
+    public async Task AdvanceAsync(TimeSpan by, TimeSpan? step = null, params ResolvedService[] alsoWatch)
     {
         var s = step ?? TimeSpan.FromSeconds(1);
         var left = by;
@@ -93,15 +102,15 @@ internal sealed class DiscoveryHarness : IAsyncDisposable
     }
 
     /// <summary>Waits for every refresh in flight in the cache (and of <paramref name="alsoWatch"/>, which may have been evicted).</summary>
-    public async Task SettleAsync(params ServiceEntry[] alsoWatch)
+    public async Task SettleAsync(params ResolvedService[] alsoWatch)
     {
-        foreach (var entry in Cache.Entries.Concat(alsoWatch))
+        foreach (var entry in Cache.Services.Concat(alsoWatch))
         {
             await Settle(entry);
         }
     }
 
-    public static async Task Settle(ServiceEntry entry)
+    public static async Task Settle(ResolvedService entry)
     {
         while (entry.PendingRefresh is { IsCompleted: false } pending)
         {
@@ -147,20 +156,17 @@ internal sealed class DiscoveryHarness : IAsyncDisposable
     }
 }
 
-/// <summary>Reads and writes private state of <see cref="ServiceEntry"/> that has no accessor.</summary>
+/// <summary>Reads and writes state that has no public accessor: a service's refresh time, a balancer's round-robin counter.</summary>
 internal static class EntryHooks
 {
-    private static readonly FieldInfo RefreshAtField = Field("_refreshAt");
-    private static readonly FieldInfo CounterField = Field("_counter");
+    private static readonly FieldInfo CounterField =
+        typeof(ServiceBalancer).GetField("_counter", BindingFlags.NonPublic | BindingFlags.Instance)
+        ?? throw new InvalidOperationException("ServiceBalancer has no field _counter; update the test hook.");
 
     /// <summary>The timestamp from which a request or the sweeper starts a background refresh.</summary>
-    public static long RefreshAt(ServiceEntry entry) => (long)RefreshAtField.GetValue(entry)!;
+    public static long RefreshAt(ResolvedService entry) => entry.RefreshAt;
 
-    public static uint Counter(ServiceEntry entry) => (uint)CounterField.GetValue(entry)!;
+    public static uint Counter(ServiceBalancer balancer) => (uint)CounterField.GetValue(balancer)!;
 
-    public static void SetCounter(ServiceEntry entry, uint value) => CounterField.SetValue(entry, value);
-
-    private static FieldInfo Field(string name) =>
-        typeof(ServiceEntry).GetField(name, BindingFlags.NonPublic | BindingFlags.Instance)
-        ?? throw new InvalidOperationException($"ServiceEntry has no field {name}; update the test hook.");
+    public static void SetCounter(ServiceBalancer balancer, uint value) => CounterField.SetValue(balancer, value);
 }

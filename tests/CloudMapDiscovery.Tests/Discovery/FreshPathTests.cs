@@ -1,5 +1,6 @@
 using CloudMapDiscovery.Discovery;
 using CloudMapDiscovery.Testing;
+using CloudMapDiscovery.Tests.Infrastructure;
 
 namespace CloudMapDiscovery.Tests.Discovery;
 
@@ -15,13 +16,13 @@ public sealed class FreshPathTests
     public async Task A_fresh_answer_is_served_without_reading_the_clock_and_the_refresh_point_still_holds()
     {
         var clock = new CountingClock();
-        var serverClock = new ManualTimeProvider();
+        var serverClock = new TestClock();
         await using var dns = await DnsTestServer.StartAsync(new DnsTestServerOptions { Zone = "internal", TimeProvider = serverClock });
         dns.SetAddresses("name", Ttl, DiscoveryHarness.Ips(1, 2));
-        using var registry = new EndpointCacheRegistry(clock);
+        using var registry = new Registries(clock);
         var options = new CloudMapDiscoveryOptions { DnsAttempts = 1 };
         options.NameServers.Add(dns.EndPoint.ToString());
-        var entry = registry.GetCache(options).GetEntry(DiscoveryHarness.Host, DiscoveryRecordTypes.A);
+        var entry = registry.GetCache(options).GetService(DiscoveryHarness.Host, DiscoveryRecordTypes.A);
         var first = await entry.GetAsync(default);
 
         var reads = clock.Reads;
@@ -32,7 +33,8 @@ public sealed class FreshPathTests
 
         clock.Reads.Should().Be(reads, "a fresh answer needs no clock");
 
-        // Up to one tick before the refresh point the answer stays as it is; at the refresh point the sweeper wakes
+        // Up to one tick before the refresh point the answer stays as it is (a timer that fires early, since timers
+        // count whole milliseconds, finds nothing due); within a millisecond of the refresh point the sweeper wakes
         // (between its whole-second ticks), marks the answer due and starts the refresh, whose answer DNS holds.
         dns.SetAddresses("name", Ttl, DiscoveryHarness.Ips(3));
         dns.InjectFault(DnsFault.Delay(TimeSpan.FromSeconds(1)));
@@ -40,7 +42,7 @@ public sealed class FreshPathTests
         var initial = entry.PendingRefresh;
         clock.Inner.Advance(DiscoveryHarness.Elapsed(clock.Inner, clock.Inner.GetTimestamp(), refreshAt - 1));
         entry.PendingRefresh.Should().BeSameAs(initial, "nothing is due before the refresh point");
-        clock.Inner.Advance(TimeSpan.FromTicks(1));
+        clock.Inner.Advance(TimeSpan.FromMilliseconds(1));
         entry.PendingRefresh.Should().NotBeSameAs(initial, "the sweeper starts the refresh at the refresh point");
 
         // While the refresh is out, requests take the exact path, which reads the clock, and still get the answer.
@@ -95,11 +97,11 @@ public sealed class FreshPathTests
 
         // The sweep at 30 s records the use at 29.5 s; the name is not idle until 30 s after that sweep.
         await h.AdvanceAsync(TimeSpan.FromSeconds(29.5), step: TimeSpan.FromSeconds(0.5));
-        h.Cache.TryGetEntry(DiscoveryHarness.Host, DiscoveryRecordTypes.A, out _).Should().BeTrue("last used 29.5 s ago");
+        h.Cache.TryGetService(DiscoveryHarness.Host, DiscoveryRecordTypes.A, out _).Should().BeTrue("last used 29.5 s ago");
         entry.IsRetired.Should().BeFalse();
 
         await h.AdvanceAsync(TimeSpan.FromSeconds(1.5), step: TimeSpan.FromSeconds(0.5), alsoWatch: entry);
-        h.Cache.TryGetEntry(DiscoveryHarness.Host, DiscoveryRecordTypes.A, out _).Should().BeFalse("unused for IdleTimeout, give or take one sweep");
+        h.Cache.TryGetService(DiscoveryHarness.Host, DiscoveryRecordTypes.A, out _).Should().BeFalse("unused for IdleTimeout, give or take one sweep");
         entry.IsRetired.Should().BeTrue("a handler that remembers the entry must see that it is gone");
     }
 
@@ -108,7 +110,7 @@ public sealed class FreshPathTests
     {
         private int _reads;
 
-        public ManualTimeProvider Inner { get; } = new();
+        public TestClock Inner { get; } = new();
 
         public int Reads => Volatile.Read(ref _reads);
 

@@ -19,14 +19,14 @@ public sealed class HealthAcrossRefreshTests
     {
         await using var h = await StartAsync();
         h.SetAddresses(Ttl, 1, 2, 3);
-        var entry = h.Entry();
+        var entry = h.Balancer();
         var set = await entry.GetAsync(default);
-        var dead = set.Endpoints.Single(e => e.Address.Equals(DiscoveryHarness.Ip(1)));
-        h.Cache.ReportFailure(entry, dead, connectFailure: true);
+        var dead = set.Endpoints.Single(e => e.Address.Address.Equals(DiscoveryHarness.Ip(1)));
+        entry.ReportFailure(dead, connectFailure: true);
 
-        await RefreshOnceAsync(h, entry);
+        await RefreshOnceAsync(h, entry.Service);
 
-        var after = entry.Current!;
+        var after = entry.Current;
         after.Should().NotBeSameAs(set);
         after.Endpoints.Should().Contain(dead, "the same endpoint object, with its health, is carried over");
         h.Snapshot().Endpoints.Single(e => e.Address == "127.0.0.1").State.Should().Be(EndpointState.Ejected);
@@ -34,28 +34,55 @@ public sealed class HealthAcrossRefreshTests
     }
 
     [Fact]
-    public async Task Address_that_leaves_DNS_while_ejected_and_comes_back_within_its_window_is_still_ejected()
+    public async Task Address_that_leaves_DNS_takes_its_health_with_it_even_while_ejected()
     {
+        // Issue 12: after every task stopped and its record was deleted, tasks that came back on the same addresses
+        // stayed ejected from before. An address that leaves DNS is a task that is gone; one that comes back is new
+        // (and, where the service has healthy addresses, is probed before its first request).
         await using var h = await StartAsync();
         h.SetAddresses(Ttl, 1, 2, 3);
-        var entry = h.Entry();
+        var entry = h.Balancer();
         var set = await entry.GetAsync(default);
-        var dead = set.Endpoints.Single(e => e.Address.Equals(DiscoveryHarness.Ip(1)));
-        h.Cache.ReportFailure(entry, dead, connectFailure: true);
-        var until = dead.EjectedUntil;
+        var dead = set.Endpoints.Single(e => e.Address.Address.Equals(DiscoveryHarness.Ip(1)));
+        entry.ReportFailure(dead, connectFailure: true);
+        dead.EjectedUntil.Should().NotBe(0);
 
         h.SetAddresses(Ttl, 2, 3);
-        await RefreshOnceAsync(h, entry);
-        DiscoveryHarness.Texts(entry.Current!).Should().Equal(DiscoveryHarness.Texts(2, 3));
+        await RefreshOnceAsync(h, entry.Service);
+        DiscoveryHarness.Texts(entry.Current).Should().Equal(DiscoveryHarness.Texts(2, 3));
 
         h.SetAddresses(Ttl, 1, 2, 3);
-        await RefreshOnceAsync(h, entry);
+        await RefreshOnceAsync(h, entry.Service);
 
-        var back = entry.Current!.Endpoints.Single(e => e.Address.Equals(DiscoveryHarness.Ip(1)));
-        back.Should().BeSameAs(dead);
-        back.EjectedUntil.Should().Be(until);
-        h.Clock.GetTimestamp().Should().BeLessThan(until);
-        Enumerable.Range(0, 100).Select(_ => entry.Pick(entry.Current!, null)).Should().NotContain(back);
+        var back = entry.Current.Endpoints.Single(e => e.Address.Address.Equals(DiscoveryHarness.Ip(1)));
+        back.Should().NotBeSameAs(dead);
+        back.EjectedUntil.Should().Be(0);
+        back.ConsecutiveFailures.Should().Be(0);
+        h.Snapshot().Endpoints.Should().OnlyContain(e => e.State == EndpointState.Healthy);
+    }
+
+    [Fact]
+    public async Task No_instances_clears_the_health_of_every_address()
+    {
+        await using var h = await StartAsync();
+        h.SetAddresses(Ttl, 1, 2);
+        var entry = h.Balancer();
+        var set = await entry.GetAsync(default);
+        foreach (var e in set.Endpoints)
+        {
+            entry.ReportFailure(e, connectFailure: true);
+        }
+
+        h.Server.RemoveAddress("name", DiscoveryHarness.Ip(1));
+        h.Server.RemoveAddress("name", DiscoveryHarness.Ip(2));
+        await RefreshOnceAsync(h, entry.Service);
+        entry.Current.Endpoints.Should().BeEmpty();
+        entry.Service.Current!.NegativeReason.Should().NotBeNull();
+
+        h.SetAddresses(Ttl, 1, 2);
+        await RefreshOnceAsync(h, entry.Service);
+
+        entry.Current.Endpoints.Should().HaveCount(2).And.OnlyContain(e => e.EjectedUntil == 0 && e.ConsecutiveFailures == 0 && !set.Endpoints.Contains(e));
     }
 
     [Fact]
@@ -63,21 +90,21 @@ public sealed class HealthAcrossRefreshTests
     {
         await using var h = await StartAsync();
         h.SetAddresses(Ttl, 1, 2);
-        var entry = h.Entry();
+        var entry = h.Balancer();
         var set = await entry.GetAsync(default);
-        var leaver = set.Endpoints.Single(e => e.Address.Equals(DiscoveryHarness.Ip(1)));
-        h.Cache.ReportFailure(entry, leaver, connectFailure: false); // one non-connect failure: not ejected
+        var leaver = set.Endpoints.Single(e => e.Address.Address.Equals(DiscoveryHarness.Ip(1)));
+        entry.ReportFailure(leaver, connectFailure: false); // one non-connect failure: not ejected
         entry.Pick(set, null);
         entry.Pick(set, null);
         leaver.ConsecutiveFailures.Should().Be(1);
         leaver.Picks.Should().Be(1);
 
         h.SetAddresses(Ttl, 2);
-        await RefreshOnceAsync(h, entry);
+        await RefreshOnceAsync(h, entry.Service);
         h.SetAddresses(Ttl, 1, 2);
-        await RefreshOnceAsync(h, entry);
+        await RefreshOnceAsync(h, entry.Service);
 
-        var back = entry.Current!.Endpoints.Single(e => e.Address.Equals(DiscoveryHarness.Ip(1)));
+        var back = entry.Current.Endpoints.Single(e => e.Address.Address.Equals(DiscoveryHarness.Ip(1)));
         back.Should().NotBeSameAs(leaver);
         back.ConsecutiveFailures.Should().Be(0);
         back.Picks.Should().Be(0);
@@ -88,24 +115,24 @@ public sealed class HealthAcrossRefreshTests
     {
         await using var h = await StartAsync();
         h.SetAddresses(Ttl, 1, 2);
-        var entry = h.Entry();
+        var entry = h.Balancer();
         var set = await entry.GetAsync(default);
-        var dead = set.Endpoints.Single(e => e.Address.Equals(DiscoveryHarness.Ip(1)));
-        h.Cache.ReportFailure(entry, dead, connectFailure: true);
+        var dead = set.Endpoints.Single(e => e.Address.Address.Equals(DiscoveryHarness.Ip(1)));
+        entry.ReportFailure(dead, connectFailure: true);
         h.SetAddresses(Ttl, 2);
 
         await h.AdvanceAsync(DiscoveryHarness.Elapsed(h.Clock, h.Clock.GetTimestamp(), dead.EjectedUntil) + TimeSpan.FromSeconds(1));
-        await RefreshOnceAsync(h, entry);
+        await RefreshOnceAsync(h, entry.Service);
         h.SetAddresses(Ttl, 1, 2);
-        await RefreshOnceAsync(h, entry);
+        await RefreshOnceAsync(h, entry.Service);
 
-        var back = entry.Current!.Endpoints.Single(e => e.Address.Equals(DiscoveryHarness.Ip(1)));
+        var back = entry.Current.Endpoints.Single(e => e.Address.Address.Equals(DiscoveryHarness.Ip(1)));
         back.Should().NotBeSameAs(dead);
         back.EjectedUntil.Should().Be(0);
         back.Ejections.Should().Be(0);
     }
 
-    private static async Task RefreshOnceAsync(DiscoveryHarness h, ServiceEntry entry)
+    private static async Task RefreshOnceAsync(DiscoveryHarness h, ResolvedService entry)
     {
         var before = entry.Current!.FetchedAt;
         for (var i = 0; i < 60 && entry.Current!.FetchedAt == before; i++)

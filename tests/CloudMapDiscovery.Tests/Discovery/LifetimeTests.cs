@@ -1,5 +1,6 @@
 using CloudMapDiscovery.Discovery;
 using CloudMapDiscovery.Testing;
+using CloudMapDiscovery.Tests.Infrastructure;
 
 namespace CloudMapDiscovery.Tests.Discovery;
 
@@ -24,8 +25,8 @@ public sealed class LifetimeTests
             await busy.GetAsync(default);
         }
 
-        h.Cache.TryGetEntry(DiscoveryHarness.Host, DiscoveryRecordTypes.A, out _).Should().BeFalse("unused for 30 s");
-        h.Cache.TryGetEntry("busy.internal", DiscoveryRecordTypes.A, out _).Should().BeTrue();
+        h.Cache.TryGetService(DiscoveryHarness.Host, DiscoveryRecordTypes.A, out _).Should().BeFalse("unused for 30 s");
+        h.Cache.TryGetService("busy.internal", DiscoveryRecordTypes.A, out _).Should().BeTrue();
         h.Cache.Count.Should().Be(1);
         h.Registry.GetSnapshot().Select(s => s.Host).Should().Equal("busy.internal");
         var queriesAtEviction = h.AQueries;
@@ -49,10 +50,36 @@ public sealed class LifetimeTests
     }
 
     [Fact]
+    public async Task A_held_entry_is_not_evicted_and_its_idle_time_counts_from_the_last_release()
+    {
+        await using var h = await DiscoveryHarness.StartAsync(o => o.IdleTimeout = TimeSpan.FromSeconds(30));
+        h.SetAddresses(TimeSpan.Zero, 1);
+        var entry = h.Entry();
+        await entry.GetAsync(default);
+        var first = entry.Hold();
+        var second = entry.Hold();
+
+        await h.AdvanceAsync(TimeSpan.FromSeconds(90), alsoWatch: entry);
+        first.Dispose();
+        first.Dispose(); // a second release of one hold counts once
+        await h.AdvanceAsync(TimeSpan.FromSeconds(40), alsoWatch: entry);
+
+        entry.IsRetired.Should().BeFalse("held for 130 s without a request, by one holder still");
+        entry.IsHeld.Should().BeTrue();
+        h.AQueries.Should().BeGreaterThan(15, "a held name is refreshed like any cached one");
+
+        second.Dispose();
+        await h.AdvanceAsync(TimeSpan.FromSeconds(29), alsoWatch: entry);
+        entry.IsRetired.Should().BeFalse("idle time counts from the release, not from the last request");
+        await h.AdvanceAsync(TimeSpan.FromSeconds(2), alsoWatch: entry);
+        entry.IsRetired.Should().BeTrue();
+    }
+
+    [Fact]
     public void Thousand_handler_rotations_share_one_cache_and_one_timer()
     {
-        var clock = new ManualTimeProvider();
-        using var registry = new EndpointCacheRegistry(clock);
+        var clock = new TestClock();
+        using var registry = new Registries(clock);
         var options = Options();
 
         var first = registry.GetCache(options);
@@ -62,8 +89,8 @@ public sealed class LifetimeTests
             // A rotation creates a new handler, which looks its cache up again, with the same or an equal options object.
             var cache = registry.GetCache(i % 2 == 0 ? options : Options());
             cache.Should().BeSameAs(first);
-            cache.GetEntry("name.internal", DiscoveryRecordTypes.A).Should().BeSameAs(first.GetEntry("name.internal", DiscoveryRecordTypes.A));
-            cache.GetEntry($"svc{i % 50}.internal", DiscoveryRecordTypes.A);
+            cache.GetService("name.internal", DiscoveryRecordTypes.A).Should().BeSameAs(first.GetService("name.internal", DiscoveryRecordTypes.A));
+            cache.GetService($"svc{i % 50}.internal", DiscoveryRecordTypes.A);
         }
 
         registry.CacheCount.Should().Be(1);
@@ -74,30 +101,30 @@ public sealed class LifetimeTests
 
         clock.ActiveTimers.Should().Be(0, "disposing stops the timer");
         first.Count.Should().Be(0);
-        var afterDispose = () => first.GetEntry("new.internal", DiscoveryRecordTypes.A);
+        var afterDispose = () => first.GetService("new.internal", DiscoveryRecordTypes.A);
         afterDispose.Should().Throw<ObjectDisposedException>();
     }
 
     [Fact]
     public void Different_settings_get_their_own_cache_and_the_cache_keeps_a_copy_of_the_options()
     {
-        var clock = new ManualTimeProvider();
-        using var registry = new EndpointCacheRegistry(clock);
+        var clock = new TestClock();
+        using var registry = new Registries(clock);
         var a = Options();
         var b = Options();
         b.MinTtl = TimeSpan.FromSeconds(7);
 
         var cacheA = registry.GetCache(a);
         var cacheB = registry.GetCache(b);
-        cacheA.GetEntry("x.internal", DiscoveryRecordTypes.A);
-        cacheB.GetEntry("x.internal", DiscoveryRecordTypes.A);
+        cacheA.GetService("x.internal", DiscoveryRecordTypes.A);
+        cacheB.GetService("x.internal", DiscoveryRecordTypes.A);
 
         cacheB.Should().NotBeSameAs(cacheA);
         clock.ActiveTimers.Should().Be(2);
 
         // A later change to the caller's options object (configuration reload) does not alter a live cache.
         a.MinTtl = TimeSpan.FromSeconds(9);
-        cacheA.Options.MinTtl.Should().Be(TimeSpan.FromSeconds(5));
+        cacheA.Settings.Cache.MinTtl.Should().Be(TimeSpan.FromSeconds(5));
         registry.GetCache(a).Should().NotBeSameAs(cacheA);
 
         registry.Dispose();

@@ -30,7 +30,7 @@ public sealed class MultiValueMergeTests
         h.AQueries.Should().BeGreaterThanOrEqualTo(5);
         set.Endpoints.Should().HaveCountGreaterThan(8).And.HaveCountLessThanOrEqualTo(12);
         DiscoveryHarness.Texts(set).Should().BeSubsetOf(DiscoveryHarness.Texts(Twelve));
-        set.Endpoints.Select(e => (e.Address, e.Port)).Should().OnlyHaveUniqueItems();
+        set.Endpoints.Select(e => e.Address).Should().OnlyHaveUniqueItems();
         var snapshot = h.Snapshot();
         snapshot.Endpoints.Count(e => !e.Merged).Should().Be(8, "the latest answer holds 8 records");
         snapshot.Endpoints.Count(e => e.Merged).Should().Be(set.Endpoints.Length - 8);
@@ -40,30 +40,30 @@ public sealed class MultiValueMergeTests
     public async Task Merged_endpoint_that_fails_once_is_dropped_while_one_that_did_not_fail_is_kept()
     {
         await using var h = await StartAsync(o => o.MultiValueRetention = TimeSpan.FromSeconds(60));
-        var entry = h.Entry();
+        var entry = h.Balancer();
         await entry.GetAsync(default);
         await h.AdvanceAsync(TimeSpan.FromSeconds(25));
-        var grown = entry.Current!;
+        var grown = entry.Current;
         grown.Endpoints.Should().HaveCountGreaterThan(8);
 
         // Two endpoints leave DNS (10 remain, still answered 8 at a time): from now on only the merge keeps them.
         var failing = grown.Endpoints[0];
         var healthy = grown.Endpoints[1];
-        h.Server.RemoveAddress("name", failing.Address);
-        h.Server.RemoveAddress("name", healthy.Address);
-        await RefreshOnceAsync(h, entry);
-        entry.Current!.Endpoints.Should().Contain([failing, healthy]);
+        h.Server.RemoveAddress("name", failing.Address.Address);
+        h.Server.RemoveAddress("name", healthy.Address.Address);
+        await RefreshOnceAsync(h, entry.Service);
+        entry.Current.Endpoints.Should().Contain([failing, healthy]);
         failing.IsMerged.Should().BeTrue();
         healthy.IsMerged.Should().BeTrue();
 
         // Not even ejected (a non-connect failure, threshold 3), yet DNS no longer vouches for it.
-        h.Cache.ReportFailure(entry, failing, connectFailure: false);
+        entry.ReportFailure(failing, connectFailure: false);
         failing.EjectedUntil.Should().Be(0);
-        await RefreshOnceAsync(h, entry);
+        await RefreshOnceAsync(h, entry.Service);
 
-        entry.Current!.Endpoints.Should().NotContain(failing);
-        entry.Current!.Endpoints.Should().Contain(healthy);
-        h.Snapshot().Endpoints.Should().NotContain(e => e.Address == failing.Address.ToString());
+        entry.Current.Endpoints.Should().NotContain(failing);
+        entry.Current.Endpoints.Should().Contain(healthy);
+        h.Snapshot().Endpoints.Should().NotContain(e => e.Address == failing.Address.Address.ToString());
     }
 
     [Fact]
@@ -129,7 +129,7 @@ public sealed class MultiValueMergeTests
     }
 
     /// <summary>Advances the clock (sweeping every second) until the entry has fetched once more.</summary>
-    private static async Task RefreshOnceAsync(DiscoveryHarness h, ServiceEntry entry)
+    private static async Task RefreshOnceAsync(DiscoveryHarness h, ResolvedService entry)
     {
         var before = entry.Current!.FetchedAt;
         for (var i = 0; i < 120 && entry.Current!.FetchedAt == before; i++)

@@ -27,6 +27,8 @@ public sealed class OptionsValidationTests
         { "MaxAttempts", o => o.MaxAttempts = 0 },
         { "MaxAttempts", o => o.MaxAttempts = 11 },
         { "ConnectTimeout", o => o.ConnectTimeout = TimeSpan.Zero },
+        { "ConnectTimeout", o => o.ConnectTimeout = TimeSpan.FromDays(25) }, // past int.MaxValue ms: SocketsHttpHandler would throw on every request
+        { "MaxEjectionTime", o => o.MaxEjectionTime = TimeSpan.MaxValue },
         { "HostSuffixes", o => o.HostSuffixes.Add(" ") },
         { "HostSuffixes", o => o.HostSuffixes.Add("..") },
         { "ServiceDiscoveryDomain", o => o.ServiceDiscoveryDomain = "." },
@@ -74,6 +76,42 @@ public sealed class OptionsValidationTests
 
         result.Failures.Should().HaveCount(3).And.OnlyContain(f => f.StartsWith("CloudMapDiscovery (client 'orders'): ", StringComparison.Ordinal));
         result.FailureMessage.Should().Contain("MinTtl").And.Contain("ConsecutiveFailures").And.Contain("MaxAttempts");
+    }
+
+    public static TheoryData<string> TimeOptions() =>
+    [
+        .. typeof(CloudMapDiscoveryOptions).GetProperties()
+            .Where(p => p.PropertyType == typeof(TimeSpan) || p.PropertyType == typeof(TimeSpan?))
+            .Select(p => p.Name),
+    ];
+
+    [Theory]
+    [MemberData(nameof(TimeOptions))]
+    public void Every_time_option_rejects_the_extremes_with_its_own_name_and_range(string property)
+    {
+        foreach (var extreme in new[] { TimeSpan.MaxValue, TimeSpan.MinValue, TimeSpan.FromTicks(-1) })
+        {
+            var options = Valid();
+            typeof(CloudMapDiscoveryOptions).GetProperty(property)!.SetValue(options, extreme);
+
+            var result = new CloudMapDiscoveryOptionsValidator().Validate(null, options);
+
+            result.Failed.Should().BeTrue($"{property} = {extreme} is out of range");
+            result.Failures.Should().Contain(f => f.StartsWith($"CloudMapDiscovery: {property} must be", StringComparison.Ordinal) && f.Contains("at most", StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
+    public void The_longest_connect_timeout_allowed_is_one_SocketsHttpHandler_accepts()
+    {
+        var options = Valid();
+        options.ConnectTimeout = TimeSpan.FromMilliseconds(int.MaxValue);
+        new CloudMapDiscoveryOptionsValidator().Validate(null, options).Succeeded.Should().BeTrue();
+
+        var accepts = () => new SocketsHttpHandler().ConnectTimeout = options.ConnectTimeout.Value;
+        accepts.Should().NotThrow();
+        var tooLong = () => new SocketsHttpHandler().ConnectTimeout = options.ConnectTimeout.Value + TimeSpan.FromMilliseconds(1);
+        tooLong.Should().Throw<ArgumentOutOfRangeException>("the validator's limit is the consumer's limit");
     }
 
     private static CloudMapDiscoveryOptions Valid() => new() { ServiceDiscoveryDomain = null };

@@ -1,6 +1,7 @@
 using CloudMapDiscovery.Discovery;
 using CloudMapDiscovery.Dns;
 using CloudMapDiscovery.Testing;
+using CloudMapDiscovery.Tests.Infrastructure;
 
 namespace CloudMapDiscovery.Tests.Discovery;
 
@@ -38,10 +39,10 @@ public sealed class ReviewFixesTests
     [Fact]
     public async Task An_unexpected_resolver_exception_takes_the_failure_path_with_backoff()
     {
-        var clock = new ManualTimeProvider();
+        var clock = new TestClock();
         var resolver = new ThrowingResolver();
-        using var registry = new EndpointCacheRegistry(clock, resolverFactory: _ => resolver);
-        var entry = registry.GetCache(new CloudMapDiscoveryOptions()).GetEntry("name.internal", DiscoveryRecordTypes.A);
+        using var registry = new Registries(clock, resolverFactory: _ => resolver);
+        var entry = registry.GetCache(new CloudMapDiscoveryOptions()).GetService("name.internal", DiscoveryRecordTypes.A);
 
         var first = async () => await entry.GetAsync(default);
         (await first.Should().ThrowAsync<ServiceDiscoveryException>()).Which.Message.Should().Contain("name.internal").And.Contain("no sockets left");

@@ -40,7 +40,7 @@ public sealed class SingleFlightTests
         var workers = Enumerable.Range(0, 8).Select(_ => Task.Run(async () =>
         {
             start.Wait();
-            var mine = new List<EndpointSet>();
+            var mine = new List<ResolvedEndpoints>();
             for (var i = 0; i < 125; i++)
             {
                 mine.Add(await entry.GetAsync(default));
@@ -73,7 +73,7 @@ public sealed class SingleFlightTests
         {
             foreach (var tag in tags)
             {
-                if (tag.Key == "result" && (string?)tag.Value == "miss" && Interlocked.Increment(ref misses) == 2)
+                if (tag.Key == "cloudmap.cache.result" && (string?)tag.Value == "miss" && Interlocked.Increment(ref misses) == 2)
                 {
                     lateCallerLooked.SetResult();
                     letLateCallerGo.Wait(TimeSpan.FromSeconds(10));
@@ -109,7 +109,7 @@ public sealed class SingleFlightTests
         var sets = await Task.WhenAll(gets).WaitAsync(TimeSpan.FromSeconds(10));
 
         sets.Distinct().Should().ContainSingle();
-        sets[0].Endpoints.Select(e => e.Address.ToString()).Should().BeEquivalentTo(["127.0.0.1", "::1"]);
+        sets[0].Endpoints.Select(e => e.Address.Address.ToString()).Should().BeEquivalentTo(["127.0.0.1", "::1"]);
         h.Server.GetQueryCount(DiscoveryHarness.Host, DnsRecordType.A).Should().Be(1);
         h.Server.GetQueryCount(DiscoveryHarness.Host, DnsRecordType.AAAA).Should().Be(1);
         h.Server.QueryCount.Should().Be(2);

@@ -10,17 +10,17 @@ public sealed class SnapshotTests
     {
         await using var h = await DiscoveryHarness.StartAsync(o => o.MaxStale = TimeSpan.FromSeconds(100));
         h.SetAddresses(TimeSpan.FromSeconds(20), 1, 2);
-        var entry = h.Entry();
+        var entry = h.Balancer();
         var fetchedAt = h.Clock.GetUtcNow();
         var set = await entry.GetAsync(default);
-        var one = set.Endpoints.Single(e => e.Address.Equals(DiscoveryHarness.Ip(1)));
+        var one = set.Endpoints.Single(e => e.Address.Address.Equals(DiscoveryHarness.Ip(1)));
         for (var i = 0; i < 4; i++)
         {
             entry.Pick(set, null);
         }
 
         await h.AdvanceAsync(TimeSpan.FromSeconds(3));
-        h.Cache.ReportFailure(h.Entry(), one, connectFailure: true);
+        entry.ReportFailure(one, connectFailure: true);
 
         var s = h.Snapshot();
 

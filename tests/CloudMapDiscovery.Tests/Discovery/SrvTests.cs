@@ -16,7 +16,7 @@ public sealed class SrvTests
 
         var set = await h.Entry(types: DiscoveryRecordTypes.Srv).GetAsync(CancellationToken.None);
 
-        set.Endpoints.Select(e => $"{e.Address}:{e.Port}").Should().BeEquivalentTo("127.0.0.2:32768", "127.0.0.3:32769");
+        set.Endpoints.Select(e => $"{e.Address.Address}:{e.Address.Port}").Should().BeEquivalentTo("127.0.0.2:32768", "127.0.0.3:32769");
     }
 
     [Fact]
@@ -31,6 +31,6 @@ public sealed class SrvTests
 
         var set = await h.Entry(types: DiscoveryRecordTypes.Srv).GetAsync(CancellationToken.None);
 
-        set.Endpoints.Select(e => $"{e.Address}:{e.Port}").Should().Equal("127.0.0.2:3000");
+        set.Endpoints.Select(e => $"{e.Address.Address}:{e.Address.Port}").Should().Equal("127.0.0.2:3000");
     }
 }

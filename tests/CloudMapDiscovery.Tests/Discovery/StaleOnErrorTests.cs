@@ -65,7 +65,7 @@ public sealed class StaleOnErrorTests
         {
             foreach (var tag in tags)
             {
-                if (tag.Key == "result")
+                if (tag.Key == "cloudmap.cache.result")
                 {
                     results.Add((string)tag.Value!);
                 }

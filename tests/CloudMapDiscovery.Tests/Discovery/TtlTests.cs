@@ -113,7 +113,7 @@ public sealed class TtlTests
         }
 
         set.Ttl.Should().Be(h.Options.MinTtl);
-        set.Endpoints.Select(e => e.Address.ToString()).Should().BeEquivalentTo(["127.0.0.1", "::1"]);
+        set.Endpoints.Select(e => e.Address.Address.ToString()).Should().BeEquivalentTo(["127.0.0.1", "::1"]);
         h.Server.GetQueryCount(DiscoveryHarness.Host, DnsRecordType.A).Should().Be(1);
         h.Server.GetQueryCount(DiscoveryHarness.Host, DnsRecordType.AAAA).Should().Be(1);
     }

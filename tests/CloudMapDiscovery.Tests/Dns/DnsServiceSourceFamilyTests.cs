@@ -2,6 +2,7 @@ using System.Net;
 using CloudMapDiscovery.Discovery;
 using CloudMapDiscovery.Dns;
 using CloudMapDiscovery.Testing;
+using CloudMapDiscovery.Tests.Infrastructure;
 
 namespace CloudMapDiscovery.Tests.Dns;
 
@@ -17,9 +18,9 @@ public sealed class DnsServiceSourceFamilyTests : IAsyncLifetime
     private static readonly ServiceKey Both = new("name.internal", DiscoveryRecordTypes.AAndAaaa);
     private static readonly IPAddress V4 = IPAddress.Parse("127.0.0.6");
     private static readonly IPAddress V6 = IPAddress.Parse("fd00::6");
-    private readonly ManualTimeProvider _serverClock = new();
-    private readonly ManualTimeProvider _resolverClock = new();
-    private readonly ManualTimeProvider _graceClock = new();
+    private readonly TestClock _serverClock = new();
+    private readonly TestClock _resolverClock = new();
+    private readonly TestClock _graceClock = new();
     private DnsTestServer _server = null!;
     private DnsServiceSource _source = null!;
 

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
+using CloudMapDiscovery.Balancing;
 using CloudMapDiscovery.Diagnostics;
-using CloudMapDiscovery.Discovery;
 using CloudMapDiscovery.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -32,7 +32,9 @@ internal sealed class DiscoveryHarness : IAsyncDisposable
 
     public string NameServer => Dns.EndPoint.ToString();
 
-    public EndpointCacheRegistry Registry => Services.GetRequiredService<EndpointCacheRegistry>();
+    public BalancerRegistry Registry => Services.GetRequiredService<BalancerRegistry>();
+
+    public CloudMapContext Context => Registry.Context;
 
     /// <summary>Starts DNS, <paramref name="tasks"/> Kestrel tasks and the client <c>name</c>.</summary>
     /// <param name="tasks">How many tasks.</param>

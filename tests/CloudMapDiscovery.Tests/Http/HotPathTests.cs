@@ -56,7 +56,7 @@ public sealed class HotPathTests
         h.Fleet.TotalHits.Should().Be(12);
         h.Fleet.Hits(0).Should().Be(6, "one round robin for the service, whichever way its name is written");
         h.Dns.GetQueryCount("name").Should().Be(1);
-        h.Registry.GetSnapshot().Should().ContainSingle().Which.Host.Should().Be(DiscoveryHarness.Host);
+        h.Registry.Diagnostics.GetSnapshot().Should().ContainSingle().Which.Host.Should().Be(DiscoveryHarness.Host);
     }
 
     [Fact]
@@ -76,11 +76,11 @@ public sealed class HotPathTests
         var sick = h.Fleet.Addresses[0].ToString();
         statuses.Status[sick] = HttpStatusCode.ServiceUnavailable;
         var outcomes = new List<string>();
-        using var listener = InstrumentListener.Start(h.Registry.Metrics.Meter, "cloudmap.requests", (_, _, tags, _) =>
+        using var listener = InstrumentListener.Start(h.Context.Metrics.Meter, "cloudmap.requests", (_, _, tags, _) =>
         {
             lock (outcomes)
             {
-                outcomes.Add((string)tags.ToArray().Single(t => t.Key == "outcome").Value!);
+                outcomes.Add((string)tags.ToArray().Single(t => t.Key == "cloudmap.request.outcome").Value!);
             }
         });
 
@@ -93,14 +93,14 @@ public sealed class HotPathTests
 
         codes.Should().BeEquivalentTo([HttpStatusCode.ServiceUnavailable, HttpStatusCode.OK], "a response is the answer, whatever its status");
         outcomes.Should().Equal("success", "success");
-        h.Registry.GetSnapshot().Single().Endpoints.Single(e => e.Address == sick).ConsecutiveFailures.Should().Be(1, "EjectOnGatewayErrors counts a 503 against its task");
-        h.Registry.GetSnapshot().Single().Endpoints.Single(e => e.Address != sick).ConsecutiveFailures.Should().Be(0);
+        h.Registry.Diagnostics.GetSnapshot().Single().Endpoints.Single(e => e.Address == sick).ConsecutiveFailures.Should().Be(1, "EjectOnGatewayErrors counts a 503 against its task");
+        h.Registry.Diagnostics.GetSnapshot().Single().Endpoints.Single(e => e.Address != sick).ConsecutiveFailures.Should().Be(0);
     }
 
     [Fact]
     public async Task A_name_evicted_while_a_handler_remembers_it_is_looked_up_again()
     {
-        var clock = new ManualTimeProvider();
+        var clock = new TestClock();
         await using var h = await DiscoveryHarness.StartAsync(
             2,
             o => o.IdleTimeout = TimeSpan.FromSeconds(30),
@@ -111,12 +111,12 @@ public sealed class HotPathTests
 
         // Unused for longer than IdleTimeout, though its 60 s answer would still be fresh: the sweeper drops it.
         clock.Advance(TimeSpan.FromSeconds(31));
-        h.Registry.GetSnapshot().Should().BeEmpty();
+        h.Registry.Diagnostics.GetSnapshot().Should().BeEmpty();
 
         // The same handler (its lifetime is 2 minutes) must not keep serving from the dropped entry.
         await client.GetStringAsync(h.Url());
         h.Dns.GetQueryCount("name").Should().Be(2, "the name starts over in the cache");
-        h.Registry.GetSnapshot().Should().ContainSingle().Which.Host.Should().Be(DiscoveryHarness.Host);
+        h.Registry.Diagnostics.GetSnapshot().Should().ContainSingle().Which.Host.Should().Be(DiscoveryHarness.Host);
     }
 
     [Fact]
@@ -146,7 +146,7 @@ public sealed class HotPathTests
         }
 
         below.Seen.Should().OnlyContain(s => s.Host == $"name.internal:{h.Fleet.Port}");
-        var endpoints = h.Registry.GetSnapshot().Single().Endpoints;
+        var endpoints = h.Registry.Diagnostics.GetSnapshot().Single().Endpoints;
         endpoints.Where(e => e.State == EndpointState.Ejected).Select(e => e.Address)
             .Should().BeEquivalentTo([h.Fleet.Addresses[0].ToString(), h.Fleet.Addresses[1].ToString()], "a connect failure ejects, however it was reported");
         below.Seen.Count(s => s.Address == h.Fleet.Addresses[0].ToString()).Should().Be(1, "ejected after its first connect failure");
@@ -158,7 +158,7 @@ public sealed class HotPathTests
         var failed = await ((Func<Task>)(() => client.GetStringAsync(original))).Should().ThrowAsync<HttpRequestException>();
         failed.Which.Message.Should().Contain("failed on every address tried for name.internal").And.Contain($"{h.Fleet.Addresses[2]}:{h.Fleet.Port} (Connection refused");
         below.Seen.Count(s => s.Address == h.Fleet.Addresses[2].ToString()).Should().Be(7);
-        h.Registry.GetSnapshot().Single().Endpoints.Single(e => e.Address == h.Fleet.Addresses[2].ToString()).ConsecutiveFailures.Should().Be(1);
+        h.Registry.Diagnostics.GetSnapshot().Single().Endpoints.Single(e => e.Address == h.Fleet.Addresses[2].ToString()).ConsecutiveFailures.Should().Be(1);
     }
 
     /// <summary>An in-memory primary that answers at once, with a status chosen by the address the request was sent to.</summary>

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Http;
 using Microsoft.Extensions.Options;
+using CloudMapDiscovery.Tests.Infrastructure;
 
 namespace CloudMapDiscovery.Tests.Http;
 
@@ -215,7 +216,7 @@ public sealed class RegistrationTests
     [Fact]
     public async Task A_thousand_handler_rotations_leave_one_cache_one_entry_and_one_timer()
     {
-        var clock = new ManualTimeProvider();
+        var clock = new TestClock();
         await using var h = await DiscoveryHarness.StartAsync(
             2,
             services: (s, _) =>
@@ -249,8 +250,9 @@ public sealed class RegistrationTests
 
         seen.Should().BeEquivalentTo(h.Fleet.Addresses.Select(a => a.ToString()), "every handler went through discovery");
         h.Registry.CacheCount.Should().Be(1);
-        h.Registry.GetSnapshot().Should().ContainSingle().Which.Host.Should().Be(DiscoveryHarness.Host);
-        h.Registry.GetCache(h.Services.GetRequiredService<IOptionsMonitor<CloudMapDiscoveryOptions>>().Get("rotated")).Count.Should().Be(1);
+        h.Registry.Diagnostics.GetSnapshot().Should().ContainSingle().Which.Host.Should().Be(DiscoveryHarness.Host);
+        var settings = CloudMapSettings.From(h.Services.GetRequiredService<IOptionsMonitor<CloudMapDiscoveryOptions>>().Get("rotated"));
+        h.Registry.GetCache(settings.Discovery, settings.Balancing).Count.Should().Be(1);
         clock.ActiveTimers.Should().Be(1, "one sweeper per cache, none per handler or per query");
         h.Dns.GetQueryCount("name").Should().Be(1);
     }

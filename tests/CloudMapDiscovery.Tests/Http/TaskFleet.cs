@@ -10,6 +10,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using CloudMapDiscovery.Testing;
 
 namespace CloudMapDiscovery.Tests.Http;
 
@@ -33,7 +34,7 @@ internal sealed class TaskFleet : IAsyncDisposable
     private readonly WebApplication?[] _apps;
     private readonly int[] _hits;
     private readonly X509Certificate2? _certificate;
-    private readonly List<Socket> _blackHoles = [];
+    private readonly List<BlackHoleListener> _blackHoles = [];
     private int _bodies;
     private int _slowHits;
     private int _abortNext;
@@ -147,30 +148,7 @@ internal sealed class TaskFleet : IAsyncDisposable
     public async Task BlackHoleAsync(int index)
     {
         await KillAsync(index);
-        var endPoint = new IPEndPoint(Addresses[index], Port);
-        var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        _blackHoles.Add(listener);
-        listener.Bind(endPoint);
-        listener.Listen(1);
-
-        // Linux queues backlog + 1 completed connections; fill the queue until a connect no longer completes.
-        for (var i = 0; i < 8; i++)
-        {
-            var filler = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            using var timeout = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
-            try
-            {
-                await filler.ConnectAsync(endPoint, timeout.Token);
-                _blackHoles.Add(filler);
-            }
-            catch (OperationCanceledException)
-            {
-                filler.Dispose();
-                return;
-            }
-        }
-
-        throw new InvalidOperationException($"Could not fill the accept queue of {endPoint}: connects keep completing.");
+        _blackHoles.Add(await BlackHoleListener.OpenAsync(new IPEndPoint(Addresses[index], Port)));
     }
 
     public async ValueTask DisposeAsync()

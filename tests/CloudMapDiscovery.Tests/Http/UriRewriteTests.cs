@@ -1,11 +1,13 @@
 using System.Net;
 using CloudMapDiscovery.Balancing;
+using CloudMapDiscovery.Discovery;
+using CloudMapDiscovery.Http;
 
-namespace CloudMapDiscovery.Tests.Balancing;
+namespace CloudMapDiscovery.Tests.Http;
 
 public sealed class UriRewriteTests
 {
-    private static readonly ServiceEndpoint V4 = new(IPAddress.Parse("127.0.0.2"), null);
+    private static readonly EndpointRoute V4 = Route("127.0.0.2", null);
 
     [Fact]
     public void The_rewrite_keeps_scheme_port_path_query_and_fragment()
@@ -33,7 +35,7 @@ public sealed class UriRewriteTests
     [Fact]
     public void Srv_ports_and_ipv6_addresses_are_written_correctly()
     {
-        var srv = new ServiceEndpoint(IPAddress.Parse("fd00::5"), 32768);
+        var srv = Route("fd00::5", 32768);
 
         srv.Rewrite(new Uri("http://name.internal/x")).ToString().Should().Be("http://[fd00::5]:32768/x");
     }
@@ -41,7 +43,7 @@ public sealed class UriRewriteTests
     [Fact]
     public void Concurrent_rewrites_of_different_paths_never_mix_them_up()
     {
-        var endpoint = new ServiceEndpoint(IPAddress.Parse("127.0.0.3"), null);
+        var endpoint = Route("127.0.0.3", null);
         var wrong = 0;
         Parallel.For(0, 20_000, i =>
         {
@@ -54,4 +56,6 @@ public sealed class UriRewriteTests
 
         wrong.Should().Be(0);
     }
+
+    private static EndpointRoute Route(string ip, int? port) => EndpointRoute.Of(new BalancedEndpoint(new EndpointAddress(IPAddress.Parse(ip), port)));
 }

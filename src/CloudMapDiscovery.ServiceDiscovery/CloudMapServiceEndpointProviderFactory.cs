@@ -1,0 +1,56 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
+using CloudMapDiscovery.Discovery;
+using CloudMapDiscovery.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.ServiceDiscovery;
+
+namespace CloudMapDiscovery.ServiceDiscovery;
+
+/// <summary>
+/// Makes a provider for each query whose host is one to discover, by the HTTP handler's rules (not an IP literal or
+/// <c>localhost</c>, inside <c>HostSuffixes</c> when set, short names expanded with <c>ServiceDiscoveryDomain</c>).
+/// Other queries are left to the providers after it. Reads the unnamed <see cref="CloudMapDiscoveryOptions"/>.
+/// </summary>
+internal sealed class CloudMapServiceEndpointProviderFactory : IServiceEndpointProviderFactory
+{
+    private readonly ResolutionCache _cache;
+    private readonly HostMatcher _hosts;
+    private readonly DiscoveryRecordTypes _recordTypes;
+    private readonly ILogger _logger;
+    private readonly ConditionalWeakTable<ResolvedService, EndpointSetWatch> _watches = new();
+    private readonly Func<ResolvedService, EndpointSetWatch> _watchOf;
+
+    public CloudMapServiceEndpointProviderFactory(ResolutionCacheRegistry registry, IOptionsMonitor<CloudMapDiscoveryOptions> options, ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        ArgumentNullException.ThrowIfNull(options);
+
+        // Validated on the way (OptionsValidationException names every bad option), with the same rules as for clients.
+        var settings = CloudMapSettings.From(options.Get(Options.DefaultName));
+        _cache = registry.GetCache(settings.Discovery);
+        _hosts = new HostMatcher(settings.Http);
+        _recordTypes = settings.Http.RecordTypes;
+        _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("CloudMapDiscovery.ServiceDiscovery");
+
+        // One watch per service object: the table lets a retired service and its watch be collected together.
+        _watchOf = service => _watches.GetValue(service, s => new EndpointSetWatch(s, _logger));
+    }
+
+    public bool TryCreateProvider(ServiceEndpointQuery query, [NotNullWhen(true)] out IServiceEndpointProvider? provider)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        if (ServiceTarget.From(query, _hosts) is not { } target)
+        {
+            Log.NotClaimed(_logger, query.ToString() ?? string.Empty);
+            provider = null;
+            return false;
+        }
+
+        Log.Claimed(_logger, target.Query, target.Host, _recordTypes);
+        provider = new CloudMapServiceEndpointProvider(_cache, target, _recordTypes, _watchOf, _logger);
+        return true;
+    }
+}

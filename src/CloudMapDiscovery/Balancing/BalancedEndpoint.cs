@@ -1,0 +1,172 @@
+using CloudMapDiscovery.Discovery;
+
+namespace CloudMapDiscovery.Balancing;
+
+/// <summary>
+/// One task address with its health. The same instance lives across DNS refreshes while the address stays in the
+/// endpoint set, so a dead address that DNS still lists stays ejected. Health is changed under a lock (failures are
+/// rare); the pick path reads it without one.
+/// </summary>
+internal sealed class BalancedEndpoint
+{
+    private readonly object _gate = new();
+    private long _ejectedUntil;          // clock timestamp; 0 when not ejected
+    private int _consecutiveFailures;
+    private int _ejections;              // consecutive ejections without a success in between
+    private long _picks;
+    private volatile bool _awaitingProbe; // no re-admission by time: only a successful probe (or request) ends the hold
+
+    public BalancedEndpoint(EndpointAddress address)
+    {
+        Address = address;
+    }
+
+    public EndpointAddress Address { get; }
+
+    /// <summary>True when only the MULTIVALUE merge keeps the address in the set, not the latest DNS answer.</summary>
+    public bool IsMerged { get; set; }
+
+    /// <summary>
+    /// A slot for the layer above (the HTTP handler keeps its per-address routing cache here), so that the hot path
+    /// finds it without a lookup. Balancing never reads it.
+    /// </summary>
+    public object? RouteCache { get; set; }
+
+    public long EjectedUntil => Volatile.Read(ref _ejectedUntil);
+
+    /// <summary>
+    /// True while the endpoint waits for a background connect to succeed before it takes requests (a new address, or
+    /// an ejected one). It stays out of the rotation past <see cref="EjectedUntil"/>, which is then when its next
+    /// probe runs.
+    /// </summary>
+    public bool AwaitingProbe => _awaitingProbe;
+
+    /// <summary>The probe of this endpoint, if one is scheduled or running (the balancer's prober owns it).</summary>
+    internal EndpointProbe? Probe { get; set; }
+
+    /// <summary>Whether the endpoint is ejected at <paramref name="now"/> (without re-admitting it).</summary>
+    public bool IsEjectedAt(long now) => EjectedUntil is var until && until != 0 && now < until;
+
+    public int ConsecutiveFailures => Volatile.Read(ref _consecutiveFailures);
+
+    public int Ejections => Volatile.Read(ref _ejections);
+
+    public long Picks => Volatile.Read(ref _picks);
+
+    // A diagnostic count, not a correctness one: a plain increment keeps the pick free of a second atomic operation,
+    // at the price of a lost count now and then when two threads pick the same endpoint at once.
+    public void CountPick() => _picks++;
+
+    /// <summary>Whether a request may be sent here now. Re-admission is lazy: an expired ejection is cleared by the first reader that sees it.</summary>
+    public bool IsAvailable(long now, out bool readmitted)
+    {
+        readmitted = false;
+        var until = Volatile.Read(ref _ejectedUntil);
+        if (until == 0)
+        {
+            return true;
+        }
+
+        if (now < until || _awaitingProbe)
+        {
+            return false;
+        }
+
+        readmitted = Interlocked.CompareExchange(ref _ejectedUntil, 0, until) == until;
+        return true;
+    }
+
+    /// <summary>
+    /// Counts a failure at <paramref name="now"/>; returns the ejection time when this failure ejected the endpoint.
+    /// With <paramref name="awaitProbe"/>, the ejection ends only through a successful probe.
+    /// </summary>
+    public TimeSpan? ReportFailure(bool connectFailure, long now, EjectionSettings policy, CloudMapContext context, bool awaitProbe = false)
+    {
+        lock (_gate)
+        {
+            _consecutiveFailures++;
+
+            // Once ejected (and not since vouched for by a success), the next failure of either kind ejects again.
+            var threshold = _ejections > 0 ? 1 : connectFailure ? policy.ConsecutiveConnectFailures : policy.ConsecutiveFailures;
+            if (_consecutiveFailures < threshold || (_ejectedUntil != 0 && now < _ejectedUntil))
+            {
+                return null;
+            }
+
+            // The failure count is kept (not reset) so that after re-admission the very next failure ejects again, for
+            // longer: re-admitting into a fresh failure window is what makes a dead endpoint flap (dotnet/yarp#1082).
+            _awaitingProbe = awaitProbe;
+            return EjectLocked(now, policy, context);
+        }
+    }
+
+    /// <summary>A new address that must pass a probe before its first request; its probe time is now (the soonest, should every endpoint be held).</summary>
+    public void HoldForProbe(long now)
+    {
+        lock (_gate)
+        {
+            _awaitingProbe = true;
+            _ejectedUntil = now == 0 ? 1 : now;
+        }
+    }
+
+    /// <summary>The probe could not connect: ejected again, one step longer, until the next probe.</summary>
+    public TimeSpan ProbeFailed(long now, EjectionSettings policy, CloudMapContext context)
+    {
+        lock (_gate)
+        {
+            _consecutiveFailures++;
+            _awaitingProbe = true;
+            return EjectLocked(now, policy, context);
+        }
+    }
+
+    /// <summary>
+    /// The probe connected: back in the rotation. The failure count is kept, as for a re-admission by time, so that a
+    /// task that accepts connections but fails requests is ejected again at its next failure.
+    /// </summary>
+    public void ProbeSucceeded()
+    {
+        lock (_gate)
+        {
+            _awaitingProbe = false;
+            _ejectedUntil = 0;
+        }
+    }
+
+    private TimeSpan EjectLocked(long now, EjectionSettings policy, CloudMapContext context)
+    {
+        _ejections++;
+        var duration = policy.EjectionTime(_ejections);
+        _ejectedUntil = now + context.ToTicks(duration);
+        if (_ejectedUntil == 0)
+        {
+            _ejectedUntil = 1;
+        }
+
+        return duration;
+    }
+
+    /// <summary>A success clears the failure count and the ejection multiplier; returns whether there was anything to clear.</summary>
+    public bool ReportSuccess()
+    {
+        if (Volatile.Read(ref _consecutiveFailures) == 0 && Volatile.Read(ref _ejections) == 0 && Volatile.Read(ref _ejectedUntil) == 0)
+        {
+            return false; // the common case stays free of locks and writes
+        }
+
+        lock (_gate)
+        {
+            // A success also ends an ejection or a probe hold: when every endpoint was held back and this one was tried
+            // anyway (fail open), it has just proved itself, and should not stay the only one chosen.
+            _consecutiveFailures = 0;
+            _ejections = 0;
+            _ejectedUntil = 0;
+            _awaitingProbe = false;
+        }
+
+        return true;
+    }
+
+    public override string ToString() => Address.ToString();
+}

@@ -1,0 +1,44 @@
+using System.Collections.Concurrent;
+using CloudMapDiscovery.Discovery;
+
+namespace CloudMapDiscovery.Balancing;
+
+/// <summary>
+/// The process-wide owner of balancer caches (a DI singleton): clients whose discovery and balancing settings are
+/// equal share one view of every endpoint's health; the resolution underneath is shared more widely, by discovery
+/// settings alone.
+/// </summary>
+internal sealed class BalancerRegistry : IDisposable
+{
+    private readonly ConcurrentDictionary<(DiscoverySettings, BalancingSettings), Lazy<BalancerCache>> _caches = new();
+
+    public BalancerRegistry(ResolutionCacheRegistry resolutions)
+    {
+        Resolutions = resolutions;
+        Diagnostics = new DiscoveryDiagnostics(this);
+    }
+
+    /// <summary>Snapshots of every service; made with the registry so that the endpoint gauges exist from the start.</summary>
+    public DiscoveryDiagnostics Diagnostics { get; }
+
+    public ResolutionCacheRegistry Resolutions { get; }
+
+    public CloudMapContext Context => Resolutions.Context;
+
+    public int CacheCount => _caches.Count;
+
+    public IEnumerable<BalancerCache> Caches => _caches.Values.Where(l => l.IsValueCreated).Select(l => l.Value);
+
+    public BalancerCache GetCache(DiscoverySettings discovery, BalancingSettings balancing)
+        => _caches.GetOrAdd((discovery, balancing), k => new Lazy<BalancerCache>(() => new BalancerCache(Resolutions.GetCache(k.Item1), k.Item2, Context))).Value;
+
+    public void Dispose()
+    {
+        foreach (var cache in Caches)
+        {
+            cache.Dispose();
+        }
+
+        _caches.Clear();
+    }
+}

@@ -1,0 +1,29 @@
+using CloudMapDiscovery.Diagnostics;
+
+namespace CloudMapDiscovery.Balancing;
+
+/// <summary>
+/// <see cref="ICloudMapDiscoveryDiagnostics"/> over every resolved service of the process: with its endpoints'
+/// health where a balancer keeps it, as DNS gave them where only a resolution consumer uses the service.
+/// </summary>
+internal sealed class DiscoveryDiagnostics : ICloudMapDiscoveryDiagnostics
+{
+    private readonly BalancerRegistry _balancers;
+
+    public DiscoveryDiagnostics(BalancerRegistry balancers)
+    {
+        _balancers = balancers;
+        balancers.Context.Metrics.ObserveEndpoints(GetSnapshot);
+    }
+
+    public IReadOnlyList<ServiceSnapshot> GetSnapshot()
+    {
+        var clock = _balancers.Context.Clock;
+        var balanced = _balancers.Caches.SelectMany(c => c.Balancers).Where(b => !b.IsRetired).ToList();
+        var withBalancer = balanced.Select(b => b.Service).ToHashSet();
+        var resolutionOnly = _balancers.Resolutions.Caches.SelectMany(c => c.Services).Where(s => !withBalancer.Contains(s));
+        return [.. balanced.Select(b => ServiceSnapshots.Take(b.Service, b, clock))
+            .Concat(resolutionOnly.Select(s => ServiceSnapshots.Take(s, null, clock)))
+            .OrderBy(s => s.Host, StringComparer.Ordinal)];
+    }
+}

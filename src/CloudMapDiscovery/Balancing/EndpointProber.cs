@@ -1,0 +1,181 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using CloudMapDiscovery.Diagnostics;
+
+namespace CloudMapDiscovery.Balancing;
+
+/// <summary>
+/// Background TCP connects that stand between an address and its requests: an ejected address is re-admitted when
+/// one succeeds (not when its ejection time is over), and a new address gets its first request only after one
+/// succeeds. Requests never wait for a probe. A probe runs when its endpoint's ejection ends (jittered by the
+/// ejection time), at most one per address at a time, bounded by the connect timeout; a failed one ejects the
+/// address again, for longer.
+/// </summary>
+internal sealed class EndpointProber : IDisposable
+{
+    private readonly BalancingSettings _settings;
+    private readonly CloudMapContext _context;
+    private readonly string _host;
+    private readonly Func<int?> _requestPort;
+    private readonly object _gate = new();
+    private bool _disposed;
+
+    /// <param name="settings">The ejection and probe settings.</param>
+    /// <param name="context">The clock, meter, loggers and shutdown token.</param>
+    /// <param name="host">The service, for logs and metrics.</param>
+    /// <param name="requestPort">The port requests to this service use, for addresses that DNS gives without one (A/AAAA).</param>
+    public EndpointProber(BalancingSettings settings, CloudMapContext context, string host, Func<int?> requestPort)
+    {
+        _settings = settings;
+        _context = context;
+        _host = host;
+        _requestPort = requestPort;
+    }
+
+    /// <summary>Whether <paramref name="endpoint"/> can be probed: it has a port, from SRV or from the requests seen so far.</summary>
+    public bool CanProbe(BalancedEndpoint endpoint) => (endpoint.Address.Port ?? _requestPort()) is not null;
+
+    /// <summary>Probes <paramref name="endpoint"/> when its ejection ends (at once for a new address held back).</summary>
+    public void Schedule(BalancedEndpoint endpoint)
+    {
+        EndpointProbe probe;
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            probe = endpoint.Probe ??= new EndpointProbe();
+            if (probe.Running || probe.IsStopped)
+            {
+                return;
+            }
+
+            probe.Timer?.Dispose();
+            probe.Timer = null;
+            var due = _context.Until(endpoint.EjectedUntil);
+            if (due > TimeSpan.Zero)
+            {
+                probe.Timer = _context.Clock.CreateTimer(static s => ((Due)s!).Fire(), new Due(this, endpoint, probe), due, Timeout.InfiniteTimeSpan);
+                return;
+            }
+
+            probe.Running = true;
+        }
+
+        _ = RunAsync(endpoint, probe);
+    }
+
+    /// <summary>Stops the probe of an endpoint that left DNS or was proved healthy by a request.</summary>
+    public void Stop(BalancedEndpoint endpoint)
+    {
+        lock (_gate)
+        {
+            endpoint.Probe?.Dispose();
+            endpoint.Probe = null;
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _disposed = true;
+        }
+    }
+
+    private void Fire(BalancedEndpoint endpoint, EndpointProbe probe)
+    {
+        lock (_gate)
+        {
+            if (_disposed || probe.IsStopped || probe.Running || !ReferenceEquals(endpoint.Probe, probe))
+            {
+                return;
+            }
+
+            probe.Timer?.Dispose();
+            probe.Timer = null;
+            probe.Running = true;
+        }
+
+        _ = RunAsync(endpoint, probe);
+    }
+
+    // Never throws: it runs unobserved, from a timer.
+    private async Task RunAsync(BalancedEndpoint endpoint, EndpointProbe probe)
+    {
+        var failure = await ConnectAsync(endpoint, probe).ConfigureAwait(false);
+        lock (_gate)
+        {
+            probe.Running = false;
+            if (_disposed || probe.IsStopped || !ReferenceEquals(endpoint.Probe, probe))
+            {
+                return; // the address left DNS, a request proved it, or the library is shutting down
+            }
+        }
+
+        var name = endpoint.ToString();
+        if (failure is null)
+        {
+            endpoint.ProbeSucceeded();
+            _context.Metrics.Probe(_host, "success");
+            Log.ProbeSucceeded(_context.Logger, name, _host);
+            return;
+        }
+
+        var duration = endpoint.ProbeFailed(_context.Clock.GetTimestamp(), _settings.Ejection, _context);
+        _context.Metrics.Probe(_host, "failure");
+        Log.ProbeFailed(_context.Logger, name, _host, failure, duration);
+        Schedule(endpoint);
+    }
+
+    /// <summary>One connect; <see langword="null"/> when it succeeded, else what went wrong.</summary>
+    private async Task<string?> ConnectAsync(BalancedEndpoint endpoint, EndpointProbe probe)
+    {
+        var port = endpoint.Address.Port ?? _requestPort();
+        if (port is not { } p)
+        {
+            return "no port to probe (no request has named one yet)";
+        }
+
+        var target = new IPEndPoint(endpoint.Address.Address, p);
+        Log.Probing(_context.Logger, endpoint.ToString(), _host, target.ToString());
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            using var timeout = new CancellationTokenSource(_settings.Probe.Timeout, _context.Clock);
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, probe.Stopped, _context.ShutdownToken);
+            using var socket = new Socket(target.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                await socket.ConnectAsync(target, stop.Token).ConfigureAwait(false);
+                return null;
+            }
+            catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+            {
+                return $"connect timed out after {_settings.Probe.Timeout.TotalMilliseconds:0} ms";
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            return "stopped";
+        }
+        catch (SocketException ex)
+        {
+            return ex.SocketErrorCode == SocketError.ConnectionRefused ? "connection refused" : ex.SocketErrorCode.ToString();
+        }
+#pragma warning disable CA1031 // a probe that breaks in an unexpected way counts as failed; it must not take the process down
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            return $"{ex.GetType().Name}: {ex.Message} after {Stopwatch.GetElapsedTime(started).TotalMilliseconds:0} ms";
+        }
+    }
+
+    private sealed record Due(EndpointProber Prober, BalancedEndpoint Endpoint, EndpointProbe Probe)
+    {
+        public void Fire() => Prober.Fire(Endpoint, Probe);
+    }
+}

@@ -1,0 +1,38 @@
+using CloudMapDiscovery.Balancing;
+using CloudMapDiscovery.Discovery;
+using CloudMapDiscovery.Http;
+
+namespace CloudMapDiscovery;
+
+/// <summary>
+/// The library's settings, built once from the flat <see cref="CloudMapDiscoveryOptions"/> into one immutable
+/// record per layer. Records compare by value, so clients whose settings are equal share a cache and clients
+/// whose settings differ never do: no hand-built key can forget an option.
+/// </summary>
+internal sealed record CloudMapSettings(DiscoverySettings Discovery, BalancingSettings Balancing, HttpSettings Http)
+{
+    /// <summary>The one place that maps each option to the setting it becomes (binding and validation aside).</summary>
+    public static CloudMapSettings From(CloudMapDiscoveryOptions o)
+    {
+        ArgumentNullException.ThrowIfNull(o);
+        return new(
+            new DiscoverySettings(
+                new DnsSettings(new ValueArray<string>(o.NameServers), o.DnsTimeout, o.DnsAttempts),
+                new CacheSettings(
+                    o.MinTtl,
+                    o.MaxTtl,
+                    o.MaxStale,
+                    o.NegativeTtlCap,
+                    o.IdleTimeout,
+                    new MultiValueSettings(o.MergeMultiValueAnswers, o.MultiValueAnswerLimit, o.MultiValueRetention))),
+            new BalancingSettings(
+                new EjectionSettings(o.ConsecutiveConnectFailures, o.ConsecutiveFailures, o.BaseEjectionTime, o.MaxEjectionTime),
+                new ProbeSettings(o.ProbeEjectedEndpoints, o.ProbeNewEndpoints, o.ConnectTimeout)),
+            new HttpSettings(
+                o.RecordTypes,
+                o.MaxAttempts,
+                new ValueArray<string>(o.HostSuffixes),
+                o.ServiceDiscoveryDomain,
+                o.EjectOnGatewayErrors));
+    }
+}

@@ -1,0 +1,19 @@
+namespace CloudMapDiscovery.Discovery;
+
+/// <summary>How names are resolved and cached. Resolution caches are shared by equality of these settings.</summary>
+internal sealed record DiscoverySettings(DnsSettings Dns, CacheSettings Cache);
+
+/// <summary>Which name servers to ask, and how patiently; unset values come from /etc/resolv.conf.</summary>
+internal sealed record DnsSettings(ValueArray<string> NameServers, TimeSpan? Timeout, int? Attempts);
+
+/// <summary>How long answers are kept, trusted and remembered (see <see cref="CloudMapDiscoveryOptions"/> for each reason).</summary>
+internal sealed record CacheSettings(
+    TimeSpan MinTtl,
+    TimeSpan MaxTtl,
+    TimeSpan MaxStale,
+    TimeSpan NegativeTtlCap,
+    TimeSpan IdleTimeout,
+    MultiValueSettings MultiValue);
+
+/// <summary>Merging of Route 53 MULTIVALUE answers, which hold a random subset of at most <see cref="AnswerLimit"/> records.</summary>
+internal sealed record MultiValueSettings(bool Merge, int AnswerLimit, TimeSpan Retention);

@@ -1,0 +1,152 @@
+using System.Globalization;
+using System.Text;
+using CloudMapDiscovery.Balancing;
+using CloudMapDiscovery.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Polly;
+
+namespace CloudMapDiscovery.Http;
+
+/// <summary>
+/// What one request carries across its attempts once its first attempt has failed: the endpoints tried, what went
+/// wrong on each, and whether the last failure may be retried elsewhere. Polly's retry strategy counts the attempts;
+/// this decides, for each failed one, whether another address may take the request.
+/// </summary>
+internal sealed class RequestState
+{
+    private readonly List<BalancedEndpoint> _tried = [];
+    private readonly List<string> _failures = [];
+    private Outcome<HttpResponseMessage>? _replay;
+    private bool _lastReported;
+
+    public RequestState(HttpRequestMessage request, Uri originalUri, HostRoute route, BalancedSet set, HttpSettings settings, CancellationToken callerToken)
+    {
+        Request = request;
+        OriginalUri = originalUri;
+        Route = route;
+        Set = set;
+        Settings = settings;
+        CallerToken = callerToken;
+    }
+
+    public HttpRequestMessage Request { get; }
+
+    public Uri OriginalUri { get; }
+
+    public HostRoute Route { get; }
+
+    public ServiceBalancer Balancer => Route.Balancer;
+
+    public string Host => Route.Balancer.Key.Host;
+
+    public BalancedSet Set { get; }
+
+    public HttpSettings Settings { get; }
+
+    public CancellationToken CallerToken { get; }
+
+    /// <summary>The URI the last attempt was sent to.</summary>
+    public Uri? SentUri { get; private set; }
+
+    /// <summary>The endpoints this request already used: a retry goes elsewhere.</summary>
+    public IReadOnlyCollection<BalancedEndpoint> Tried => _tried;
+
+    public BalancedEndpoint? LastEndpoint { get; private set; }
+
+    public FailureKind LastKind { get; private set; }
+
+    /// <summary>The 1-based number of the attempt being made (for tags).</summary>
+    public int Attempt => _tried.Count;
+
+    public void Begin(BalancedEndpoint endpoint, Uri sent)
+    {
+        SentUri = sent;
+        LastEndpoint = endpoint;
+        _tried.Add(endpoint);
+    }
+
+    /// <summary>Records a failed attempt on the last endpoint; returns its outcome.</summary>
+    public Outcome<HttpResponseMessage> Fail(FailureKind kind, Exception ex)
+    {
+        LastKind = kind;
+        _lastReported = false;
+        var endpoint = LastEndpoint!;
+        var port = endpoint.Address.Port ?? OriginalUri.Port;
+        _failures.Add($"{endpoint.Address.HostText}:{port.ToString(CultureInfo.InvariantCulture)} ({FailureClassifier.Describe(ex)})");
+        return Outcome.FromException<HttpResponseMessage>(ex);
+    }
+
+    /// <summary>Keeps the failed first attempt's outcome: the pipeline's first attempt hands it back instead of sending again.</summary>
+    public void ReplayFirst(Outcome<HttpResponseMessage> outcome) => _replay = outcome;
+
+    public bool TakeReplay(out Outcome<HttpResponseMessage> outcome)
+    {
+        if (_replay is { } replay)
+        {
+            _replay = null;
+            outcome = replay;
+            return true;
+        }
+
+        outcome = default;
+        return false;
+    }
+
+    /// <summary>Whether the last failure may be retried on another address (the attempt limit is Polly's to keep).</summary>
+    public bool ShouldRetry()
+    {
+        if (CallerToken.IsCancellationRequested || _tried.Count >= Set.Endpoints.Length)
+        {
+            return false;
+        }
+
+        return LastKind switch
+        {
+            FailureKind.Connect => true,
+            FailureKind.AfterSend => RequestSafety.MayRetryAfterSend(Request),
+            _ => false,
+        };
+    }
+
+    /// <summary>Polly is about to retry: the failure is held against its endpoint, and said.</summary>
+    public void OnRetry(int failedAttempt, CloudMapContext context, ILogger logger, Exception? error)
+    {
+        ReportLastFailure();
+        context.Metrics.Retry(Host);
+        Log.RetryingElsewhere(logger, Host, LastEndpoint!.ToString(), failedAttempt + 1, error is null ? "failed" : FailureClassifier.Describe(error));
+    }
+
+    /// <summary>Holds the last failure against its endpoint, once; a cancellation or an unexpected error is not the endpoint's fault.</summary>
+    public void ReportLastFailure()
+    {
+        if (!_lastReported && LastKind is FailureKind.Connect or FailureKind.AfterSend)
+        {
+            _lastReported = true;
+            Balancer.ReportFailure(LastEndpoint!, LastKind == FailureKind.Connect);
+        }
+    }
+
+    /// <summary>The exception for a request that failed for good: it names the host, each address tried and what happened there.</summary>
+    public Exception Failed(Exception last, CloudMapContext context)
+    {
+        if (LastKind is FailureKind.Cancelled or FailureKind.Other)
+        {
+            context.Metrics.Request(Host, LastKind == FailureKind.Cancelled ? "cancelled" : "error");
+            return last;
+        }
+
+        context.Metrics.Request(Host, "failure");
+        var message = new StringBuilder()
+            .Append(CultureInfo.InvariantCulture, $"{Request.Method} {OriginalUri.GetLeftPart(UriPartial.Path)} failed on every address tried for {Host}: ")
+            .AppendJoin("; ", _failures)
+            .Append('.');
+        var attemptsLeft = _tried.Count < Math.Min(Settings.MaxAttempts, Set.Endpoints.Length);
+        if (LastKind == FailureKind.AfterSend && attemptsLeft && !RequestSafety.MayRetryAfterSend(Request))
+        {
+            message.Append(" Not retried elsewhere: the request may have reached the server and is not idempotent or its body cannot be replayed.");
+        }
+
+        var error = last is HttpRequestException h ? h.HttpRequestError : HttpRequestError.ConnectionError;
+        return new HttpRequestException(error, message.ToString(), last);
+    }
+}

@@ -1,0 +1,205 @@
+using System.Net;
+using CloudMapDiscovery.Balancing;
+using CloudMapDiscovery.Diagnostics;
+using CloudMapDiscovery.Testing;
+using CloudMapDiscovery.Tests.Discovery;
+using CloudMapDiscovery.Tests.Infrastructure;
+
+namespace CloudMapDiscovery.Tests.Balancing;
+
+/// <summary>
+/// Background connects decide when an address takes requests: an ejected one is re-admitted when a probe connects,
+/// not when its time is over, and a new one waits for its probe while the service has healthy ones. Real sockets on
+/// 127.0.0.x, a manual clock for ejections and probe timeouts.
+/// </summary>
+public sealed class ProbeTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Ttl = TimeSpan.FromSeconds(60);
+    private readonly int _port = CountingListener.FreePort();
+    private readonly List<IDisposable> _tasks = [];
+    private DiscoveryHarness _h = null!;
+
+    public async Task InitializeAsync()
+    {
+        _h = await DiscoveryHarness.StartAsync(o =>
+        {
+            o.BaseEjectionTime = TimeSpan.FromSeconds(10);
+            o.MaxEjectionTime = TimeSpan.FromSeconds(60);
+            o.ConnectTimeout = TimeSpan.FromSeconds(1);
+        });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _h.DisposeAsync();
+        _tasks.ForEach(t => t.Dispose());
+    }
+
+    [Fact]
+    public async Task An_ejected_address_comes_back_only_after_a_probe_connects_and_each_failed_probe_ejects_it_for_longer()
+    {
+        Accepting(2);
+        Accepting(3);
+        var balancer = await StartAsync(2, 3, 4); // nothing listens on .4: connects are refused
+        var dead = Endpoint(balancer, 4);
+
+        balancer.ReportFailure(dead, connectFailure: true);
+        dead.AwaitingProbe.Should().BeTrue();
+        _h.Clock.ActiveTimers.Should().Be(2, "the sweeper and the probe's timer");
+
+        // The ejection time is over: the probe runs, is refused, and the address is ejected again, for twice as long.
+        await _h.AdvanceAsync(Until(dead.EjectedUntil) + TimeSpan.FromMilliseconds(1), step: TimeSpan.FromSeconds(20));
+        await DiscoveryHarness.WaitUntilAsync(() => dead.ConsecutiveFailures == 2, "the refused probe");
+        dead.Ejections.Should().Be(2);
+        Until(dead.EjectedUntil).Should().BeCloseTo(TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(2));
+        Picks(balancer, 40).Should().NotContain(dead, "a refused probe keeps it out");
+
+        // The task comes back: the next probe connects and re-admits it; nothing was sent to it before.
+        var back = Accepting(4);
+        await _h.AdvanceAsync(Until(dead.EjectedUntil) + TimeSpan.FromMilliseconds(1), step: TimeSpan.FromSeconds(30));
+        await DiscoveryHarness.WaitUntilAsync(() => !dead.AwaitingProbe, "the successful probe");
+        back.Accepted.Should().Be(1, "one probe, one connect");
+        dead.EjectedUntil.Should().Be(0);
+        Picks(balancer, 30).Count(p => p == dead).Should().Be(10, "back in the rotation");
+        dead.ConsecutiveFailures.Should().Be(2, "kept, so that its next failure ejects it again at once");
+    }
+
+    [Fact]
+    public async Task A_probe_into_a_black_hole_gives_up_after_ConnectTimeout_on_the_clock()
+    {
+        Accepting(2);
+        using var hole = await BlackHoleListener.OpenAsync(new IPEndPoint(Ip(3), _port));
+        var balancer = await StartAsync(2, 3);
+        var dead = Endpoint(balancer, 3);
+        balancer.ReportFailure(dead, connectFailure: true);
+
+        await _h.AdvanceAsync(Until(dead.EjectedUntil) + TimeSpan.FromMilliseconds(1), step: TimeSpan.FromSeconds(20));
+        await DiscoveryHarness.WaitUntilAsync(() => dead.Probe is { Running: true }, "the probe to start");
+        _h.Snapshot().Endpoints.Single(e => e.Address == Ip(3).ToString()).State.Should().Be(EndpointState.Probing);
+        dead.ConsecutiveFailures.Should().Be(1, "the connect hangs until the probe's timeout");
+
+        _h.Clock.Advance(TimeSpan.FromSeconds(1));
+        await DiscoveryHarness.WaitUntilAsync(() => dead.ConsecutiveFailures == 2, "the timed-out probe");
+        _h.Snapshot().Endpoints.Single(e => e.Address == Ip(3).ToString()).State.Should().Be(EndpointState.Ejected);
+        Picks(balancer, 20).Should().NotContain(dead);
+    }
+
+    [Fact]
+    public async Task A_new_address_waits_for_its_probe_while_the_service_has_healthy_ones()
+    {
+        Accepting(2);
+        Accepting(3);
+        var balancer = await StartAsync(2, 3);
+        using var hole = await BlackHoleListener.OpenAsync(new IPEndPoint(Ip(4), _port));
+
+        _h.SetAddresses(Ttl, 2, 3, 4, 5);
+        var t5 = Accepting(5);
+        await RefreshAsync(balancer);
+
+        var stuck = Endpoint(balancer, 4);
+        var fresh = Endpoint(balancer, 5);
+        await DiscoveryHarness.WaitUntilAsync(() => !fresh.AwaitingProbe, "the probe of the reachable new address");
+        t5.Accepted.Should().Be(1);
+        stuck.AwaitingProbe.Should().BeTrue("its connect hangs");
+        Picks(balancer, 60).Should().NotContain(stuck).And.Contain(fresh);
+
+        // Its probe times out: it is ejected like any address that failed a connect.
+        _h.Clock.Advance(TimeSpan.FromSeconds(1));
+        await DiscoveryHarness.WaitUntilAsync(() => stuck.ConsecutiveFailures == 1, "the timed-out probe");
+        stuck.EjectedUntil.Should().NotBe(0);
+        Picks(balancer, 60).Should().NotContain(stuck);
+    }
+
+    [Fact]
+    public async Task With_nothing_healthy_to_fall_back_on_new_addresses_take_requests_at_once()
+    {
+        var balancer = await StartAsync(2, 3); // a cold start: nothing listens, nothing is probed
+
+        balancer.Current.Endpoints.Should().OnlyContain(e => !e.AwaitingProbe);
+        Picks(balancer, 10).Distinct().Should().HaveCount(2);
+    }
+
+    [Fact]
+    public async Task An_address_that_leaves_DNS_stops_its_probe()
+    {
+        Accepting(2);
+        var balancer = await StartAsync(2, 3);
+        var dead = Endpoint(balancer, 3);
+        balancer.ReportFailure(dead, connectFailure: true);
+        _h.Clock.ActiveTimers.Should().Be(2);
+
+        _h.SetAddresses(Ttl, 2);
+        await RefreshAsync(balancer);
+
+        dead.Probe.Should().BeNull();
+        _h.Clock.ActiveTimers.Should().Be(1, "only the sweeper is left");
+    }
+
+    [Fact]
+    public async Task Disposal_stops_every_probe()
+    {
+        Accepting(2);
+        var balancer = await StartAsync(2, 3);
+        balancer.ReportFailure(Endpoint(balancer, 3), connectFailure: true);
+        _h.Clock.ActiveTimers.Should().Be(2);
+
+        _h.Registry.Dispose();
+
+        _h.Clock.ActiveTimers.Should().Be(0);
+    }
+
+    [Fact]
+    public async Task With_probes_off_ejections_end_by_time_and_new_addresses_take_requests_at_once()
+    {
+        await _h.DisposeAsync();
+        _h = await DiscoveryHarness.StartAsync(o => (o.ProbeEjectedEndpoints, o.ProbeNewEndpoints) = (false, false));
+        Accepting(2);
+        var balancer = await StartAsync(2, 3);
+        var dead = Endpoint(balancer, 3);
+        balancer.ReportFailure(dead, connectFailure: true);
+        dead.AwaitingProbe.Should().BeFalse();
+
+        _h.Clock.Advance(Until(dead.EjectedUntil));
+        Picks(balancer, 10).Should().Contain(dead, "re-admitted blindly when its time is over");
+
+        _h.SetAddresses(Ttl, 2, 3, 4);
+        await RefreshAsync(balancer);
+        Picks(balancer, 30).Should().Contain(Endpoint(balancer, 4));
+    }
+
+    private static IPAddress Ip(int n) => DiscoveryHarness.Ip(n);
+
+    private TimeSpan Until(long timestamp) => DiscoveryHarness.Elapsed(_h.Clock, _h.Clock.GetTimestamp(), timestamp);
+
+    private static BalancedEndpoint Endpoint(ServiceBalancer balancer, int n) => balancer.Current.Endpoints.Single(e => e.Address.Address.Equals(Ip(n)));
+
+    private static List<BalancedEndpoint> Picks(ServiceBalancer balancer, int count)
+        => [.. Enumerable.Range(0, count).Select(_ => balancer.Pick(balancer.Current, null)!)];
+
+    private CountingListener Accepting(int n)
+    {
+        var listener = CountingListener.Open(new IPEndPoint(Ip(n), _port));
+        _tasks.Add(listener);
+        return listener;
+    }
+
+    private async Task<ServiceBalancer> StartAsync(params int[] addresses)
+    {
+        _h.SetAddresses(Ttl, addresses);
+        var balancer = _h.Balancer();
+        balancer.UseRequestPort(_port); // as the HTTP handler does when it routes a request
+        await balancer.GetAsync(default);
+        return balancer;
+    }
+
+    private async Task RefreshAsync(ServiceBalancer balancer)
+    {
+        var before = balancer.Service.Current!.FetchedAt;
+        for (var i = 0; i < 70 && balancer.Service.Current!.FetchedAt == before; i++)
+        {
+            await _h.AdvanceAsync(TimeSpan.FromSeconds(1));
+        }
+
+        balancer.Service.Current!.FetchedAt.Should().NotBe(before);
+    }
+}

@@ -1,0 +1,63 @@
+using System.Diagnostics;
+using OpenTelemetry;
+using OpenTelemetry.Trace;
+
+namespace CloudMapDiscovery.Tests.Http;
+
+/// <summary>
+/// Each attempt a request makes on a task address is a span of its own (activity source <c>CloudMapDiscovery</c>),
+/// under the caller's span, with the HTTP client span of that attempt beneath it. Exported with OpenTelemetry's
+/// in-memory exporter, as an application would.
+/// </summary>
+[Collection(HttpTestGroup.Name)]
+public sealed class TracingTests
+{
+    [Fact]
+    public async Task Each_attempt_is_a_span_under_the_caller_naming_its_address_and_the_caller_span_is_left_alone()
+    {
+        var exported = new List<Activity>();
+        using var tracing = Sdk.CreateTracerProviderBuilder()
+            .AddSource("CloudMapDiscovery", "System.Net.Http", Caller.Name)
+            .AddInMemoryExporter(exported)
+            .Build();
+        await using var h = await DiscoveryHarness.StartAsync(3);
+        using var client = h.CreateClient();
+
+        string first;
+        using (var call = Caller.StartActivity("first call")!)
+        {
+            first = await client.GetStringAsync(h.Url());
+        }
+
+        await h.Fleet.KillAsync(h.Fleet.IndexOf(first) is var i && i >= 0 ? (i + 1) % 3 : 0); // the next in the rotation
+        string retried;
+        using (var call = Caller.StartActivity("retried call")!)
+        {
+            retried = await client.GetStringAsync(h.Url());
+        }
+
+        tracing.ForceFlush();
+        var calls = exported.Where(a => a.Source.Name == Caller.Name).ToDictionary(a => a.DisplayName);
+        calls.Values.Should().OnlyContain(a => a.GetTagItem("cloudmap.endpoint") == null && a.GetTagItem("cloudmap.attempt") == null, "the caller's span is not written on");
+
+        var firstAttempts = Attempts(exported, calls["first call"]);
+        firstAttempts.Should().ContainSingle().Which.GetTagItem("network.peer.address").Should().Be(first);
+        firstAttempts[0].GetTagItem("server.address").Should().Be(DiscoveryHarness.Host);
+        firstAttempts[0].GetTagItem("http.response.status_code").Should().Be(200);
+        firstAttempts[0].Status.Should().Be(ActivityStatusCode.Unset);
+        exported.Should().Contain(a => a.Source.Name == "System.Net.Http" && a.ParentSpanId == firstAttempts[0].SpanId, "the attempt's HTTP client span is its child");
+
+        var retries = Attempts(exported, calls["retried call"]);
+        retries.Should().HaveCount(2, "the first attempt went to the killed task");
+        retries.Select(a => a.GetTagItem("cloudmap.attempt")).Should().Equal(1, 2);
+        retries[0].Status.Should().Be(ActivityStatusCode.Error);
+        retries[0].GetTagItem("error.type").Should().Be("connect");
+        retries[1].Status.Should().Be(ActivityStatusCode.Unset);
+        retries[1].GetTagItem("network.peer.address").Should().Be(retried);
+    }
+
+    private static readonly ActivitySource Caller = new("CloudMapDiscovery.Tests.Caller");
+
+    private static List<Activity> Attempts(List<Activity> exported, Activity call)
+        => [.. exported.Where(a => a.Source.Name == "CloudMapDiscovery" && a.ParentSpanId == call.SpanId).OrderBy(a => a.StartTimeUtc)];
+}
