@@ -40,7 +40,7 @@ internal sealed class ResolutionCacheRegistry : IDisposable
     private ResolutionCache Create(DiscoverySettings settings)
     {
         var resolver = _resolverFactory?.Invoke(settings.Dns) ?? GetDnsResolver(settings.Dns);
-        return new ResolutionCache(settings, new DnsServiceSource(resolver), Context);
+        return new ResolutionCache(settings, new DnsServiceSource(resolver, Context.Clock), Context);
     }
 
     private DnsResolver CreateResolver(DnsSettings settings)
@@ -53,11 +53,11 @@ internal sealed class ResolutionCacheRegistry : IDisposable
 
         var metrics = Context.Metrics;
         var dns = new DnsResolver(options, Context.Clock, Context.LoggerFactory.CreateLogger<DnsResolver>());
-        dns.QueryCompleted += (result, error) => metrics.DnsQuery(
-            result is null ? "unknown" : result.Type.ToString().ToLowerInvariant(),
-            result?.ResponseCode.ToString().ToLowerInvariant(),
-            result is null ? "error" : null,
-            result?.Elapsed ?? TimeSpan.Zero);
+        dns.QueryCompleted += outcome => metrics.DnsQuery(
+            DnsTelemetry.TypeName(outcome.Type),
+            outcome.Result is { } result ? DnsTelemetry.ResponseCodeName(result.ResponseCode) : null,
+            outcome.Error is { } error ? DnsTelemetry.ErrorType(error) : null,
+            outcome.Elapsed);
         return dns;
     }
 

@@ -67,7 +67,7 @@ public sealed partial class DnsResolver : IDnsResolver
     internal TimeProvider TimeProvider => _timeProvider;
 
     /// <summary>Raised after each question with its outcome; used by the library's metrics.</summary>
-    internal event Action<DnsQueryResult?, DnsResolutionException?>? QueryCompleted;
+    internal event Action<DnsQueryOutcome>? QueryCompleted;
 
     /// <inheritdoc />
     public async ValueTask<DnsQueryResult> QueryAsync(string name, DnsRecordType type, CancellationToken cancellationToken = default)
@@ -85,6 +85,7 @@ public sealed partial class DnsResolver : IDnsResolver
         }
 
         var start = _timeProvider.GetTimestamp();
+        using var activity = DnsTelemetry.Start(normalized, type);
         DnsQueryResult? result = null;
         try
         {
@@ -116,7 +117,8 @@ public sealed partial class DnsResolver : IDnsResolver
                 throw failure!;
             }
 
-            QueryCompleted?.Invoke(result, null);
+            DnsTelemetry.Answered(activity, result);
+            QueryCompleted?.Invoke(new DnsQueryOutcome(type, result, null, _timeProvider.GetElapsedTime(start)));
             return result;
         }
         catch (Exception ex) when (ex is not DnsResolutionException && !(ex is OperationCanceledException && cancellationToken.IsCancellationRequested))
@@ -125,15 +127,25 @@ public sealed partial class DnsResolver : IDnsResolver
             // escaped (a bug, not a server's doing) still names the question and the servers.
             var servers = string.Join(", ", _settings.NameServers);
             var failure = new DnsResolutionException(normalized, type, [], $"DNS lookup of {normalized} ({type}) asking {servers} failed unexpectedly: {ex.GetType().Name}: {ex.Message}", ex);
-            Log.DnsQueryFailed(_logger, normalized, type, failure.Message);
-            QueryCompleted?.Invoke(null, failure);
+            Fail(failure);
             throw failure;
         }
         catch (DnsResolutionException ex)
         {
-            Log.DnsQueryFailed(_logger, normalized, type, ex.Message);
-            QueryCompleted?.Invoke(null, ex);
+            Fail(ex);
             throw;
+        }
+        catch (OperationCanceledException ex)
+        {
+            DnsTelemetry.Failed(activity, ex);
+            throw;
+        }
+
+        void Fail(DnsResolutionException failure)
+        {
+            Log.DnsQueryFailed(_logger, normalized, type, failure.Message);
+            DnsTelemetry.Failed(activity, failure);
+            QueryCompleted?.Invoke(new DnsQueryOutcome(type, null, failure, _timeProvider.GetElapsedTime(start)));
         }
     }
 

@@ -68,6 +68,22 @@ public sealed class MetricsTests
         Sum(requests, ("cloudmap.request.outcome", "error")).Should().Be(1);
     }
 
+    [Fact]
+    public async Task A_failed_DNS_lookup_is_recorded_with_its_error_and_real_duration()
+    {
+        await using var h = await DiscoveryHarness.StartAsync(1, o => o.DnsTimeout = TimeSpan.FromMilliseconds(300));
+        using var queries = new MetricCollector<long>(h.Context.Metrics.Meter, "cloudmap.dns.queries");
+        using var duration = new MetricCollector<double>(h.Context.Metrics.Meter, "cloudmap.dns.duration");
+        h.Dns.InjectFault(CloudMapDiscovery.Testing.DnsFault.Drop());
+        using var client = h.CreateClient();
+
+        await ((Func<Task>)(() => client.GetStringAsync(h.Url()))).Should().ThrowAsync<HttpRequestException>();
+
+        Sum(queries, ("dns.question.type", "a"), ("error.type", "timeout")).Should().Be(1);
+        duration.GetMeasurementSnapshot().Should().ContainSingle()
+            .Which.Value.Should().BeGreaterThanOrEqualTo(0.29, "a lookup that timed out took the DNS timeout, not 0 s");
+    }
+
     private static double Sum<T>(MetricCollector<T> collector, params (string Key, string Value)[] tags)
         where T : struct
         => collector.GetMeasurementSnapshot()

@@ -56,8 +56,36 @@ public sealed class TracingTests
         retries[1].GetTagItem("network.peer.address").Should().Be(retried);
     }
 
+    [Fact]
+    public async Task Each_DNS_lookup_is_a_client_span_with_the_question_the_server_and_the_answer_or_the_error()
+    {
+        var exported = new List<Activity>();
+        using var tracing = Sdk.CreateTracerProviderBuilder().AddSource("CloudMapDiscovery").AddInMemoryExporter(exported).Build();
+        await using var h = await DiscoveryHarness.StartAsync(1, o => o.DnsTimeout = TimeSpan.FromMilliseconds(200));
+        using var client = h.CreateClient();
+
+        await client.GetStringAsync(h.Url());
+        h.Dns.InjectFault(CloudMapDiscovery.Testing.DnsFault.ServFail());
+        await ((Func<Task>)(() => client.GetStringAsync(h.Url(host: "down.internal")))).Should().ThrowAsync<HttpRequestException>();
+
+        tracing.ForceFlush();
+        var lookups = exported.Where(a => a.Source.Name == "CloudMapDiscovery" && a.Kind == ActivityKind.Client).ToList();
+        var answered = lookups.Single(a => Equals(a.GetTagItem("dns.question.name"), DiscoveryHarness.Host));
+        answered.DisplayName.Should().Be("DNS a");
+        answered.GetTagItem("dns.question.type").Should().Be("a");
+        answered.GetTagItem("dns.response_code").Should().Be("noerror");
+        answered.GetTagItem("server.address").Should().Be(h.Dns.EndPoint.Address.ToString());
+        answered.GetTagItem("server.port").Should().Be(h.Dns.EndPoint.Port);
+        answered.GetTagItem("network.transport").Should().Be("udp");
+        var failed = lookups.Single(a => Equals(a.GetTagItem("dns.question.name"), "down.internal"));
+        failed.Status.Should().Be(ActivityStatusCode.Error);
+        failed.GetTagItem("error.type").Should().Be("servfail");
+        failed.StatusDescription.Should().Contain("down.internal").And.Contain("SERVFAIL");
+        lookups.Should().OnlyContain(a => a.ParentSpanId == default, "one lookup serves every waiting request: it is a trace of its own");
+    }
+
     private static readonly ActivitySource Caller = new("CloudMapDiscovery.Tests.Caller");
 
     private static List<Activity> Attempts(List<Activity> exported, Activity call)
-        => [.. exported.Where(a => a.Source.Name == "CloudMapDiscovery" && a.ParentSpanId == call.SpanId).OrderBy(a => a.StartTimeUtc)];
+        => [.. exported.Where(a => a.OperationName == "CloudMapDiscovery.Attempt" && a.ParentSpanId == call.SpanId).OrderBy(a => a.StartTimeUtc)];
 }

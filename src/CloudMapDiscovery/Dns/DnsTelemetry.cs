@@ -1,0 +1,82 @@
+using System.Diagnostics;
+using CloudMapDiscovery.Diagnostics;
+
+namespace CloudMapDiscovery.Dns;
+
+/// <summary>
+/// A span per public lookup (activity source <c>CloudMapDiscovery</c>): the question, the server that answered and
+/// how, the response code, or the error. Also the low-cardinality names the meter records lookups under.
+/// </summary>
+internal static class DnsTelemetry
+{
+    public static Activity? Start(string name, DnsRecordType type)
+    {
+        var activity = CloudMapTelemetry.Source.StartActivity("DNS " + TypeName(type), ActivityKind.Client);
+        if (activity is { IsAllDataRequested: true })
+        {
+            activity.SetTag("dns.question.name", name);
+            activity.SetTag("dns.question.type", TypeName(type));
+        }
+
+        return activity;
+    }
+
+    public static void Answered(Activity? activity, DnsQueryResult result)
+    {
+        if (activity is null)
+        {
+            return;
+        }
+
+        activity.SetTag("server.address", result.Server.Address.ToString());
+        activity.SetTag("server.port", result.Server.Port);
+        activity.SetTag("network.transport", result.Transport == DnsTransport.Tcp ? "tcp" : "udp");
+        activity.SetTag("dns.response_code", ResponseCodeName(result.ResponseCode));
+        activity.Stop();
+    }
+
+    public static void Failed(Activity? activity, Exception error)
+    {
+        if (activity is null)
+        {
+            return;
+        }
+
+        activity.SetTag(CloudMapTelemetry.ErrorType, ErrorType(error));
+        activity.SetStatus(ActivityStatusCode.Error, error.Message);
+        activity.Stop();
+    }
+
+    public static string TypeName(DnsRecordType type) => type switch
+    {
+        DnsRecordType.A => "a",
+        DnsRecordType.AAAA => "aaaa",
+        DnsRecordType.SRV => "srv",
+        _ => type.ToString().ToLowerInvariant(),
+    };
+
+    public static string ResponseCodeName(DnsResponseCode code) => code switch
+    {
+        DnsResponseCode.NoError => "noerror",
+        DnsResponseCode.NXDomain => "nxdomain",
+        _ => code.ToString().ToLowerInvariant(),
+    };
+
+    /// <summary>What went wrong, in a few words fit for a tag: the outcome of the last server tried.</summary>
+    public static string ErrorType(Exception error) => error switch
+    {
+        OperationCanceledException => "cancelled",
+        DnsResolutionException { Attempts: [.., var last] } => last.Outcome switch
+        {
+            DnsAttemptOutcome.Timeout => "timeout",
+            DnsAttemptOutcome.ServerFailure => "servfail",
+            DnsAttemptOutcome.Refused => "refused",
+            DnsAttemptOutcome.NotImplemented => "notimp",
+            DnsAttemptOutcome.FormatError => "formerr",
+            DnsAttemptOutcome.MalformedReply => "malformed_reply",
+            DnsAttemptOutcome.NetworkError => "network_error",
+            _ => "other_response_code",
+        },
+        _ => "error",
+    };
+}
