@@ -30,12 +30,13 @@ namespace CloudMapDiscovery.Dns;
 /// with <c>\DDD</c> for bytes text cannot carry, and can be passed back to <see cref="QueryAsync"/> as they are.
 /// </para>
 /// </remarks>
-public sealed partial class DnsResolver : IDnsResolver
+public sealed class DnsResolver : IDnsResolver
 {
     private readonly ResolverSettings _settings;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
     private readonly DnsExchange _exchange;
+    private readonly ServiceTargetLookup _targets;
     private int _rotation;
 
     /// <summary>Creates a resolver.</summary>
@@ -49,6 +50,7 @@ public sealed partial class DnsResolver : IDnsResolver
         _timeProvider = timeProvider ?? TimeProvider.System;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _exchange = new DnsExchange(_timeProvider, _settings.Timeout, _settings.UdpPayloadSize, _settings.MaxCnameChain);
+        _targets = new ServiceTargetLookup(ResolveAsync, _logger);
     }
 
     /// <summary>Gets the name servers this resolver asks, in order.</summary>
@@ -77,7 +79,7 @@ public sealed partial class DnsResolver : IDnsResolver
             throw new ArgumentException($"Only A, AAAA and SRV questions are supported (asked {type}).", nameof(type));
         }
 
-        var normalized = DnsName.Normalize(name, out var absolute);
+        var normalized = DnsNameText.Normalize(name, out var absolute);
         if (_settings.NameServers.Count == 0)
         {
             throw new DnsResolutionException(
@@ -153,7 +155,7 @@ public sealed partial class DnsResolver : IDnsResolver
     // and only as is (so name.internal is one query), a shorter one through each search domain first.
     private IEnumerable<string> Candidates(string name, bool absolute)
     {
-        if (!absolute && _settings.SearchDomains.Count > 0 && DnsName.CountDots(name) < _settings.Ndots)
+        if (!absolute && _settings.SearchDomains.Count > 0 && DnsNameText.CountDots(name) < _settings.Ndots)
         {
             foreach (var domain in _settings.SearchDomains)
             {
@@ -194,9 +196,9 @@ public sealed partial class DnsResolver : IDnsResolver
             }
 
             var services = response.Services;
-            if (type == DnsRecordType.SRV && services.Exists(NeedsAddresses))
+            if (type == DnsRecordType.SRV && ServiceTargetLookup.AnyNeeded(services))
             {
-                services = await ResolveTargetsAsync(name, services, start, cancellationToken).ConfigureAwait(false);
+                services = await _targets.FillAsync(name, services, start, cancellationToken).ConfigureAwait(false);
 
                 // Looked-up addresses count against the same bound as those the reply carried.
                 if (ServiceAnswer.KeepWithinBudget(services))

@@ -14,11 +14,11 @@ public class DnsNameEscapeTests
     [InlineData(@"\255.internal.", @"\255.internal", 1)]
     public void Normalize_takes_zone_file_escapes_and_returns_canonical_text(string input, string expected, int firstLabelBytes)
     {
-        var normalized = DnsName.Normalize(input, out _);
+        var normalized = DnsNameText.Normalize(input, out _);
 
         normalized.Should().Be(expected);
         var wire = new byte[DnsQueryWriter.MaxQuerySize];
-        DnsName.Write(wire, normalized);
+        DnsNameText.Write(wire, normalized);
         wire[0].Should().Be((byte)firstLabelBytes);
         DnsName.EqualsName(wire, 0, normalized).Should().BeTrue();
     }
@@ -28,7 +28,7 @@ public class DnsNameEscapeTests
     [InlineData(@"a\\.", true)]
     public void A_trailing_dot_makes_a_name_absolute_unless_escaped(string input, bool absolute)
     {
-        DnsName.Normalize(input, out var isAbsolute);
+        DnsNameText.Normalize(input, out var isAbsolute);
 
         isAbsolute.Should().Be(absolute);
     }
@@ -39,7 +39,7 @@ public class DnsNameEscapeTests
     [InlineData(@"a\256.internal")]
     public void Normalize_rejects_a_broken_escape_naming_it(string name)
     {
-        Action act = () => DnsName.Normalize(name, out _);
+        Action act = () => DnsNameText.Normalize(name, out _);
 
         act.Should().Throw<ArgumentException>().Where(e => e.Message.Contains(name, StringComparison.Ordinal) && e.Message.Contains("escape", StringComparison.Ordinal));
     }

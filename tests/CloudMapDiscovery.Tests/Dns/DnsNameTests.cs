@@ -85,12 +85,12 @@ public class DnsNameTests
     {
         var buffer = new byte[64];
 
-        var n = DnsName.Write(buffer, "name.internal");
+        var n = DnsNameText.Write(buffer, "name.internal");
 
         buffer[..n].Should().Equal(4, (byte)'n', (byte)'a', (byte)'m', (byte)'e', 8, (byte)'i', (byte)'n', (byte)'t', (byte)'e', (byte)'r', (byte)'n', (byte)'a', (byte)'l', 0);
         DnsName.Read(buffer, 0, out var end).Should().Be("name.internal");
         end.Should().Be(n);
-        DnsName.Write(buffer, string.Empty).Should().Be(1, "the root is one zero byte");
+        DnsNameText.Write(buffer, string.Empty).Should().Be(1, "the root is one zero byte");
     }
 
     [Fact]
@@ -109,7 +109,7 @@ public class DnsNameTests
         DnsName.EqualsName(m, 12, @"a\046b.c\032d.\254").Should().BeFalse();
         DnsName.EqualsName(m, 12, @"a\046b.c\032d").Should().BeFalse();
         var written = new byte[64];
-        written[..DnsName.Write(written, text)].Should().Equal(wire, "writing the text back gives the bytes the server sent");
+        written[..DnsNameText.Write(written, text)].Should().Equal(wire, "writing the text back gives the bytes the server sent");
     }
 
     [Fact]
@@ -199,7 +199,7 @@ public class DnsNameTests
     [InlineData("_http._tcp.svc.internal", "_http._tcp.svc.internal", false)]
     public void Normalize_strips_one_trailing_dot(string input, string expected, bool absolute)
     {
-        DnsName.Normalize(input, out var isAbsolute).Should().Be(expected);
+        DnsNameText.Normalize(input, out var isAbsolute).Should().Be(expected);
         isAbsolute.Should().Be(absolute);
     }
 
@@ -207,11 +207,11 @@ public class DnsNameTests
     public void Normalize_accepts_the_longest_legal_label_and_name()
     {
         var label = new string('x', 63);
-        DnsName.Normalize(label + ".internal", out _).Should().Be(label + ".internal");
+        DnsNameText.Normalize(label + ".internal", out _).Should().Be(label + ".internal");
         var longest = LongName(61);
         longest.Should().HaveLength(253);
-        DnsName.Normalize(longest, out _).Should().Be(longest);
-        DnsName.Normalize(longest + ".", out _).Should().Be(longest);
+        DnsNameText.Normalize(longest, out _).Should().Be(longest);
+        DnsNameText.Normalize(longest + ".", out _).Should().Be(longest);
     }
 
     [Theory]
@@ -224,7 +224,7 @@ public class DnsNameTests
     [InlineData("caf\u00e9.internal", "punycode")]
     public void Normalize_rejects_bad_names_naming_them(string name, string reason)
     {
-        Action act = () => DnsName.Normalize(name, out _);
+        Action act = () => DnsNameText.Normalize(name, out _);
 
         act.Should().Throw<ArgumentException>()
             .Where(e => e.Message.Contains($"'{name}'", StringComparison.Ordinal) && e.Message.Contains(reason, StringComparison.Ordinal));
@@ -235,7 +235,7 @@ public class DnsNameTests
     {
         var name = new string('x', 64) + ".internal";
 
-        Action act = () => DnsName.Normalize(name, out _);
+        Action act = () => DnsNameText.Normalize(name, out _);
 
         act.Should().Throw<ArgumentException>().Where(e => e.Message.Contains(name, StringComparison.Ordinal) && e.Message.Contains("longer than 63", StringComparison.Ordinal));
     }
@@ -245,7 +245,7 @@ public class DnsNameTests
     {
         var name = LongName(62);
 
-        Action act = () => DnsName.Normalize(name, out _);
+        Action act = () => DnsNameText.Normalize(name, out _);
 
         act.Should().Throw<ArgumentException>().Where(e => e.Message.Contains(name, StringComparison.Ordinal) && e.Message.Contains("longer than 255", StringComparison.Ordinal));
     }
@@ -255,7 +255,7 @@ public class DnsNameTests
     [InlineData("   ")]
     public void Normalize_rejects_empty_names(string name)
     {
-        Action act = () => DnsName.Normalize(name, out _);
+        Action act = () => DnsNameText.Normalize(name, out _);
 
         act.Should().Throw<ArgumentException>();
     }
@@ -263,9 +263,9 @@ public class DnsNameTests
     [Fact]
     public void CountDots_counts_the_dots_of_a_normalised_name()
     {
-        DnsName.CountDots("name").Should().Be(0);
-        DnsName.CountDots("name.internal").Should().Be(1);
-        DnsName.CountDots("task-a.svc.internal").Should().Be(2);
+        DnsNameText.CountDots("name").Should().Be(0);
+        DnsNameText.CountDots("name.internal").Should().Be(1);
+        DnsNameText.CountDots("task-a.svc.internal").Should().Be(2);
     }
 
     /// <summary>Three 63-byte labels and one of <paramref name="last"/> bytes.</summary>

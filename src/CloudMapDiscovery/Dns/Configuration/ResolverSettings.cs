@@ -64,7 +64,7 @@ internal sealed class ResolverSettings
         {
             try
             {
-                canonical.Add(Wire.DnsName.Normalize(domain, out _));
+                canonical.Add(Wire.DnsNameText.Normalize(domain, out _));
             }
             catch (ArgumentException)
             {
@@ -112,7 +112,7 @@ internal sealed class ResolverSettings
             {
                 if (domain.Trim().TrimEnd('.').Length > 0)
                 {
-                    Wire.DnsName.Normalize(domain.Trim(), out _);
+                    Wire.DnsNameText.Normalize(domain.Trim(), out _);
                 }
             }
             catch (ArgumentException ex)

@@ -8,11 +8,11 @@ namespace CloudMapDiscovery.Dns.Wire;
 /// <remarks>
 /// Names leave the wire in text form: labels joined by dots, and each byte that text cannot carry as itself
 /// ('.', '\', space, control and non-ASCII bytes) written as <c>\DDD</c>. That form is canonical (one text per
-/// wire name) and <see cref="Write"/> turns it back into the same bytes, so a name read off the wire, such as a
+/// wire name) and <see cref="DnsNameText.Write"/> turns it back into the same bytes, so a name read off the wire, such as a
 /// CNAME or SRV target, is asked for exactly as the server wrote it. Comparisons expect canonical text, which is
-/// what <see cref="Read"/> and <see cref="Normalize"/> return.
+/// what <see cref="Read"/> and <see cref="DnsNameText.Normalize"/> return.
 /// </remarks>
-internal static partial class DnsName
+internal static class DnsName
 {
     public const int MaxLength = 255;
     public const int MaxLabelLength = 63;

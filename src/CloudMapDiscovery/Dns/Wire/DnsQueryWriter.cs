@@ -26,7 +26,7 @@ internal static class DnsQueryWriter
         BinaryPrimitives.WriteUInt16BigEndian(destination[8..], 0);
         BinaryPrimitives.WriteUInt16BigEndian(destination[10..], (ushort)(ednsPayloadSize > 0 ? 1 : 0));
         var pos = DnsHeader.Size;
-        pos += DnsName.Write(destination[pos..], name);
+        pos += DnsNameText.Write(destination[pos..], name);
         BinaryPrimitives.WriteUInt16BigEndian(destination[pos..], (ushort)type);
         BinaryPrimitives.WriteUInt16BigEndian(destination[(pos + 2)..], DnsMessageReader.ClassInternet);
         pos += 4;

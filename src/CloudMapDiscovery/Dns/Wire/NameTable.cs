@@ -14,7 +14,7 @@ namespace CloudMapDiscovery.Dns.Wire;
 /// Ids are interned as (first label, id of the rest) in a hash table seeded per process, so that a server cannot
 /// make its entries collide. The storage is one span of ints from the caller (stack or pool), <see cref="Size"/> long.
 /// </remarks>
-internal ref partial struct NameTable
+internal ref struct NameTable
 {
     /// <summary>The id of the root name.</summary>
     public const int Root = 0;
@@ -37,15 +37,10 @@ internal ref partial struct NameTable
     private readonly Span<int> _memoId;     // per position: 1 + id of the name starting there, 0 = not walked yet
     private readonly Span<int> _memoHops;   // per position: pointers that name follows
     private readonly Span<int> _memoFirst;  // per position: where its first pointer leads (NoTarget without one)
-    private readonly Span<int> _buckets;    // per bucket: 1 + first id in it
-    private readonly Span<int> _labelAt;    // per id: offset of its first label's length byte
-    private readonly Span<int> _rest;       // per id: id of the name after its first label
-    private readonly Span<int> _wire;       // per id: wire length, root byte included
-    private readonly Span<int> _next;       // per id: 1 + next id in the same bucket
     private readonly Span<int> _passed;     // the walk down: label positions, and pointer positions as -1 - position
     private readonly Span<int> _hopsBefore; // the walk down: pointers followed before each position
     private readonly Span<char> _text;      // where Text formats a name
-    private int _count;
+    private NameIds _ids;
 
     public NameTable(ReadOnlySpan<byte> message, Span<int> storage)
     {
@@ -56,20 +51,11 @@ internal ref partial struct NameTable
         _memoId = storage.Slice(at, _memoLimit);
         _memoHops = storage.Slice(at += _memoLimit, _memoLimit);
         _memoFirst = storage.Slice(at += _memoLimit, _memoLimit);
-        _buckets = storage.Slice(at += _memoLimit, Buckets(ids));
-        _labelAt = storage.Slice(at += _buckets.Length, ids);
-        _rest = storage.Slice(at += ids, ids);
-        _wire = storage.Slice(at += ids, ids);
-        _next = storage.Slice(at += ids, ids);
-        _passed = storage.Slice(at += ids, MaxPassed);
+        _ids = new NameIds(message, storage.Slice(at += _memoLimit, NameIds.Size(ids)), ids);
+        _passed = storage.Slice(at += NameIds.Size(ids), MaxPassed);
         _hopsBefore = storage.Slice(at += _passed.Length, _passed.Length);
         _text = MemoryMarshal.Cast<int, char>(storage.Slice(at + _passed.Length, TextInts));
         _memoId.Clear();
-        _buckets.Clear();
-        _labelAt[Root] = -1;
-        _rest[Root] = None;
-        _wire[Root] = 1;
-        _count = 1;
     }
 
     /// <summary>The most ids a message can produce: one per label position (a label takes at least two bytes), and the root.</summary>
@@ -79,7 +65,7 @@ internal ref partial struct NameTable
     public static int Size(int messageLength)
     {
         var ids = MaxIds(messageLength);
-        return (3 * Math.Min(messageLength, PointerReach)) + Buckets(ids) + (4 * ids) + (2 * MaxPassed) + TextInts;
+        return (3 * Math.Min(messageLength, PointerReach)) + NameIds.Size(ids) + (2 * MaxPassed) + TextInts;
     }
 
     /// <summary>Resolves the name at <paramref name="offset"/> to its id, validating it; <paramref name="end"/> is the offset just past it.</summary>
@@ -107,7 +93,7 @@ internal ref partial struct NameTable
             if (pos < _memoLimit && _memoId[pos] != 0 && (pos == lowest || _memoFirst[pos] < lowest))
             {
                 (id, knownHops, next) = (_memoId[pos] - 1, _memoHops[pos], _memoFirst[pos]);
-                if (wire + _wire[id] > DnsName.MaxLength)
+                if (wire + _ids.WireLength(id) > DnsName.MaxLength)
                 {
                     throw new DnsFormatException("a name is longer than 255 bytes", offset);
                 }
@@ -184,7 +170,7 @@ internal ref partial struct NameTable
             var at = passed[i];
             if (at >= 0)
             {
-                id = Intern(at, id);
+                id = _ids.Intern(at, id);
             }
             else
             {
@@ -209,10 +195,6 @@ internal ref partial struct NameTable
     /// </summary>
     public readonly string Text(int offset) => new(_text[..DnsName.FormatValidated(_message, offset, _text)]);
 
-    private static int Buckets(int ids) => (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(ids, 16));
-
-    private readonly ReadOnlySpan<byte> Label(int at) => _message.Slice(at + 1, _message[at]);
-
     // The end of a name that starts at a position walked before: its labels in place, then a root or a pointer.
     private readonly int EndInPlace(int pos)
     {
@@ -222,5 +204,36 @@ internal ref partial struct NameTable
         }
 
         return pos + (_message[pos] == 0 ? 1 : 2);
+    }
+
+    /// <summary>The id of canonical text <paramref name="name"/> if the message holds that name, else <see cref="None"/>.</summary>
+    public readonly int Find(string name)
+    {
+        Span<byte> wire = stackalloc byte[DnsName.MaxLength];
+        if (!DnsNameText.TryEncode(name, wire))
+        {
+            return None;
+        }
+
+        // The walk's scratch is free between walks, and holds more labels than a name can have.
+        var starts = _passed;
+        var labels = 0;
+        for (var at = 0; wire[at] != 0; at += wire[at] + 1)
+        {
+            if (labels == starts.Length)
+            {
+                return None;
+            }
+
+            starts[labels++] = at;
+        }
+
+        var id = Root;
+        for (var i = labels - 1; i >= 0 && id != None; i--)
+        {
+            id = _ids.Lookup(wire.Slice(starts[i] + 1, wire[starts[i]]), id);
+        }
+
+        return id;
     }
 }

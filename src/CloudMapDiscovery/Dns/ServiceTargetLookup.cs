@@ -1,16 +1,33 @@
 using CloudMapDiscovery.Diagnostics;
 using CloudMapDiscovery.Dns.Wire;
+using Microsoft.Extensions.Logging;
 
 namespace CloudMapDiscovery.Dns;
 
-// SRV targets whose addresses the reply left out, asked for directly.
-public sealed partial class DnsResolver
+/// <summary>
+/// The addresses of SRV targets that a reply left out, asked for directly. Cloud Map puts the targets' A/AAAA records
+/// in the additional section; when a server does not, each distinct target is asked for once (its result shared by
+/// every record naming it), at most <see cref="DnsLimits.MaxTargetLookups"/> of them. A target that cannot be
+/// resolved keeps an empty address list (the SRV answer itself is good), and the failure is logged.
+/// </summary>
+internal sealed class ServiceTargetLookup
 {
-    // Cloud Map puts the targets' A/AAAA records in the additional section; when a server does not, the targets are
-    // asked for directly: each distinct target once (its result shared by every record naming it), at most
-    // MaxTargetLookups of them. A target that cannot be resolved keeps an empty address list (the SRV answer
-    // itself is good), and the failure is logged.
-    private async ValueTask<List<DnsServiceRecord>> ResolveTargetsAsync(string name, List<DnsServiceRecord> services, long start, CancellationToken cancellationToken)
+    private readonly Func<string, DnsRecordType, long, CancellationToken, ValueTask<DnsQueryResult>> _resolve;
+    private readonly ILogger _logger;
+
+    /// <param name="resolve">Resolves one name and type (following CNAMEs), as the resolver does for a question.</param>
+    /// <param name="logger">Where failed targets are logged.</param>
+    public ServiceTargetLookup(Func<string, DnsRecordType, long, CancellationToken, ValueTask<DnsQueryResult>> resolve, ILogger logger)
+    {
+        _resolve = resolve;
+        _logger = logger;
+    }
+
+    /// <summary>Whether any of <paramref name="services"/> needs its target's addresses asked for.</summary>
+    public static bool AnyNeeded(List<DnsServiceRecord> services) => services.Exists(NeedsAddresses);
+
+    /// <summary><paramref name="services"/> with the addresses of their targets filled in where the reply left them out.</summary>
+    public async ValueTask<List<DnsServiceRecord>> FillAsync(string name, List<DnsServiceRecord> services, long start, CancellationToken cancellationToken)
     {
         var lookups = new Dictionary<string, Task<DnsAddressRecord[]>>(StringComparer.OrdinalIgnoreCase);
         var skipped = 0;
@@ -51,7 +68,7 @@ public sealed partial class DnsResolver
     {
         try
         {
-            return (await ResolveAsync(service.Target, type, start, cancellationToken).ConfigureAwait(false)).Addresses;
+            return (await _resolve(service.Target, type, start, cancellationToken).ConfigureAwait(false)).Addresses;
         }
         catch (DnsResolutionException ex)
         {

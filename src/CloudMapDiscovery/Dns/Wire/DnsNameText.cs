@@ -1,7 +1,10 @@
 namespace CloudMapDiscovery.Dns.Wire;
 
-/// <summary>Names in text form: checking and normalising a caller's name, and writing text back to wire form.</summary>
-internal static partial class DnsName
+/// <summary>
+/// Names in text form (see <see cref="DnsName"/> for the canonical form): checking and normalising a caller's name,
+/// and writing text back to wire form.
+/// </summary>
+internal static class DnsNameText
 {
     private enum EncodeStatus
     {
@@ -36,7 +39,7 @@ internal static partial class DnsName
             throw new ArgumentException($"'{name}' is not a host name.", nameof(name));
         }
 
-        Span<byte> wire = stackalloc byte[MaxLength];
+        Span<byte> wire = stackalloc byte[DnsName.MaxLength];
         var status = Encode(trimmed, wire, out var length, out var bad);
         var reason = status switch
         {
@@ -57,8 +60,8 @@ internal static partial class DnsName
             return trimmed; // already canonical: the common case allocates nothing more
         }
 
-        Span<char> text = stackalloc char[MaxTextLength];
-        return new string(text[..Format(wire[..length], 0, text)]);
+        Span<char> text = stackalloc char[DnsName.MaxTextLength];
+        return new string(text[..DnsName.FormatValidated(wire[..length], 0, text)]);
     }
 
     /// <summary>Encodes canonical text (escapes included) to wire form; false when it is not a name.</summary>
@@ -122,12 +125,12 @@ internal static partial class DnsName
                 }
             }
 
-            if (++labelLength > MaxLabelLength)
+            if (++labelLength > DnsName.MaxLabelLength)
             {
                 return EncodeStatus.LabelTooLong;
             }
 
-            if (pos + 1 >= MaxLength || pos >= destination.Length)
+            if (pos + 1 >= DnsName.MaxLength || pos >= destination.Length)
             {
                 return EncodeStatus.NameTooLong;
             }
