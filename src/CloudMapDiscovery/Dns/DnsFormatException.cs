@@ -1,7 +1,7 @@
 namespace CloudMapDiscovery.Dns;
 
 /// <summary>A DNS message is malformed: truncated, with a count larger than its content, a bad name compression pointer, or a bad record.</summary>
-public sealed class DnsFormatException : Exception
+internal sealed class DnsFormatException : Exception
 {
     /// <summary>Creates the exception.</summary>
     /// <param name="message">What is wrong.</param>

@@ -8,7 +8,7 @@ namespace CloudMapDiscovery.Dns;
 /// </summary>
 public sealed class DnsQueryResult
 {
-    /// <summary>Creates a result. Resolvers create these; tests and custom <see cref="IDnsResolver"/> implementations may too.</summary>
+    /// <summary>Creates a result; the resolver (and the library's tests) make these.</summary>
     /// <param name="name">The name that was asked (after search-list expansion).</param>
     /// <param name="type">The record type that was asked.</param>
     /// <param name="responseCode">The reply's response code.</param>
@@ -19,7 +19,7 @@ public sealed class DnsQueryResult
     /// <param name="canonicalNames">The CNAME chain followed from <paramref name="name"/>, in order.</param>
     /// <param name="negativeTtl">For a negative answer, the negative-caching TTL from the SOA; otherwise <see langword="null"/>.</param>
     /// <param name="elapsed">The time from the first query sent to the answer.</param>
-    public DnsQueryResult(
+    internal DnsQueryResult(
         string name,
         DnsRecordType type,
         DnsResponseCode responseCode,

@@ -1,7 +1,7 @@
 namespace CloudMapDiscovery.Dns;
 
-/// <summary>Resolves DNS questions with their TTLs. <see cref="DnsResolver"/> is the implementation; tests may substitute their own.</summary>
-public interface IDnsResolver
+/// <summary>Resolves DNS questions with their TTLs: <see cref="DnsResolver"/>, or a test's substitute (the library's seam for tests, not a public extension point).</summary>
+internal interface IDnsResolver
 {
     /// <summary>
     /// Asks for the <see cref="DnsRecordType.A"/>, <see cref="DnsRecordType.AAAA"/> or <see cref="DnsRecordType.SRV"/>
