@@ -15,6 +15,7 @@ internal sealed class BalancedEndpoint
     private int _ejections;              // consecutive ejections without a success in between
     private long _picks;
     private volatile bool _awaitingProbe; // no re-admission by time: only a successful probe (or request) ends the hold
+    private volatile bool _left;
 
     public BalancedEndpoint(EndpointAddress address)
     {
@@ -43,6 +44,15 @@ internal sealed class BalancedEndpoint
 
     /// <summary>The probe of this endpoint, if one is scheduled or running (the balancer's prober owns it).</summary>
     internal EndpointProbe? Probe { get; set; }
+
+    /// <summary>
+    /// Set when the address left DNS and its balancer forgot it. A request still running may report on it afterwards;
+    /// nothing is probed for it any more.
+    /// </summary>
+    public bool HasLeft => _left;
+
+    /// <summary>The address left DNS: its balancer forgets it.</summary>
+    public void Leave() => _left = true;
 
     /// <summary>Whether the endpoint is ejected at <paramref name="now"/> (without re-admitting it).</summary>
     public bool IsEjectedAt(long now) => EjectedUntil is var until && until != 0 && now < until;

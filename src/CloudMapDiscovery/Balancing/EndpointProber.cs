@@ -42,7 +42,7 @@ internal sealed class EndpointProber : IDisposable
         EndpointProbe probe;
         lock (_gate)
         {
-            if (_disposed)
+            if (_disposed || endpoint.HasLeft)
             {
                 return;
             }
@@ -90,7 +90,7 @@ internal sealed class EndpointProber : IDisposable
     {
         lock (_gate)
         {
-            if (_disposed || probe.IsStopped || probe.Running || !ReferenceEquals(endpoint.Probe, probe))
+            if (_disposed || endpoint.HasLeft || probe.IsStopped || probe.Running || !ReferenceEquals(endpoint.Probe, probe))
             {
                 return;
             }

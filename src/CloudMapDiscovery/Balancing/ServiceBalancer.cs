@@ -84,7 +84,9 @@ internal sealed class ServiceBalancer : IDisposable
     public void ReportFailure(BalancedEndpoint endpoint, bool connectFailure)
     {
         Service.Distrust(endpoint.Address);
-        var probe = _settings.Probe.Ejected && _prober.CanProbe(endpoint);
+        // A request that started before the address left DNS may report on it afterwards: it is held against the
+        // (forgotten) endpoint, and nothing is probed for it.
+        var probe = _settings.Probe.Ejected && !endpoint.HasLeft && _prober.CanProbe(endpoint);
         var duration = endpoint.ReportFailure(connectFailure, _context.Clock.GetTimestamp(), _settings.Ejection, _context, awaitProbe: probe);
         if (duration is { } d)
         {
@@ -184,6 +186,7 @@ internal sealed class ServiceBalancer : IDisposable
         {
             if (!present.Contains(address))
             {
+                endpoint.Leave();
                 _prober.Stop(endpoint);
                 _known.Remove(address); // allowed while enumerating a Dictionary since .NET Core 3.0
             }

@@ -136,6 +136,24 @@ public sealed class ProbeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_failure_reported_after_the_address_left_DNS_starts_no_probe()
+    {
+        Accepting(2);
+        var balancer = await StartAsync(2, 3);
+        var leaving = Endpoint(balancer, 3); // a request in flight holds it
+
+        _h.SetAddresses(Ttl, 2);
+        await RefreshAsync(balancer);
+        balancer.ReportFailure(leaving, connectFailure: true); // that request's connect fails after the refresh
+
+        leaving.HasLeft.Should().BeTrue();
+        leaving.Probe.Should().BeNull("nothing is probed for an address that left DNS");
+        _h.Clock.ActiveTimers.Should().Be(1, "only the sweeper");
+        await _h.AdvanceAsync(TimeSpan.FromMinutes(5), step: TimeSpan.FromSeconds(20));
+        leaving.ConsecutiveFailures.Should().Be(1, "no probe ran");
+    }
+
+    [Fact]
     public async Task Disposal_stops_every_probe()
     {
         Accepting(2);
