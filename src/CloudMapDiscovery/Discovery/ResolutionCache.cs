@@ -103,7 +103,11 @@ internal sealed class ResolutionCache : IDisposable
                 continue;
             }
 
-            if (service.Current is not null && service.Refresher.IsDue(now))
+            // Every name DNS answered once, until it is evicted, and every held one: a name whose stale answer ran out
+            // during an outage may have only watchers left (YARP asks again only when its change token fires), and they
+            // learn of the recovery from this refresh, at the end of each backoff. A name never answered nor held is
+            // asked for by its callers.
+            if ((service.Status.LastRefresh != 0 || service.IsHeld) && service.Refresher.IsDue(now))
             {
                 service.Refresher.Start();
             }
