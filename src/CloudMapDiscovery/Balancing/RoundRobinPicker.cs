@@ -105,11 +105,26 @@ internal static class RoundRobinPicker
             }
         }
 
-        // Every candidate changed state under us (re-admitted, then ejected again by other threads): with no
-        // exclusions there is always something to send to, so fall back to the start position.
-        picked ??= soonest ?? (exclude is null ? first : null);
+        // Every candidate changed state under us (ejected by other threads between the two passes): there is still
+        // something to send to unless every endpoint is excluded, so take the first one from the start position.
+        picked ??= soonest ?? FirstNotExcluded(endpoints, start, exclude);
         picked?.CountPick();
         return picked;
+    }
+
+    private static BalancedEndpoint? FirstNotExcluded(BalancedEndpoint[] endpoints, uint start, IReadOnlyCollection<BalancedEndpoint>? exclude)
+    {
+        var n = (uint)endpoints.Length;
+        for (var i = 0u; i < n; i++)
+        {
+            var e = endpoints[(start + i) % n];
+            if (exclude is null || !Contains(exclude, e))
+            {
+                return e;
+            }
+        }
+
+        return null;
     }
 
     private static bool Contains(IReadOnlyCollection<BalancedEndpoint> exclude, BalancedEndpoint e)

@@ -244,7 +244,8 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
         var endpoint = state.Balancer.Pick(state.Set, state.Tried);
         if (endpoint is null)
         {
-            return Outcome.FromException<HttpResponseMessage>(new InvalidOperationException("every endpoint was tried"));
+            // Not reached: the picker returns null only when every endpoint was tried, and ShouldRetry stops before that.
+            return Outcome.FromException<HttpResponseMessage>(new InvalidOperationException($"Every address of {state.Host} was tried."));
         }
 
         var target = EndpointRoute.Of(endpoint).Rewrite(state.OriginalUri);

@@ -108,6 +108,29 @@ public sealed class RoundRobinTests
     }
 
     [Fact]
+    public void A_retry_pick_finds_an_untried_endpoint_even_when_its_candidates_are_ejected_while_it_counts_them()
+    {
+        using var h = new BalancingHarness(o => o.ProbeEjectedEndpoints = false);
+        var e = BalancingHarness.Endpoints(3);
+        h.Fail(e[2]);
+        e[2].EjectedUntil.Should().NotBe(0);
+        h.Clock.Advance(h.EjectedFor(e[2])); // its ejection is over: the pick re-admits it
+
+        // Other requests eject both untried endpoints between the picker's count and its choice (here, from the
+        // re-admission callback, which runs in between).
+        var counter = 2u; // the pick starts at e[0], which this request already tried
+        var picked = RoundRobinPicker.Pick(e, ref counter, [e[0]], h.Clock, readmitted =>
+        {
+            h.Fail(e[1]);
+            h.Fail(readmitted);
+        });
+
+        e[1].EjectedUntil.Should().NotBe(0);
+        e[2].EjectedUntil.Should().NotBe(0);
+        picked.Should().NotBeNull("an endpoint the request has not tried is left, ejected or not").And.NotBeSameAs(e[0]);
+    }
+
+    [Fact]
     public async Task Set_shrinking_and_growing_under_two_picking_threads_never_throws()
     {
         using var h = new BalancingHarness();
