@@ -129,9 +129,12 @@ internal sealed class RequestState
     /// <summary>The exception for a request that failed for good: it names the host, each address tried and what happened there.</summary>
     public Exception Failed(Exception last, CloudMapContext context)
     {
-        if (LastKind is FailureKind.Cancelled or FailureKind.Other)
+        // Polly checks the caller's token before each retry and hands back its own cancellation without an attempt:
+        // that is the caller's cancellation, whatever the attempt before it failed with.
+        var cancelled = LastKind == FailureKind.Cancelled || (last is OperationCanceledException && CallerToken.IsCancellationRequested);
+        if (cancelled || LastKind == FailureKind.Other)
         {
-            context.Metrics.Request(Host, LastKind == FailureKind.Cancelled ? "cancelled" : "error");
+            context.Metrics.Request(Host, cancelled ? "cancelled" : "error");
             return last;
         }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 
@@ -66,6 +67,50 @@ public sealed class MetricsTests
 
         Sum(requests, ("cloudmap.request.outcome", "cancelled")).Should().Be(1);
         Sum(requests, ("cloudmap.request.outcome", "error")).Should().Be(1);
+    }
+
+    [Fact]
+    public async Task A_caller_that_cancels_as_a_retry_is_decided_gets_its_cancellation_counted_as_such()
+    {
+        await using var h = await DiscoveryHarness.StartAsync(2);
+        var meter = h.Context.Metrics.Meter;
+        using var requests = new MetricCollector<long>(meter, "cloudmap.requests");
+        using var client = h.CreateClient();
+        await client.GetStringAsync(h.Url()); // warm: both tasks known
+        await h.Fleet.KillAsync(0);
+
+        // The caller gives up at the moment the retry is recorded: after the failed attempt was classified, before
+        // the next attempt is made (Polly then hands back its own cancellation, without calling the handler).
+        using var cancel = new CancellationTokenSource();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (ReferenceEquals(instrument.Meter, meter) && instrument.Name == "cloudmap.retries")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, _, _, _) => cancel.Cancel());
+        listener.Start();
+
+        Exception? thrown = null;
+        for (var i = 0; i < 2 && thrown is null; i++) // round robin: one of two requests goes to the dead task first
+        {
+            try
+            {
+                using var response = await client.GetAsync(h.Url(), cancel.Token);
+            }
+#pragma warning disable CA1031 // the test inspects whatever was thrown
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                thrown = ex;
+            }
+        }
+
+        thrown.Should().BeAssignableTo<OperationCanceledException>("the caller cancelled; the failure before it is not the request's outcome");
+        Sum(requests, ("cloudmap.request.outcome", "cancelled")).Should().Be(1);
+        Sum(requests, ("cloudmap.request.outcome", "failure")).Should().Be(0);
     }
 
     [Fact]
