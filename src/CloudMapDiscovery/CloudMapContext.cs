@@ -43,6 +43,41 @@ internal sealed class CloudMapContext : IDisposable
     /// <summary>The time from now until <paramref name="timestamp"/> (negative when it has passed).</summary>
     public TimeSpan Until(long timestamp) => Clock.GetElapsedTime(Clock.GetTimestamp(), timestamp);
 
+    /// <summary>
+    /// Runs <paramref name="work"/> on the thread pool without the caller's execution context: background work shared
+    /// by every caller must not carry the trace, baggage or scoped state of whichever request happened to start it.
+    /// </summary>
+    public static Task RunDetached(Func<Task> work)
+    {
+        // SuppressFlow throws when the caller already suppressed it (and then there is nothing to suppress).
+        if (ExecutionContext.IsFlowSuppressed())
+        {
+            return Task.Run(work);
+        }
+
+        using (ExecutionContext.SuppressFlow())
+        {
+            return Task.Run(work);
+        }
+    }
+
+    /// <summary>
+    /// A one-shot timer on <see cref="Clock"/> whose callback runs without the caller's execution context: a timer
+    /// captures it otherwise, and would keep the first request's trace and scoped state alive for every later run.
+    /// </summary>
+    public ITimer CreateDetachedTimer(TimerCallback callback, object state, TimeSpan due)
+    {
+        if (ExecutionContext.IsFlowSuppressed())
+        {
+            return Clock.CreateTimer(callback, state, due, Timeout.InfiniteTimeSpan);
+        }
+
+        using (ExecutionContext.SuppressFlow())
+        {
+            return Clock.CreateTimer(callback, state, due, Timeout.InfiniteTimeSpan);
+        }
+    }
+
     public void Dispose()
     {
         if (!_shutdown.IsCancellationRequested)

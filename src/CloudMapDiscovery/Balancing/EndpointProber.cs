@@ -58,14 +58,16 @@ internal sealed class EndpointProber : IDisposable
             var due = _context.Until(endpoint.EjectedUntil);
             if (due > TimeSpan.Zero)
             {
-                probe.Timer = _context.Clock.CreateTimer(static s => ((Due)s!).Fire(), new Due(this, endpoint, probe), due, Timeout.InfiniteTimeSpan);
+                probe.Timer = _context.CreateDetachedTimer(static s => ((Due)s!).Fire(), new Due(this, endpoint, probe), due);
                 return;
             }
 
             probe.Running = true;
         }
 
-        _ = RunAsync(endpoint, probe);
+        // Called from a request's failure or the balancer's reconciliation, perhaps under the balancer's lock: the
+        // connect starts on the thread pool, with no request's context.
+        _ = CloudMapContext.RunDetached(() => RunAsync(endpoint, probe));
     }
 
     /// <summary>Stops the probe of an endpoint that left DNS or was proved healthy by a request.</summary>
@@ -103,7 +105,8 @@ internal sealed class EndpointProber : IDisposable
         _ = RunAsync(endpoint, probe);
     }
 
-    // Never throws: it runs unobserved, from a timer.
+    // Runs unobserved, from a timer or the thread pool: the connect never throws, and the next probe of a failed
+    // address is scheduled whatever the telemetry does.
     private async Task RunAsync(BalancedEndpoint endpoint, EndpointProbe probe)
     {
         var failure = await ConnectAsync(endpoint, probe).ConfigureAwait(false);
@@ -126,9 +129,16 @@ internal sealed class EndpointProber : IDisposable
         }
 
         var duration = endpoint.ProbeFailed(_context.Clock.GetTimestamp(), _settings.Ejection, _context);
-        _context.Metrics.Probe(_host, "failure");
-        Log.ProbeFailed(_context.Logger, name, _host, failure, duration);
-        Schedule(endpoint);
+        try
+        {
+            _context.Metrics.Probe(_host, "failure");
+            Log.ProbeFailed(_context.Logger, name, _host, failure, duration);
+        }
+        finally
+        {
+            // The address now waits for a probe to be re-admitted: a logger that throws must not leave it without one.
+            Schedule(endpoint);
+        }
     }
 
     /// <summary>One connect; <see langword="null"/> when it succeeded, else what went wrong.</summary>

@@ -29,9 +29,6 @@ internal static partial class Log
     [LoggerMessage(107, LogLevel.Warning, "Request to {Host} failed on {Endpoint} (attempt {Attempt}); retrying on another address: {Reason}")]
     public static partial void RetryingElsewhere(ILogger logger, string host, string endpoint, int attempt, string reason);
 
-    [LoggerMessage(108, LogLevel.Warning, "Every endpoint of {Host} is ejected; trying {Endpoint}, whose ejection ends soonest")]
-    public static partial void FailOpen(ILogger logger, string host, string endpoint);
-
     [LoggerMessage(200, LogLevel.Debug, "DNS exchange for {Name} ({Type}) failed: {Failure}")]
     public static partial void DnsExchangeFailed(ILogger logger, string name, Dns.DnsRecordType type, string failure);
 
@@ -58,6 +55,9 @@ internal static partial class Log
 
     [LoggerMessage(113, LogLevel.Information, "{Endpoint} is new in {Host}; it takes requests once a connect to it succeeds")]
     public static partial void HeldForProbe(ILogger logger, string endpoint, string host);
+
+    [LoggerMessage(114, LogLevel.Error, "A listener to the endpoints of {Host} threw when they changed; the other listeners were told")]
+    public static partial void ListenerFailed(ILogger logger, Exception exception, string host);
 
     [LoggerMessage(109, LogLevel.Error, "The endpoint cache sweep failed; it runs again in a second")]
     public static partial void SweepFailed(ILogger logger, Exception exception);

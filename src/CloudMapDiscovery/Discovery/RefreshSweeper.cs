@@ -41,7 +41,7 @@ internal sealed class RefreshSweeper : IDisposable
                 // is disposed with the cache, which DI disposes with the service provider.
                 _origin = _context.Clock.GetTimestamp();
                 _next = _origin + _context.ToTicks(Period);
-                _timer = _context.Clock.CreateTimer(static s => ((RefreshSweeper)s!).Fire(), this, Period, Timeout.InfiniteTimeSpan);
+                _timer = _context.CreateDetachedTimer(static s => ((RefreshSweeper)s!).Fire(), this, Period);
             }
         }
     }

@@ -236,7 +236,16 @@ internal sealed class ResolvedService
         // The old source is not disposed: a reader may still be taking its Token, which a disposed source would throw
         // from. Without a timer it holds nothing the GC cannot reclaim.
         var old = Interlocked.Exchange(ref _changes, new CancellationTokenSource());
-        old.Cancel();
+        try
+        {
+            old.Cancel();
+        }
+#pragma warning disable CA1031 // Cancel runs every callback before it throws; a listener's failure must not fail the refresh that published
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Diagnostics.Log.ListenerFailed(_context.Logger, ex, Key.Host);
+        }
     }
 
     private sealed class Holder(ResolvedService service) : IDisposable

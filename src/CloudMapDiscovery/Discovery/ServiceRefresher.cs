@@ -60,12 +60,7 @@ internal sealed class ServiceRefresher
             // Task.Run: the caller may be a request on its hot path, which must not run DNS I/O inline. Without the
             // caller's execution context: one query serves every caller (and the sweeper), so its span is a trace of its
             // own rather than a child of whichever request happened to start it, and no caller's scope leaks into it.
-            Task task;
-            using (ExecutionContext.SuppressFlow())
-            {
-                task = Task.Run(RefreshAsync);
-            }
-
+            var task = CloudMapContext.RunDetached(RefreshAsync);
             _refresh = task;
             return task;
         }
