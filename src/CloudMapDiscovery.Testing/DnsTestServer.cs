@@ -24,27 +24,24 @@ public sealed class DnsTestServer : IAsyncDisposable, IDisposable
     private readonly ZoneData _zone;
     private readonly FaultTable _faults = new();
     private readonly QueryCounters _counters = new();
-    private readonly QueryProcessor _processor;
-    private readonly DnsTestServerOptions _options;
-    private readonly SemaphoreSlim _lifecycle = new(1, 1);
-    private DnsListener? _listener;
-    private bool _disposed;
+    private readonly ListenerLifecycle _sockets;
 
     private DnsTestServer(DnsTestServerOptions options, ZoneData zone)
     {
-        _options = options;
         _zone = zone;
-        _processor = new QueryProcessor(zone, _faults, _counters, (ushort)options.UdpPayloadSize, options.Logger ?? NullLogger.Instance);
+        var logger = options.Logger ?? NullLogger.Instance;
+        var processor = new QueryProcessor(zone, _faults, _counters, (ushort)options.UdpPayloadSize, logger);
+        _sockets = new ListenerLifecycle(options.Address, processor, options.TimeProvider, logger);
     }
 
     /// <summary>Gets the address and port the server listens on (UDP and TCP), for example <c>127.0.0.1:40123</c>; use it as a resolver's name server.</summary>
-    public IPEndPoint EndPoint { get; private set; } = null!;
+    public IPEndPoint EndPoint => _sockets.EndPoint;
 
     /// <summary>Gets the zone the server is authoritative for, lower-case and without a trailing dot.</summary>
     public string Zone => _zone.Zone;
 
     /// <summary>Gets a value indicating whether the sockets are open (false after <see cref="StopAsync"/> until <see cref="RestartAsync"/>).</summary>
-    public bool IsRunning => Volatile.Read(ref _listener) is not null;
+    public bool IsRunning => _sockets.IsRunning;
 
     /// <summary>
     /// Gets or sets the TTL of the zone's SOA record and its MINIMUM field, which together bound how long
@@ -107,7 +104,7 @@ public sealed class DnsTestServer : IAsyncDisposable, IDisposable
     /// <returns>The running server.</returns>
     /// <exception cref="SocketException">The port is in use.</exception>
     [System.Diagnostics.CodeAnalysis.SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "Unambiguous (a zone string or an options object first); both shipped together, so no compiled caller can bind to the wrong one.")]
-    public static async Task<DnsTestServer> StartAsync(DnsTestServerOptions options, CancellationToken cancellationToken = default)
+    public static Task<DnsTestServer> StartAsync(DnsTestServerOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(options.Address);
@@ -127,8 +124,8 @@ public sealed class DnsTestServer : IAsyncDisposable, IDisposable
             Logger = options.Logger,
         };
         var server = new DnsTestServer(copy, new ZoneData(copy.Zone));
-        await server.StartListenerAsync(copy.Port).ConfigureAwait(false);
-        return server;
+        server._sockets.Start(copy.Port); // binding is synchronous: the port is taken (or refused) before this returns
+        return Task.FromResult(server);
     }
 
     /// <summary>Adds an A (IPv4) or AAAA (IPv6) record, like Cloud Map registering an instance. Adding an address the name already has updates its TTL. Replaces a CNAME at the name.</summary>
@@ -139,7 +136,7 @@ public sealed class DnsTestServer : IAsyncDisposable, IDisposable
     {
         ArgumentNullException.ThrowIfNull(address);
         CheckTtl(ttl);
-        _zone.AddAddress(Owner(name), address, ttl);
+        _zone.AddAddress(_zone.Name.Owner(name, nameof(name)), address, ttl);
     }
 
     /// <summary>Replaces every A and AAAA record of a name; with no addresses, removes them.</summary>
@@ -155,7 +152,7 @@ public sealed class DnsTestServer : IAsyncDisposable, IDisposable
             ArgumentNullException.ThrowIfNull(address, nameof(addresses));
         }
 
-        _zone.SetAddresses(Owner(name), ttl, addresses);
+        _zone.SetAddresses(_zone.Name.Owner(name, nameof(name)), ttl, addresses);
     }
 
     /// <summary>Removes one A or AAAA record, like Cloud Map deregistering an instance.</summary>
@@ -165,7 +162,7 @@ public sealed class DnsTestServer : IAsyncDisposable, IDisposable
     public bool RemoveAddress(string name, IPAddress address)
     {
         ArgumentNullException.ThrowIfNull(address);
-        return _zone.RemoveAddress(Owner(name), address);
+        return _zone.RemoveAddress(_zone.Name.Owner(name, nameof(name)), address);
     }
 
     /// <summary>
@@ -182,14 +179,14 @@ public sealed class DnsTestServer : IAsyncDisposable, IDisposable
     public void AddService(string name, ushort priority, ushort weight, ushort port, string target, TimeSpan ttl)
     {
         CheckTtl(ttl);
-        _zone.AddService(Owner(name), new ServiceEntry(priority, weight, port, Target(target), ttl));
+        _zone.AddService(_zone.Name.Owner(name, nameof(name)), new ServiceEntry(priority, weight, port, _zone.Name.Target(target, nameof(target)), ttl));
     }
 
     /// <summary>Removes every SRV record of a name that points at <paramref name="target"/>.</summary>
     /// <param name="name">The owner name.</param>
     /// <param name="target">The target host name.</param>
     /// <returns>Whether any record was removed.</returns>
-    public bool RemoveService(string name, string target) => _zone.RemoveService(Owner(name), Target(target));
+    public bool RemoveService(string name, string target) => _zone.RemoveService(_zone.Name.Owner(name, nameof(name)), _zone.Name.Target(target, nameof(target)));
 
     /// <summary>Makes <paramref name="alias"/> a CNAME for <paramref name="target"/>, removing the alias's other records (a CNAME cannot coexist with them).</summary>
     /// <param name="alias">The alias, inside the zone.</param>
@@ -198,13 +195,13 @@ public sealed class DnsTestServer : IAsyncDisposable, IDisposable
     public void SetCanonicalName(string alias, string target, TimeSpan ttl)
     {
         CheckTtl(ttl);
-        _zone.SetCanonicalName(Owner(alias), Target(target), ttl);
+        _zone.SetCanonicalName(_zone.Name.Owner(alias, nameof(alias)), _zone.Name.Target(target, nameof(target)), ttl);
     }
 
     /// <summary>Removes every record of a name.</summary>
     /// <param name="name">The owner name.</param>
     /// <returns>Whether the name had records.</returns>
-    public bool RemoveName(string name) => _zone.RemoveName(Owner(name));
+    public bool RemoveName(string name) => _zone.RemoveName(_zone.Name.Owner(name, nameof(name)));
 
     /// <summary>Removes every record (the zone's SOA stays).</summary>
     public void Clear() => _zone.Clear();
@@ -220,7 +217,7 @@ public sealed class DnsTestServer : IAsyncDisposable, IDisposable
     public int GetQueryCount(string name, DnsRecordType? type = null)
     {
         ArgumentNullException.ThrowIfNull(name);
-        return _counters.Get(_zone.Qualify(name), (ushort?)type);
+        return _counters.Get(_zone.Name.Qualify(name), (ushort?)type);
     }
 
     /// <summary>Sets every query counter to zero.</summary>
@@ -242,7 +239,7 @@ public sealed class DnsTestServer : IAsyncDisposable, IDisposable
             ArgumentOutOfRangeException.ThrowIfLessThan(n, 1, nameof(count));
         }
 
-        _faults.Add(fault, name is null ? null : _zone.Qualify(name), count, (ushort?)type);
+        _faults.Add(fault, name is null ? null : _zone.Name.Qualify(name), count, (ushort?)type);
     }
 
     /// <summary>Removes every injected fault.</summary>
@@ -253,56 +250,15 @@ public sealed class DnsTestServer : IAsyncDisposable, IDisposable
     /// unreachable, TCP connects are refused, open connections are closed. Records, faults and counters stay.
     /// </summary>
     /// <returns>A task that completes when every socket is closed and every background task has ended.</returns>
-    public async Task StopAsync()
-    {
-        await _lifecycle.WaitAsync().ConfigureAwait(false);
-        try
-        {
-            await StopListenerAsync().ConfigureAwait(false);
-        }
-        finally
-        {
-            _lifecycle.Release();
-        }
-    }
+    public Task StopAsync() => _sockets.StopAsync();
 
     /// <summary>Opens the sockets again on the same port (stopping first if running), keeping records, faults and counters.</summary>
     /// <returns>A task that completes when the server listens again.</returns>
     /// <exception cref="SocketException">Another socket took the port meanwhile.</exception>
-    public async Task RestartAsync()
-    {
-        await _lifecycle.WaitAsync().ConfigureAwait(false);
-        try
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            await StopListenerAsync().ConfigureAwait(false);
-            await StartListenerAsync(EndPoint.Port).ConfigureAwait(false);
-        }
-        finally
-        {
-            _lifecycle.Release();
-        }
-    }
+    public Task RestartAsync() => _sockets.RestartAsync(this);
 
     /// <inheritdoc />
-    public async ValueTask DisposeAsync()
-    {
-        await _lifecycle.WaitAsync().ConfigureAwait(false);
-        try
-        {
-            if (_disposed)
-            {
-                return;
-            }
-
-            _disposed = true;
-            await StopListenerAsync().ConfigureAwait(false);
-        }
-        finally
-        {
-            _lifecycle.Release();
-        }
-    }
+    public async ValueTask DisposeAsync() => await _sockets.DisposeAsync().ConfigureAwait(false);
 
     /// <inheritdoc />
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
@@ -311,42 +267,4 @@ public sealed class DnsTestServer : IAsyncDisposable, IDisposable
     public override string ToString() => $"DnsTestServer {Zone} on {EndPoint}";
 
     private static void CheckTtl(TimeSpan ttl) => ArgumentOutOfRangeException.ThrowIfLessThan(ttl, TimeSpan.Zero);
-
-    private Task StartListenerAsync(int port)
-    {
-        var listener = DnsListener.Start(_options.Address, port, _processor, _options.TimeProvider, _options.Logger ?? NullLogger.Instance);
-        EndPoint = listener.EndPoint;
-        Volatile.Write(ref _listener, listener);
-        return Task.CompletedTask;
-    }
-
-    private async Task StopListenerAsync()
-    {
-        var listener = Interlocked.Exchange(ref _listener, null);
-        if (listener is not null)
-        {
-            await listener.StopAsync().ConfigureAwait(false);
-        }
-    }
-
-    private string Owner(string name)
-    {
-        ArgumentNullException.ThrowIfNull(name);
-        var absolute = _zone.Qualify(name);
-        DnsNames.Validate(absolute, nameof(name));
-        if (!_zone.Contains(absolute))
-        {
-            throw new ArgumentException($"The name '{name}' is outside the zone '{Zone}'.", nameof(name));
-        }
-
-        return absolute;
-    }
-
-    private string Target(string name)
-    {
-        ArgumentNullException.ThrowIfNull(name);
-        var absolute = _zone.Qualify(name);
-        DnsNames.Validate(absolute, nameof(name));
-        return absolute;
-    }
 }
