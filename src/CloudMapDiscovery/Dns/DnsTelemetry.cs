@@ -28,9 +28,7 @@ internal static class DnsTelemetry
             return;
         }
 
-        activity.SetTag("server.address", result.Server.Address.ToString());
-        activity.SetTag("server.port", result.Server.Port);
-        activity.SetTag("network.transport", result.Transport == DnsTransport.Tcp ? "tcp" : "udp");
+        SetServer(activity, result.Server, result.Transport);
         activity.SetTag("dns.response_code", ResponseCodeName(result.ResponseCode));
         activity.Stop();
     }
@@ -42,9 +40,22 @@ internal static class DnsTelemetry
             return;
         }
 
+        // A failed lookup names the server it gave up on, so a span of a dead name server is found by its address.
+        if (error is DnsResolutionException { Attempts: [.., var last] })
+        {
+            SetServer(activity, last.Server, last.Transport);
+        }
+
         activity.SetTag(CloudMapTelemetry.ErrorType, ErrorType(error));
         activity.SetStatus(ActivityStatusCode.Error, error.Message);
         activity.Stop();
+    }
+
+    private static void SetServer(Activity activity, System.Net.IPEndPoint server, DnsTransport transport)
+    {
+        activity.SetTag("server.address", server.Address.ToString());
+        activity.SetTag("server.port", server.Port);
+        activity.SetTag("network.transport", transport == DnsTransport.Tcp ? "tcp" : "udp");
     }
 
     public static string TypeName(DnsRecordType type) => type switch

@@ -69,8 +69,11 @@ public sealed class TracingTests
         await ((Func<Task>)(() => client.GetStringAsync(h.Url(host: "down.internal")))).Should().ThrowAsync<HttpRequestException>();
 
         tracing.ForceFlush();
-        var lookups = exported.Where(a => a.Source.Name == "CloudMapDiscovery" && a.Kind == ActivityKind.Client).ToList();
-        var answered = lookups.Single(a => Equals(a.GetTagItem("dns.question.name"), DiscoveryHarness.Host));
+        // The source is process-wide: tests running beside this one look up the same name on their own servers.
+        var lookups = exported
+            .Where(a => a.Source.Name == "CloudMapDiscovery" && a.Kind == ActivityKind.Client && Equals(a.GetTagItem("server.port"), h.Dns.EndPoint.Port))
+            .ToList();
+        var answered = lookups.First(a => Equals(a.GetTagItem("dns.question.name"), DiscoveryHarness.Host));
         answered.DisplayName.Should().Be("DNS a");
         answered.GetTagItem("dns.question.type").Should().Be("a");
         answered.GetTagItem("dns.response_code").Should().Be("noerror");
@@ -80,6 +83,7 @@ public sealed class TracingTests
         var failed = lookups.Single(a => Equals(a.GetTagItem("dns.question.name"), "down.internal"));
         failed.Status.Should().Be(ActivityStatusCode.Error);
         failed.GetTagItem("error.type").Should().Be("servfail");
+        failed.GetTagItem("server.address").Should().Be(h.Dns.EndPoint.Address.ToString(), "the span names the server that failed it");
         failed.StatusDescription.Should().Contain("down.internal").And.Contain("SERVFAIL");
         lookups.Should().OnlyContain(a => a.ParentSpanId == default, "one lookup serves every waiting request: it is a trace of its own");
     }
