@@ -111,7 +111,9 @@ public sealed class CloudMapDiscoveryOptions
     /// at the end of every ejection. The probe runs at the end of the ejection (which is jittered), at most one per
     /// address at a time, bounded by <see cref="ConnectTimeout"/>; a failed probe ejects the address again, for
     /// longer. Turn it off only where a bare TCP connect says nothing about the task (a proxy that accepts every
-    /// connection in front of it, say).
+    /// connection in front of it, say). An SRV address is probed on its own port; an A/AAAA address on the port of the
+    /// service's latest request (clients with equal settings share one balancer per name, so with requests to one
+    /// name on two ports, the probe goes to whichever was used last).
     /// </summary>
     public bool ProbeEjectedEndpoints { get; set; } = true;
 

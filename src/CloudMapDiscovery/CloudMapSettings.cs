@@ -26,13 +26,12 @@ internal sealed record CloudMapSettings(DiscoverySettings Discovery, BalancingSe
                     o.IdleTimeout,
                     new MultiValueSettings(o.MergeMultiValueAnswers, o.MultiValueAnswerLimit, o.MultiValueRetention))),
             new BalancingSettings(
-                new EjectionSettings(o.ConsecutiveConnectFailures, o.ConsecutiveFailures, o.BaseEjectionTime, o.MaxEjectionTime),
+                new EjectionSettings(o.ConsecutiveConnectFailures, o.ConsecutiveFailures, o.BaseEjectionTime, o.MaxEjectionTime, o.EjectOnGatewayErrors),
                 new ProbeSettings(o.ProbeEjectedEndpoints, o.ProbeNewEndpoints, o.ConnectTimeout)),
             new HttpSettings(
                 o.RecordTypes,
                 o.MaxAttempts,
                 new ValueArray<string>(o.HostSuffixes),
-                o.ServiceDiscoveryDomain,
-                o.EjectOnGatewayErrors));
+                o.ServiceDiscoveryDomain));
     }
 }

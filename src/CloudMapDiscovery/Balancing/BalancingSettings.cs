@@ -4,7 +4,7 @@ namespace CloudMapDiscovery.Balancing;
 internal sealed record BalancingSettings(EjectionSettings Ejection, ProbeSettings Probe);
 
 /// <summary>When a failing endpoint is ejected, and for how long (see <see cref="CloudMapDiscoveryOptions"/> for each reason).</summary>
-internal sealed record EjectionSettings(int ConsecutiveConnectFailures, int ConsecutiveFailures, TimeSpan BaseEjectionTime, TimeSpan MaxEjectionTime)
+internal sealed record EjectionSettings(int ConsecutiveConnectFailures, int ConsecutiveFailures, TimeSpan BaseEjectionTime, TimeSpan MaxEjectionTime, bool OnGatewayErrors)
 {
     /// <summary>Base times n, capped, with ±10 % jitter so that endpoints ejected together are not re-admitted together.</summary>
     public TimeSpan EjectionTime(int ejections)

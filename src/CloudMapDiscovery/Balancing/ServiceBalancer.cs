@@ -80,6 +80,9 @@ internal sealed class ServiceBalancer : IDisposable
         }
     }
 
+    /// <summary>Whether a 502, 503 or 504 counts as a failure of the endpoint that answered it (EjectOnGatewayErrors).</summary>
+    public bool EjectsOnGatewayErrors => _settings.Ejection.OnGatewayErrors;
+
     /// <summary>Counts a failed request on an endpoint and ejects it when the settings say so.</summary>
     public void ReportFailure(BalancedEndpoint endpoint, bool connectFailure)
     {

@@ -158,7 +158,7 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
         try
         {
             AttemptActivity.Answered(activity, sent.Result);
-            RequestOutcome.Answered(balancer, endpoint, sent.Result, _settings);
+            RequestOutcome.Answered(balancer, endpoint, sent.Result);
             _context.Metrics.Request(balancer.Key.Host, "success");
         }
         finally
@@ -189,7 +189,7 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
             {
                 var response = await sent.ConfigureAwait(false);
                 AttemptActivity.Answered(activity, response);
-                RequestOutcome.Answered(route.Balancer, endpoint, response, _settings);
+                RequestOutcome.Answered(route.Balancer, endpoint, response);
                 _context.Metrics.Request(route.Balancer.Key.Host, "success");
                 return response;
             }
@@ -256,7 +256,7 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
         {
             var response = await base.SendAsync(state.Request, state.CallerToken).ConfigureAwait(false);
             AttemptActivity.Answered(activity, response);
-            RequestOutcome.Answered(state.Balancer, endpoint, response, _settings);
+            RequestOutcome.Answered(state.Balancer, endpoint, response);
             return Outcome.FromResult(response);
         }
         catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException)

@@ -5,5 +5,4 @@ internal sealed record HttpSettings(
     DiscoveryRecordTypes RecordTypes,
     int MaxAttempts,
     ValueArray<string> HostSuffixes,
-    string? ServiceDiscoveryDomain,
-    bool EjectOnGatewayErrors);
+    string? ServiceDiscoveryDomain);

@@ -5,10 +5,13 @@ namespace CloudMapDiscovery.Http;
 /// <summary>What an answered attempt tells the balancer, and how the request is handed back to its caller.</summary>
 internal static class RequestOutcome
 {
-    /// <summary>A response is the answer whatever its status; a gateway error may still count against the endpoint.</summary>
-    public static void Answered(ServiceBalancer balancer, BalancedEndpoint endpoint, HttpResponseMessage response, HttpSettings settings)
+    /// <summary>
+    /// A response is the answer whatever its status; a gateway error may still count against the endpoint, when its
+    /// balancer says so (every client sharing the balancer judges its endpoints alike).
+    /// </summary>
+    public static void Answered(ServiceBalancer balancer, BalancedEndpoint endpoint, HttpResponseMessage response)
     {
-        if (settings.EjectOnGatewayErrors && (int)response.StatusCode is 502 or 503 or 504)
+        if (balancer.EjectsOnGatewayErrors && (int)response.StatusCode is 502 or 503 or 504)
         {
             balancer.ReportFailure(endpoint, connectFailure: false);
         }

@@ -44,6 +44,10 @@ public sealed class SettingsTests
         otherEjection.Should().NotBeSameAs(first, "health judged differently is kept apart");
         otherEjection.Resolutions.Should().BeSameAs(first.Resolutions, "but the DNS answers are the same");
 
+        var gatewayEjection = registries.GetBalancers(Make(o => o.EjectOnGatewayErrors = true));
+        gatewayEjection.Should().NotBeSameAs(first, "a 502/503/504 counts as a failure only for clients that asked for it");
+        gatewayEjection.Resolutions.Should().BeSameAs(first.Resolutions);
+
         var otherHttp = registries.GetBalancers(Make(o => (o.MaxAttempts, o.HostSuffixes[0]) = (5, "local")));
         otherHttp.Should().BeSameAs(first, "HTTP settings are the handler's, not the caches'");
 
