@@ -45,7 +45,8 @@ internal sealed class EndpointSetWatch
         IChangeToken token;
         lock (_gate)
         {
-            if (_retired)
+            // A retired service publishes nothing more: say so at once rather than through the callback still on its way.
+            if (_retired || _service.IsRetired)
             {
                 return Fired;
             }
