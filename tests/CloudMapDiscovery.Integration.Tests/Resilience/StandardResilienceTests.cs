@@ -114,11 +114,12 @@ public sealed class StandardResilienceTests
             await client.GetStringAsync("/"); // warm: each attempt's 250 ms go to the request itself
         }
 
+        var retriesBefore = events.Retries; // a warm-up attempt slowed by a busy machine is not this request's retry
         var call = () => client.GetAsync("/slow");
 
         await call.Should().ThrowAsync<TimeoutRejectedException>();
         Enumerable.Range(0, 3).Select(h.Tasks.SlowHits).Should().Equal(1, 1, 1);
-        events.Retries.Should().Be(2);
+        (events.Retries - retriesBefore).Should().Be(2);
         Enumerable.Range(0, 3).Select(h.Endpoint).Should().OnlyContain(
             e => e.State == EndpointState.Healthy && e.ConsecutiveFailures == 0, "the attempt timeout cancelled the request; the task failed nothing");
     }
