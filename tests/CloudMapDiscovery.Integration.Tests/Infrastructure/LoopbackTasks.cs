@@ -16,7 +16,7 @@ namespace CloudMapDiscovery.Integration.Tests.Infrastructure;
 /// <summary>
 /// Simulated ECS tasks: one real Kestrel server per loopback address (127.0.0.2, 127.0.0.3, ...), all on one port, as
 /// Cloud Map tasks share their container port. What each task serves is given by the caller; this class only starts,
-/// stops and black-holes them (the same scheme as the unit tests' TaskFleet, which serves HTTP/1.1 only).
+/// stops and black-holes them. Compiled into every test project (the unit tests' TaskFleet serves its fixed routes on it).
 /// </summary>
 internal sealed class LoopbackTasks : IAsyncDisposable
 {

@@ -1,16 +1,10 @@
-using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
+using CloudMapDiscovery.Integration.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections.Features;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Server.Kestrel.Https;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
-using CloudMapDiscovery.Testing;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace CloudMapDiscovery.Tests.Http;
 
@@ -27,36 +21,31 @@ namespace CloudMapDiscovery.Tests.Http;
 /// <item><c>/flaky</c> (any method): reads the body, counts it, then aborts the connection while
 /// <see cref="AbortNext"/> is positive (fleet-wide, one abort per request), else echoes.</item>
 /// </list>
-/// Tasks can be killed (connections refused) or black-holed (connects time out, like a stopped Fargate task).
+/// Tasks can be killed (connections refused) or black-holed (connects time out, like a stopped Fargate task); the
+/// servers themselves are <see cref="LoopbackTasks"/>, shared with the other test projects.
 /// </summary>
 internal sealed class TaskFleet : IAsyncDisposable
 {
-    private readonly WebApplication?[] _apps;
     private readonly int[] _hits;
-    private readonly X509Certificate2? _certificate;
-    private readonly List<BlackHoleListener> _blackHoles = [];
+    private readonly List<(int Count, TaskCompletionSource Done)> _bodyWaiters = [];
+    private LoopbackTasks _tasks = null!; // set by StartAsync before anyone sees the fleet
     private int _bodies;
     private int _slowHits;
     private int _abortNext;
-    private readonly List<(int Count, TaskCompletionSource Done)> _bodyWaiters = [];
 
-    private TaskFleet(int count, int port, X509Certificate2? certificate)
+    private TaskFleet(int count)
     {
-        Port = port;
-        _certificate = certificate;
-        _apps = new WebApplication?[count];
         _hits = new int[count];
-        Addresses = Enumerable.Range(0, count).Select(i => new IPAddress(new byte[] { 127, 0, 0, (byte)(i + 2) })).ToArray();
     }
 
-    public int Port { get; }
+    public int Port => _tasks.Port;
 
-    public IPAddress[] Addresses { get; }
+    public IPAddress[] Addresses => _tasks.Addresses;
 
-    public int Count => _apps.Length;
+    public int Count => _hits.Length;
 
     /// <summary>Gets the SNI names Kestrel's certificate selector saw, in order (HTTPS fleets).</summary>
-    public ConcurrentQueue<string?> SniNames { get; } = new();
+    public IEnumerable<string?> SniNames => _tasks.Handshakes.Select(h => h.Sni);
 
     /// <summary>Gets the request bodies read by <c>/echo</c> and <c>/flaky</c>, fleet-wide.</summary>
     public int BodiesReceived => Volatile.Read(ref _bodies);
@@ -78,32 +67,18 @@ internal sealed class TaskFleet : IAsyncDisposable
 
     public static async Task<TaskFleet> StartAsync(int count, X509Certificate2? certificate = null)
     {
-        for (var attempt = 0; ; attempt++)
-        {
-            var fleet = new TaskFleet(count, FreePort(), certificate);
-            try
+        var fleet = new TaskFleet(count);
+        fleet._tasks = await LoopbackTasks.StartAsync(
+            count,
+            HttpProtocols.Http1AndHttp2,
+            certificate is null ? null : _ => certificate,
+            (_, _) => { },
+            (app, index) =>
             {
-                for (var i = 0; i < count; i++)
-                {
-                    await fleet.StartTaskAsync(i);
-                }
-
-                return fleet;
-            }
-            catch (IOException) when (attempt < 5)
-            {
-                // Another test took the port on one of the addresses in the meantime: take a new one.
-                await fleet.DisposeAsync();
-            }
-        }
-    }
-
-    /// <summary>The port is free on 127.0.0.1 right now; the other loopback addresses are almost always free too.</summary>
-    public static int FreePort()
-    {
-        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)probe.LocalEndPoint!).Port;
+                var self = LoopbackTasks.Address(index).ToString();
+                app.Run(context => fleet.HandleAsync(context, index, self));
+            });
+        return fleet;
     }
 
     /// <summary>Completes once <see cref="BodiesReceived"/> reaches <paramref name="count"/>.</summary>
@@ -124,74 +99,15 @@ internal sealed class TaskFleet : IAsyncDisposable
 
     public int Hits(int index) => Volatile.Read(ref _hits[index]);
 
-    public int IndexOf(string address) => Array.FindIndex(Addresses, a => a.ToString() == address);
+    public int IndexOf(string address) => _tasks.IndexOf(address);
 
     /// <summary>Stops task <paramref name="index"/>: open connections close and new connects are refused.</summary>
-    public async Task KillAsync(int index)
-    {
-        var app = Interlocked.Exchange(ref _apps[index], null);
-        if (app is not null)
-        {
-            await app.StopAsync();
-            await app.DisposeAsync();
-        }
-    }
+    public Task KillAsync(int index) => _tasks.KillAsync(index);
 
-    /// <summary>Starts task <paramref name="index"/> again after <see cref="KillAsync"/>.</summary>
-    public Task ReviveAsync(int index) => StartTaskAsync(index);
+    /// <summary>Replaces task <paramref name="index"/> with an address whose connects time out (see <see cref="LoopbackTasks.BlackHoleAsync"/>).</summary>
+    public Task BlackHoleAsync(int index) => _tasks.BlackHoleAsync(index);
 
-    /// <summary>
-    /// Replaces task <paramref name="index"/> with a listening socket that never accepts, with a backlog of one and
-    /// its queue full: new connects get no answer to their SYN and time out, as connects to the address of a
-    /// stopped Fargate task do.
-    /// </summary>
-    public async Task BlackHoleAsync(int index)
-    {
-        await KillAsync(index);
-        _blackHoles.Add(await BlackHoleListener.OpenAsync(new IPEndPoint(Addresses[index], Port)));
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        for (var i = 0; i < _apps.Length; i++)
-        {
-            await KillAsync(i);
-        }
-
-        foreach (var s in _blackHoles)
-        {
-            s.Dispose();
-        }
-
-        _blackHoles.Clear();
-    }
-
-    private async Task StartTaskAsync(int index)
-    {
-        var address = Addresses[index];
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(2));
-        builder.WebHost.ConfigureKestrel(k => k.Listen(address, Port, listen =>
-        {
-            if (_certificate is { } cert)
-            {
-                listen.UseHttps(new HttpsConnectionAdapterOptions
-                {
-                    ServerCertificateSelector = (_, name) =>
-                    {
-                        SniNames.Enqueue(name);
-                        return cert;
-                    },
-                });
-            }
-        }));
-        var app = builder.Build();
-        var self = address.ToString();
-        app.Run(context => HandleAsync(context, index, self));
-        await app.StartAsync();
-        _apps[index] = app;
-    }
+    public ValueTask DisposeAsync() => _tasks.DisposeAsync();
 
     private async Task HandleAsync(HttpContext context, int index, string self)
     {
