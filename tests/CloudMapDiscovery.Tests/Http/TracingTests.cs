@@ -1,3 +1,4 @@
+using System.Collections.ObjectModel;
 using System.Diagnostics;
 using OpenTelemetry;
 using OpenTelemetry.Trace;
@@ -15,7 +16,7 @@ public sealed class TracingTests
     [Fact]
     public async Task Each_attempt_is_a_span_under_the_caller_naming_its_address_and_the_caller_span_is_left_alone()
     {
-        var exported = new List<Activity>();
+        var exported = new SpanLog();
         using var tracing = Sdk.CreateTracerProviderBuilder()
             .AddSource("CloudMapDiscovery", "System.Net.Http", Caller.Name)
             .AddInMemoryExporter(exported)
@@ -37,17 +38,18 @@ public sealed class TracingTests
         }
 
         tracing.ForceFlush();
-        var calls = exported.Where(a => a.Source.Name == Caller.Name).ToDictionary(a => a.DisplayName);
+        var spans = exported.Snapshot();
+        var calls = spans.Where(a => a.Source.Name == Caller.Name).ToDictionary(a => a.DisplayName);
         calls.Values.Should().OnlyContain(a => a.GetTagItem("cloudmap.endpoint") == null && a.GetTagItem("cloudmap.attempt") == null, "the caller's span is not written on");
 
-        var firstAttempts = Attempts(exported, calls["first call"]);
+        var firstAttempts = Attempts(spans, calls["first call"]);
         firstAttempts.Should().ContainSingle().Which.GetTagItem("network.peer.address").Should().Be(first);
         firstAttempts[0].GetTagItem("server.address").Should().Be(DiscoveryHarness.Host);
         firstAttempts[0].GetTagItem("http.response.status_code").Should().Be(200);
         firstAttempts[0].Status.Should().Be(ActivityStatusCode.Unset);
-        exported.Should().Contain(a => a.Source.Name == "System.Net.Http" && a.ParentSpanId == firstAttempts[0].SpanId, "the attempt's HTTP client span is its child");
+        spans.Should().Contain(a => a.Source.Name == "System.Net.Http" && a.ParentSpanId == firstAttempts[0].SpanId, "the attempt's HTTP client span is its child");
 
-        var retries = Attempts(exported, calls["retried call"]);
+        var retries = Attempts(spans, calls["retried call"]);
         retries.Should().HaveCount(2, "the first attempt went to the killed task");
         retries.Select(a => a.GetTagItem("cloudmap.attempt")).Should().Equal(1, 2);
         retries[0].Status.Should().Be(ActivityStatusCode.Error);
@@ -59,18 +61,18 @@ public sealed class TracingTests
     [Fact]
     public async Task Each_DNS_lookup_is_a_client_span_with_the_question_the_server_and_the_answer_or_the_error()
     {
-        var exported = new List<Activity>();
+        var exported = new SpanLog();
         using var tracing = Sdk.CreateTracerProviderBuilder().AddSource("CloudMapDiscovery").AddInMemoryExporter(exported).Build();
-        await using var h = await DiscoveryHarness.StartAsync(1, o => o.DnsTimeout = TimeSpan.FromMilliseconds(200));
+        await using var h = await DiscoveryHarness.StartAsync(1);
         using var client = h.CreateClient();
 
         await client.GetStringAsync(h.Url());
         h.Dns.InjectFault(CloudMapDiscovery.Testing.DnsFault.ServFail());
         await ((Func<Task>)(() => client.GetStringAsync(h.Url(host: "down.internal")))).Should().ThrowAsync<HttpRequestException>();
 
-        tracing.ForceFlush();
         // The source is process-wide: tests running beside this one look up the same name on their own servers.
-        var lookups = exported
+        tracing.ForceFlush();
+        var lookups = exported.Snapshot()
             .Where(a => a.Source.Name == "CloudMapDiscovery" && a.Kind == ActivityKind.Client && Equals(a.GetTagItem("server.port"), h.Dns.EndPoint.Port))
             .ToList();
         var answered = lookups.First(a => Equals(a.GetTagItem("dns.question.name"), DiscoveryHarness.Host));
@@ -90,6 +92,29 @@ public sealed class TracingTests
 
     private static readonly ActivitySource Caller = new("CloudMapDiscovery.Tests.Caller");
 
-    private static List<Activity> Attempts(List<Activity> exported, Activity call)
+    /// <summary>
+    /// The exporter adds the spans of every test running beside this one, on their threads: a plain list cannot be
+    /// read while it grows.
+    /// </summary>
+    private sealed class SpanLog : Collection<Activity>
+    {
+        public Activity[] Snapshot()
+        {
+            lock (Items)
+            {
+                return [.. Items];
+            }
+        }
+
+        protected override void InsertItem(int index, Activity item)
+        {
+            lock (Items)
+            {
+                base.InsertItem(index, item);
+            }
+        }
+    }
+
+    private static List<Activity> Attempts(Activity[] exported, Activity call)
         => [.. exported.Where(a => a.OperationName == "CloudMapDiscovery.Attempt" && a.ParentSpanId == call.SpanId).OrderBy(a => a.StartTimeUtc)];
 }
