@@ -3,19 +3,25 @@ using System.Net;
 using System.Net.Sockets;
 using CloudMapDiscovery.Dns;
 using CloudMapDiscovery.Testing;
+using CloudMapDiscovery.Tests.Infrastructure;
 
 namespace CloudMapDiscovery.Tests.Dns;
 
 /// <summary>
 /// <see cref="DnsResolver"/> against in-process <see cref="DnsTestServer"/>s on loopback: answers, follow-up
-/// queries, TCP fallback, every injected fault, search domains, rotation and cancellation. Timeouts are the
-/// behaviour under test in some cases, so those use a short per-attempt timeout.
+/// queries, TCP fallback, every injected fault, search domains, rotation and cancellation. Where a timeout is the
+/// behaviour under test, a manual clock runs it out once the query has reached the server; only a stray reply that
+/// must arrive before the timeout needs real time (see <see cref="StrayReplyTimeout"/>).
 /// </summary>
 [Collection(DnsTimingGroup.Name)]
 public class ResolverFaultTests
 {
     private static readonly TimeSpan Ttl = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan ShortTimeout = TimeSpan.FromMilliseconds(300);
+
+    // A reply that does not match is ignored on arrival, and nothing outside the resolver sees it arrive: the attempt
+    // waits in real time, long enough for the reply to come on a loaded machine.
+    private static readonly TimeSpan StrayReplyTimeout = TimeSpan.FromSeconds(1);
 
     // Where no timeout is expected, a generous one, so that a loaded machine cannot fail the test.
     private static readonly TimeSpan LongTimeout = TimeSpan.FromSeconds(5);
@@ -234,13 +240,14 @@ public class ResolverFaultTests
         await using var first = await StartWithNameService();
         await using var second = await StartWithNameService(Task2);
         first.InjectFault(DnsFault.Drop());
+        var clock = new TestClock();
 
-        var result = await ShortTimeoutResolver(first, second).QueryAsync("name.internal", DnsRecordType.A);
+        var result = await TimedOut(clock, () => first.QueryCount == 1, () => ShortTimeoutResolver(clock, first, second).QueryAsync("name.internal", DnsRecordType.A));
 
         result.Server.Should().Be(second.EndPoint);
         result.Addresses.Select(a => a.Address).Should().Equal(Task2);
         first.QueryCount.Should().Be(1);
-        result.Elapsed.Should().BeGreaterThanOrEqualTo(ShortTimeout - TimeSpan.FromMilliseconds(20), "the first server was waited for");
+        result.Elapsed.Should().BeGreaterThanOrEqualTo(ShortTimeout, "the first server was waited for");
     }
 
     [Fact]
@@ -250,8 +257,9 @@ public class ResolverFaultTests
         await using var second = await StartWithNameService();
         first.InjectFault(DnsFault.Drop());
         second.InjectFault(DnsFault.ServFail());
+        var clock = new TestClock();
 
-        var act = async () => await ShortTimeoutResolver(first, second).QueryAsync("name.internal", DnsRecordType.A);
+        var act = () => TimedOut(clock, () => first.QueryCount == 1, () => ShortTimeoutResolver(clock, first, second).QueryAsync("name.internal", DnsRecordType.A));
 
         var ex = (await act.Should().ThrowAsync<DnsResolutionException>()).Which;
         ex.Name.Should().Be("name.internal");
@@ -283,8 +291,10 @@ public class ResolverFaultTests
     {
         await using var server = await StartWithNameService();
         server.InjectFault(DnsFault.Drop(), count: 1);
+        var clock = new TestClock();
 
-        var result = await CreateResolver(attempts: 2, timeout: ShortTimeout, servers: [server]).QueryAsync("name.internal", DnsRecordType.A);
+        var result = await TimedOut(
+            clock, () => server.QueryCount == 1, () => CreateResolver(attempts: 2, timeout: ShortTimeout, servers: [server], clock: clock).QueryAsync("name.internal", DnsRecordType.A));
 
         result.Addresses.Should().HaveCount(2);
         server.QueryCount.Should().Be(2);
@@ -317,10 +327,11 @@ public class ResolverFaultTests
         await using var second = await StartWithNameService(Task2);
         first.InjectFault(DnsFault.WrongId());
 
-        var result = await ShortTimeoutResolver(first, second).QueryAsync("name.internal", DnsRecordType.A);
+        var clock = new TestClock();
+        var result = await TimedOut(clock, () => first.QueryCount == 1, () => ShortTimeoutResolver(clock, first, second).QueryAsync("name.internal", DnsRecordType.A));
         result.Server.Should().Be(second.EndPoint);
 
-        var act = async () => await ShortTimeoutResolver(first).QueryAsync("name.internal", DnsRecordType.A);
+        var act = async () => await CreateResolver([first], timeout: StrayReplyTimeout).QueryAsync("name.internal", DnsRecordType.A);
         var ex = (await act.Should().ThrowAsync<DnsResolutionException>()).Which;
         var attempt = ex.Attempts.Should().ContainSingle().Subject;
         attempt.Outcome.Should().Be(DnsAttemptOutcome.Timeout);
@@ -333,7 +344,7 @@ public class ResolverFaultTests
         await using var server = await StartWithNameService();
         server.InjectFault(DnsFault.WrongQuestion());
 
-        var act = async () => await ShortTimeoutResolver(server).QueryAsync("name.internal", DnsRecordType.A);
+        var act = async () => await CreateResolver([server], timeout: StrayReplyTimeout).QueryAsync("name.internal", DnsRecordType.A);
 
         var ex = (await act.Should().ThrowAsync<DnsResolutionException>()).Which;
         ex.Attempts.Should().ContainSingle().Which.Outcome.Should().Be(DnsAttemptOutcome.Timeout);
@@ -561,11 +572,13 @@ public class ResolverFaultTests
         server.InjectFault(DnsFault.Truncate(), count: 1); // UDP says "truncated" ...
         server.InjectFault(DnsFault.Drop()); // ... and the TCP query is never answered
         var resolver = CreateResolver(timeout: TimeSpan.FromSeconds(30), servers: [server]);
-        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+        using var cts = new CancellationTokenSource();
 
-        var act = async () => await resolver.QueryAsync("name.internal", DnsRecordType.A, cts.Token);
+        var query = resolver.QueryAsync("name.internal", DnsRecordType.A, cts.Token).AsTask();
+        await Discovery.DiscoveryHarness.WaitUntilAsync(() => server.TcpQueryCount == 1, "the query over TCP");
+        await cts.CancelAsync();
 
-        await act.Should().ThrowAsync<OperationCanceledException>();
+        await ((Func<Task>)(() => query)).Should().ThrowAsync<OperationCanceledException>();
         server.TcpQueryCount.Should().Be(1);
     }
 
@@ -629,7 +642,16 @@ public class ResolverFaultTests
     private static DnsResolver Resolver(params DnsTestServer[] servers) => CreateResolver(servers);
 
     /// <summary>For the cases where a timeout is the behaviour under test.</summary>
-    private static DnsResolver ShortTimeoutResolver(params DnsTestServer[] servers) => CreateResolver(servers, timeout: ShortTimeout);
+    private static DnsResolver ShortTimeoutResolver(TestClock clock, params DnsTestServer[] servers) => CreateResolver(servers, timeout: ShortTimeout, clock: clock);
+
+    /// <summary>Runs the attempt's timeout out on <paramref name="clock"/> once the query is with the server that will not answer.</summary>
+    private static async Task<DnsQueryResult> TimedOut(TestClock clock, Func<bool> queried, Func<ValueTask<DnsQueryResult>> start)
+    {
+        var query = start().AsTask();
+        await Discovery.DiscoveryHarness.WaitUntilAsync(queried, "the query to reach the silent server");
+        clock.Advance(ShortTimeout);
+        return await query;
+    }
 
     private static DnsResolver Resolver(DnsTestServer server, string[] search) => CreateResolver([server], search: search);
 
@@ -638,7 +660,8 @@ public class ResolverFaultTests
         int attempts = 1,
         TimeSpan? timeout = null,
         bool rotate = false,
-        string[]? search = null)
+        string[]? search = null,
+        TimeProvider? clock = null)
     {
         // Never /etc/resolv.conf: its search list would change what short names mean.
         var options = new DnsResolverOptions
@@ -658,7 +681,7 @@ public class ResolverFaultTests
             options.SearchDomains.Add(d);
         }
 
-        return new DnsResolver(options);
+        return new DnsResolver(options, clock);
     }
 
     /// <summary>
