@@ -59,7 +59,7 @@ internal sealed class DiscoveryHarness : IAsyncDisposable
         builder.AddCloudMapDiscovery(o =>
         {
             o.NameServers.Add(dns.EndPoint.ToString());
-            o.DnsTimeout = TimeSpan.FromSeconds(1);
+            o.DnsTimeout = TimeSpan.FromSeconds(5); // a busy machine must not fail a lookup; tests of timeouts set their own
             o.DnsAttempts = 1;
             configure?.Invoke(o);
         });
