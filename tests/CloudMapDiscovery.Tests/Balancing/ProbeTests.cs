@@ -103,7 +103,9 @@ public sealed class ProbeTests : IAsyncLifetime
         stuck.AwaitingProbe.Should().BeTrue("its connect hangs");
         Picks(balancer, 60).Should().NotContain(stuck).And.Contain(fresh);
 
-        // Its probe times out: it is ejected like any address that failed a connect.
+        // Its probe times out: it is ejected like any address that failed a connect. The probe runs on the thread
+        // pool: its timeout must be on the clock before the clock moves.
+        await DiscoveryHarness.WaitUntilAsync(() => _h.Clock.ActiveTimers >= 2, "the sweeper's timer and the stuck probe's timeout");
         _h.Clock.Advance(TimeSpan.FromSeconds(1));
         await DiscoveryHarness.WaitUntilAsync(() => stuck.ConsecutiveFailures == 1, "the timed-out probe");
         stuck.EjectedUntil.Should().NotBe(0);
