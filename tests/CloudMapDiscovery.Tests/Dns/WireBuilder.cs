@@ -136,41 +136,24 @@ internal sealed class WireBuilder
 
     /// <summary>Adds a record to a section (0 answer, 1 authority, 2 additional); <paramref name="data"/> writes the RDATA, whose length is filled in afterwards unless <paramref name="rdLength"/> forces one.</summary>
     public WireBuilder Record(int section, string owner, DnsRecordType type, uint ttl, Action<WireBuilder> data, ushort cls = 1, int? rdLength = null)
+        => RecordOwnedBy(b => b.Name(owner), section, type, ttl, data, cls, rdLength);
+
+    /// <summary>Adds a record whose owner name is one compression pointer to <paramref name="ownerOffset"/>.</summary>
+    public WireBuilder RecordAt(int section, int ownerOffset, DnsRecordType type, uint ttl, Action<WireBuilder> data)
+        => RecordOwnedBy(b => b.Pointer(ownerOffset), section, type, ttl, data);
+
+    /// <summary>Adds a record whose owner is written uncompressed from raw label bytes.</summary>
+    public WireBuilder RecordWire(int section, byte[][] owner, DnsRecordType type, uint ttl, Action<WireBuilder> data)
+        => RecordOwnedBy(b => b.WireName(owner), section, type, ttl, data);
+
+    private WireBuilder RecordOwnedBy(Action<WireBuilder> owner, int section, DnsRecordType type, uint ttl, Action<WireBuilder> data, ushort cls = 1, int? rdLength = null)
     {
-        Name(owner);
+        owner(this);
         U16((ushort)type).U16(cls).U32(ttl);
         var lengthAt = _bytes.Count;
         U16(0);
         data(this);
         var length = rdLength ?? (_bytes.Count - lengthAt - 2);
-        _bytes[lengthAt] = (byte)(length >> 8);
-        _bytes[lengthAt + 1] = (byte)length;
-        _counts[section + 1]++;
-        return this;
-    }
-
-    /// <summary>Adds a record whose owner name is one compression pointer to <paramref name="ownerOffset"/>.</summary>
-    public WireBuilder RecordAt(int section, int ownerOffset, DnsRecordType type, uint ttl, Action<WireBuilder> data)
-    {
-        Pointer(ownerOffset).U16((ushort)type).U16(1).U32(ttl);
-        var lengthAt = _bytes.Count;
-        U16(0);
-        data(this);
-        var length = _bytes.Count - lengthAt - 2;
-        _bytes[lengthAt] = (byte)(length >> 8);
-        _bytes[lengthAt + 1] = (byte)length;
-        _counts[section + 1]++;
-        return this;
-    }
-
-    /// <summary>Adds a record whose owner is written uncompressed from raw label bytes.</summary>
-    public WireBuilder RecordWire(int section, byte[][] owner, DnsRecordType type, uint ttl, Action<WireBuilder> data)
-    {
-        WireName(owner).U16((ushort)type).U16(1).U32(ttl);
-        var lengthAt = _bytes.Count;
-        U16(0);
-        data(this);
-        var length = _bytes.Count - lengthAt - 2;
         _bytes[lengthAt] = (byte)(length >> 8);
         _bytes[lengthAt + 1] = (byte)length;
         _counts[section + 1]++;
