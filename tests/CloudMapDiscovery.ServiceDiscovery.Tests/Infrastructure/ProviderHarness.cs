@@ -1,9 +1,9 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using CloudMapDiscovery.Discovery;
 using CloudMapDiscovery.ServiceDiscovery;
 using CloudMapDiscovery.Testing;
+using CloudMapDiscovery.Tests.Infrastructure;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -110,19 +110,7 @@ internal sealed class ProviderHarness : IAsyncDisposable
     }
 
     /// <summary>Polls a condition that another thread makes true; it never waits for the code under test's own time to pass.</summary>
-    public static async Task WaitUntilAsync(Func<bool> condition, string what)
-    {
-        var watch = Stopwatch.StartNew();
-        while (!condition())
-        {
-            if (watch.Elapsed > TimeSpan.FromSeconds(10))
-            {
-                throw new TimeoutException($"Gave up waiting for {what}.");
-            }
-
-            await Task.Delay(1);
-        }
-    }
+    public static Task WaitUntilAsync(Func<bool> condition, string what) => Poll.UntilAsync(condition, what);
 
     public async ValueTask DisposeAsync()
     {

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Reflection;
@@ -135,19 +134,7 @@ internal sealed class DiscoveryHarness : IAsyncDisposable
     }
 
     /// <summary>Polls a condition that another thread or socket makes true (a query arriving at the server); it never waits for the code under test's own time to pass.</summary>
-    public static async Task WaitUntilAsync(Func<bool> condition, string what)
-    {
-        var watch = Stopwatch.StartNew();
-        while (!condition())
-        {
-            if (watch.Elapsed > TimeSpan.FromSeconds(10))
-            {
-                throw new TimeoutException($"Gave up waiting for {what}.");
-            }
-
-            await Task.Delay(1);
-        }
-    }
+    public static Task WaitUntilAsync(Func<bool> condition, string what) => Poll.UntilAsync(condition, what);
 
     public async ValueTask DisposeAsync()
     {
