@@ -17,6 +17,8 @@ work="$(mktemp -d /tmp/cloudmap-packaging.XXXXXX)"
 feed="$work/feed"
 pids=()
 
+# With pipefail, `producer | grep -q` fails when grep exits at its first match while the producer is still writing
+# (SIGPIPE, exit 141): checks read captured output instead, and `sed -n 1p` reads to the end where `head -1` would not.
 section() { printf '\n==== %s ====\n' "$*"; }
 fail() { echo "FAILED: $*" >&2; exit 1; }
 
@@ -77,7 +79,7 @@ for package in "${packages[@]}"; do
   [ -n "$tags" ] || fail "$file has no tags"
   grep -q "<repository type=\"git\"[^>]*commit=\"$commit\"" <<<"$nuspec" || [ -z "$commit" ] || fail "$file does not record commit $commit"
   [ -f "$feed/$file.snupkg" ] || fail "$file has no symbol package ($file.snupkg)"
-  unzip -Z1 "$feed/$file.snupkg" | grep -q '\.pdb$' || fail "$file.snupkg holds no PDB"
+  grep -q '\.pdb$' <<<"$(unzip -Z1 "$feed/$file.snupkg")" || fail "$file.snupkg holds no PDB"
   if grep -q '<packageType name="DotnetTool"' <<<"$nuspec"; then
     grep -q "^tools/net10.0/any/cloudmap.dll$" <<<"$listing" || fail "$file is a tool package without cloudmap.dll"
   else
@@ -94,7 +96,7 @@ tool_id=CloudMapDiscovery.Tool
 # The provider uses the library's internals: it must depend on exactly the library it was built with.
 provider="$feed/CloudMapDiscovery.ServiceDiscovery.$version.nupkg"
 [ -f "$provider" ] || fail "no CloudMapDiscovery.ServiceDiscovery $version package in the feed"
-unzip -p "$provider" '*.nuspec' | grep -q "<dependency id=\"CloudMapDiscovery\" version=\"\[$version\]\"" \
+grep -q "<dependency id=\"CloudMapDiscovery\" version=\"\[$version\]\"" <<<"$(unzip -p "$provider" '*.nuspec')" \
   || fail "CloudMapDiscovery.ServiceDiscovery does not depend on exactly CloudMapDiscovery [$version]"
 step_done "pack + package checks"
 
@@ -147,7 +149,7 @@ cloudmap="$tools/cloudmap"
 tool_version="$("$cloudmap" --version)"
 echo "cloudmap --version: $tool_version"
 [ "$tool_version" = "$informational" ] || fail "the installed tool is $tool_version, not $informational (this build's package)"
-"$cloudmap" serve --help | grep -q -- '--port.*\[default: 15353\]' || fail "cloudmap serve's default port is not 15353"
+grep -q -- '--port.*\[default: 15353\]' <<<"$("$cloudmap" serve --help)" || fail "cloudmap serve's default port is not 15353"
 
 # The zone the rest of this script uses: name.internal has two tasks, TTL 0 like the AWS pattern.
 dns_log="$work/dns.log"
@@ -187,7 +189,7 @@ name_log2="$work/name2.log"
 dotnet "$work/name/Name.dll" --urls http://127.0.0.2:0 >"$name_log2" 2>&1 &
 pids+=("$!")
 wait_for "$name_log2" 'Now listening on: http://127\.0\.0\.2:[0-9]+' "$!" 60
-name_port="$(grep -oE 'http://127\.0\.0\.2:[0-9]+' "$name_log2" | head -1 | sed 's/.*://')"
+name_port="$(grep -oE 'http://127\.0\.0\.2:[0-9]+' "$name_log2" | sed -n '1s/.*://p')"
 name_log3="$work/name3.log"
 dotnet "$work/name/Name.dll" --urls "http://127.0.0.3:$name_port" >"$name_log3" 2>&1 &
 pids+=("$!")
@@ -215,7 +217,7 @@ env -i PATH="$PATH" HOME="$HOME" NAME_SERVER="http://name.internal:$name_port/" 
 hello_pid=$!
 pids+=("$hello_pid")
 wait_for "$hello_log" 'Now listening on: http://127\.0\.0\.1:[0-9]+' "$hello_pid" 30
-hello_url="$(grep -oE 'http://127\.0\.0\.1:[0-9]+' "$hello_log" | head -1)"
+hello_url="$(grep -oE 'http://127\.0\.0\.1:[0-9]+' "$hello_log" | sed -n 1p)"
 declare -A served=([127.0.0.2]=0 [127.0.0.3]=0)
 requests=20
 for ((i = 0; i < requests; i++)); do
