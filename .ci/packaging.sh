@@ -53,10 +53,7 @@ step_done() { timings+=("$1: $((SECONDS - step_start)) s"); step_start=$SECONDS;
 
 # ---------------------------------------------------------------------------------------------
 section "Pack every packable project into a folder feed"
-# Build first, then pack what was built: packing the solution while it builds lets the tool's publish step and a
-# library's pack work on the same output at once, and once produced a symbol package without its PDB.
-dotnet build CloudMapDiscovery.sln -c Release -p:ContinuousIntegrationBuild=true
-dotnet pack CloudMapDiscovery.sln -c Release --no-build -o "$feed" -p:ContinuousIntegrationBuild=true
+dotnet pack CloudMapDiscovery.sln -c Release -o "$feed" -p:ContinuousIntegrationBuild=true
 shopt -s nullglob
 packages=("$feed"/*.nupkg)
 shopt -u nullglob
