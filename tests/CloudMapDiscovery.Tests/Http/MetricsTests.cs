@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using CloudMapDiscovery.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 
@@ -82,16 +83,7 @@ public sealed class MetricsTests
         // The caller gives up at the moment the retry is recorded: after the failed attempt was classified, before
         // the next attempt is made (Polly then hands back its own cancellation, without calling the handler).
         using var cancel = new CancellationTokenSource();
-        using var listener = new MeterListener();
-        listener.InstrumentPublished = (instrument, l) =>
-        {
-            if (ReferenceEquals(instrument.Meter, meter) && instrument.Name == "cloudmap.retries")
-            {
-                l.EnableMeasurementEvents(instrument);
-            }
-        };
-        listener.SetMeasurementEventCallback<long>((_, _, _, _) => cancel.Cancel());
-        listener.Start();
+        using var listener = InstrumentListener.Start(meter, "cloudmap.retries", (_, _, _, _) => cancel.Cancel());
 
         Exception? thrown = null;
         for (var i = 0; i < 2 && thrown is null; i++) // round robin: one of two requests goes to the dead task first
