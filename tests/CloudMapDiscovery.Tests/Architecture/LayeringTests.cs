@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using CloudMapDiscovery.Tests.Infrastructure;
 
 namespace CloudMapDiscovery.Tests.Architecture;
 
@@ -8,7 +9,7 @@ namespace CloudMapDiscovery.Tests.Architecture;
 /// </summary>
 public sealed partial class LayeringTests
 {
-    private static readonly string Library = Path.Combine(RepositoryRoot(), "src", "CloudMapDiscovery");
+    private static readonly string Library = Path.Combine(Repository.Root(), "src", "CloudMapDiscovery");
 
     [Theory]
     [InlineData("Dns", "Discovery|Balancing|Http")]
@@ -30,7 +31,7 @@ public sealed partial class LayeringTests
     [Fact]
     public void No_source_file_is_over_300_lines()
     {
-        var src = Path.Combine(RepositoryRoot(), "src");
+        var src = Path.Combine(Repository.Root(), "src");
         var long_ = SourceFiles(src)
             .Select(f => (File: Path.GetRelativePath(src, f), Lines: File.ReadLines(f).Count()))
             .Where(f => f.Lines > 300)
@@ -64,7 +65,7 @@ public sealed partial class LayeringTests
     {
         // The one exception is .NET's convention for registration methods: files in a DependencyInjection folder
         // declare them in Microsoft.Extensions.DependencyInjection, so that they show up where users look.
-        var folder = Path.Combine(RepositoryRoot(), "src", project);
+        var folder = Path.Combine(Repository.Root(), "src", project);
         var declared = new Regex(@"^namespace ([\w.]+)", RegexOptions.Multiline);
         var wrong = SourceFiles(folder)
             .Select(f => (File: Path.GetRelativePath(folder, f), Namespace: declared.Match(File.ReadAllText(f)).Groups[1].Value))
@@ -79,17 +80,4 @@ public sealed partial class LayeringTests
     private static IEnumerable<string> SourceFiles(string folder) =>
         Directory.EnumerateFiles(folder, "*.cs", SearchOption.AllDirectories)
             .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal));
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "CloudMapDiscovery.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"No CloudMapDiscovery.sln above {AppContext.BaseDirectory}.");
-    }
 }

@@ -23,7 +23,7 @@ public sealed class BlackHoleTests
             3,
             o => (o.ConnectTimeout, o.BaseEjectionTime, o.MaxEjectionTime) = (ConnectTimeout, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30)),
             services: (s, _) => s.AddSingleton<TimeProvider>(clock),
-            client: b => b.ConfigurePrimaryHttpMessageHandler(() => connects.CreateHandler(ConnectTimeout)));
+            client: b => b.ConfigurePrimaryHttpMessageHandler(() => connects.CreateHandler()));
         await h.Fleet.BlackHoleAsync(2);
         var hole = h.Fleet.Addresses[2];
         using var client = h.CreateClient();

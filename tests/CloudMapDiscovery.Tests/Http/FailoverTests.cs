@@ -64,10 +64,9 @@ public sealed class FailoverTests
     [Fact]
     public async Task A_black_holed_task_costs_one_connect_timeout_once_and_is_ejected()
     {
-        var connectTimeout = TimeSpan.FromMilliseconds(500);
         var connects = new ConnectCounter();
         await using var h = await DiscoveryHarness.StartAsync(
-            3, o => o.ConnectTimeout = connectTimeout, client: b => b.ConfigurePrimaryHttpMessageHandler(() => connects.CreateHandler(connectTimeout)));
+            3, o => o.ConnectTimeout = TimeSpan.FromMilliseconds(500), client: b => b.ConfigurePrimaryHttpMessageHandler(() => connects.CreateHandler()));
         using var client = h.CreateClient();
         for (var i = 0; i < 3; i++)
         {

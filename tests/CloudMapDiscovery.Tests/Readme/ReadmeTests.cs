@@ -1,3 +1,5 @@
+using CloudMapDiscovery.Tests.Infrastructure;
+
 namespace CloudMapDiscovery.Tests.Readme;
 
 /// <summary>The README's code is code that compiles and passes: its example is this project's test, word for word.</summary>
@@ -6,7 +8,7 @@ public sealed class ReadmeTests
     [Fact]
     public void The_README_shows_the_testing_example_exactly_as_it_is_compiled_and_run_here()
     {
-        var root = Root();
+        var root = Repository.Root();
         var example = File.ReadAllText(Path.Combine(root, "tests", "CloudMapDiscovery.Tests", "Readme", "TestingYourServiceExample.cs"));
         var code = Between(example, "// README:begin\n", "// README:end").Trim();
         var readme = File.ReadAllText(Path.Combine(root, "README.md")).ReplaceLineEndings("\n");
@@ -19,18 +21,5 @@ public sealed class ReadmeTests
         text = text.ReplaceLineEndings("\n");
         var from = text.IndexOf(start, StringComparison.Ordinal) + start.Length;
         return text[from..text.IndexOf(end, from, StringComparison.Ordinal)];
-    }
-
-    private static string Root()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "CloudMapDiscovery.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("No CloudMapDiscovery.sln above the test's directory.");
     }
 }
