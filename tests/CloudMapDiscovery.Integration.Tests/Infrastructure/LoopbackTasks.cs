@@ -42,8 +42,6 @@ internal sealed class LoopbackTasks : IAsyncDisposable
 
     public IPAddress[] Addresses { get; }
 
-    public int Count => _apps.Length;
-
     /// <summary>Gets every TLS handshake: which task, and the SNI name the client sent.</summary>
     public ConcurrentQueue<(int Task, string? Sni)> Handshakes { get; } = new();
 
@@ -116,7 +114,8 @@ internal sealed class LoopbackTasks : IAsyncDisposable
         _blackHoles.Clear();
     }
 
-    private static int FreePort()
+    /// <summary>A TCP port free on 127.0.0.1 right now, which the other 127.0.0.x addresses can then bind too.</summary>
+    public static int FreePort()
     {
         using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));

@@ -1,5 +1,6 @@
 using CloudMapDiscovery.Diagnostics;
 using CloudMapDiscovery.Integration.Tests.Infrastructure;
+using CloudMapDiscovery.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Http.Resilience;
 using CloudMapDiscovery.Tests.Http;
@@ -39,7 +40,7 @@ public sealed class HedgingTests
         using var cancel = new CancellationTokenSource();
 
         var pending = client.GetAsync("/slow", cancel.Token);
-        await HttpTasks.WhenAsync(() => h.Tasks.TotalSlowHits == 3);
+        await Poll.UntilAsync(() => h.Tasks.TotalSlowHits == 3, "the three slow requests");
         await cancel.CancelAsync();
 
         await ((Func<Task>)(() => pending)).Should().ThrowAsync<OperationCanceledException>();
@@ -92,7 +93,7 @@ public sealed class HedgingTests
         using var cancel = new CancellationTokenSource();
 
         var pending = client.PostAsync("/slow", new StringContent("order-4"), cancel.Token);
-        await HttpTasks.WhenAsync(() => h.Tasks.TotalBodies == 2);
+        await Poll.UntilAsync(() => h.Tasks.TotalBodies == 2, "both bodies read");
         await cancel.CancelAsync();
 
         await ((Func<Task>)(() => pending)).Should().ThrowAsync<OperationCanceledException>();

@@ -52,16 +52,6 @@ internal sealed class HttpTasks : IAsyncDisposable
 
     public int TotalSlowHits => _slow.Sum();
 
-    /// <summary>Completes once <paramref name="condition"/> holds; the tasks make it true on their own threads.</summary>
-    public static async Task WhenAsync(Func<bool> condition, TimeSpan? limit = null)
-    {
-        using var timeout = new CancellationTokenSource(limit ?? TimeSpan.FromSeconds(10));
-        while (!condition())
-        {
-            await Task.Delay(5, timeout.Token);
-        }
-    }
-
     public ValueTask DisposeAsync() => Tasks.DisposeAsync();
 
     private async Task HandleAsync(HttpContext context, int index)

@@ -3,7 +3,6 @@ using System.Net;
 using CloudMapDiscovery.Discovery;
 using CloudMapDiscovery.ServiceDiscovery;
 using CloudMapDiscovery.Testing;
-using CloudMapDiscovery.Tests.Infrastructure;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -110,7 +109,6 @@ internal sealed class ProviderHarness : IAsyncDisposable
     }
 
     /// <summary>Polls a condition that another thread makes true; it never waits for the code under test's own time to pass.</summary>
-    public static Task WaitUntilAsync(Func<bool> condition, string what) => Poll.UntilAsync(condition, what);
 
     public async ValueTask DisposeAsync()
     {

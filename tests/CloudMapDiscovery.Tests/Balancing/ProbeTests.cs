@@ -1,6 +1,7 @@
 using System.Net;
 using CloudMapDiscovery.Balancing;
 using CloudMapDiscovery.Diagnostics;
+using CloudMapDiscovery.Integration.Tests.Infrastructure;
 using CloudMapDiscovery.Testing;
 using CloudMapDiscovery.Tests.Discovery;
 using CloudMapDiscovery.Tests.Infrastructure;
@@ -15,7 +16,7 @@ namespace CloudMapDiscovery.Tests.Balancing;
 public sealed class ProbeTests : IAsyncLifetime
 {
     private static readonly TimeSpan Ttl = TimeSpan.FromSeconds(60);
-    private readonly int _port = CountingListener.FreePort();
+    private readonly int _port = LoopbackTasks.FreePort();
     private readonly List<IDisposable> _tasks = [];
     private DiscoveryHarness _h = null!;
 
@@ -49,7 +50,7 @@ public sealed class ProbeTests : IAsyncLifetime
 
         // The ejection time is over: the probe runs, is refused, and the address is ejected again, for twice as long.
         await _h.AdvanceAsync(Until(dead.EjectedUntil) + TimeSpan.FromMilliseconds(1), step: TimeSpan.FromSeconds(20));
-        await DiscoveryHarness.WaitUntilAsync(() => dead.ConsecutiveFailures == 2, "the refused probe");
+        await Poll.UntilAsync(() => dead.ConsecutiveFailures == 2, "the refused probe");
         dead.Ejections.Should().Be(2);
         Until(dead.EjectedUntil).Should().BeCloseTo(TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(2));
         Picks(balancer, 40).Should().NotContain(dead, "a refused probe keeps it out");
@@ -57,7 +58,7 @@ public sealed class ProbeTests : IAsyncLifetime
         // The task comes back: the next probe connects and re-admits it; nothing was sent to it before.
         var back = Accepting(4);
         await _h.AdvanceAsync(Until(dead.EjectedUntil) + TimeSpan.FromMilliseconds(1), step: TimeSpan.FromSeconds(30));
-        await DiscoveryHarness.WaitUntilAsync(() => !dead.AwaitingProbe, "the successful probe");
+        await Poll.UntilAsync(() => !dead.AwaitingProbe, "the successful probe");
         back.Accepted.Should().Be(1, "one probe, one connect");
         dead.EjectedUntil.Should().Be(0);
         Picks(balancer, 30).Count(p => p == dead).Should().Be(10, "back in the rotation");
@@ -74,12 +75,12 @@ public sealed class ProbeTests : IAsyncLifetime
         balancer.ReportFailure(dead, connectFailure: true);
 
         await _h.AdvanceAsync(Until(dead.EjectedUntil) + TimeSpan.FromMilliseconds(1), step: TimeSpan.FromSeconds(20));
-        await DiscoveryHarness.WaitUntilAsync(() => dead.Probe is { Running: true }, "the probe to start");
+        await Poll.UntilAsync(() => dead.Probe is { Running: true }, "the probe to start");
         _h.Snapshot().Endpoints.Single(e => e.Address == Ip(3).ToString()).State.Should().Be(EndpointState.Probing);
         dead.ConsecutiveFailures.Should().Be(1, "the connect hangs until the probe's timeout");
 
         _h.Clock.Advance(TimeSpan.FromSeconds(1));
-        await DiscoveryHarness.WaitUntilAsync(() => dead.ConsecutiveFailures == 2, "the timed-out probe");
+        await Poll.UntilAsync(() => dead.ConsecutiveFailures == 2, "the timed-out probe");
         _h.Snapshot().Endpoints.Single(e => e.Address == Ip(3).ToString()).State.Should().Be(EndpointState.Ejected);
         Picks(balancer, 20).Should().NotContain(dead);
     }
@@ -94,20 +95,20 @@ public sealed class ProbeTests : IAsyncLifetime
 
         _h.SetAddresses(Ttl, 2, 3, 4, 5);
         var t5 = Accepting(5);
-        await RefreshAsync(balancer);
+        await _h.RefreshOnceAsync(balancer.Service, maxSeconds: 70);
 
         var stuck = Endpoint(balancer, 4);
         var fresh = Endpoint(balancer, 5);
-        await DiscoveryHarness.WaitUntilAsync(() => !fresh.AwaitingProbe, "the probe of the reachable new address");
+        await Poll.UntilAsync(() => !fresh.AwaitingProbe, "the probe of the reachable new address");
         t5.Accepted.Should().Be(1);
         stuck.AwaitingProbe.Should().BeTrue("its connect hangs");
         Picks(balancer, 60).Should().NotContain(stuck).And.Contain(fresh);
 
         // Its probe times out: it is ejected like any address that failed a connect. The probe runs on the thread
         // pool: its timeout must be on the clock before the clock moves.
-        await DiscoveryHarness.WaitUntilAsync(() => _h.Clock.ActiveTimers >= 2, "the sweeper's timer and the stuck probe's timeout");
+        await Poll.UntilAsync(() => _h.Clock.ActiveTimers >= 2, "the sweeper's timer and the stuck probe's timeout");
         _h.Clock.Advance(TimeSpan.FromSeconds(1));
-        await DiscoveryHarness.WaitUntilAsync(() => stuck.ConsecutiveFailures == 1, "the timed-out probe");
+        await Poll.UntilAsync(() => stuck.ConsecutiveFailures == 1, "the timed-out probe");
         stuck.EjectedUntil.Should().NotBe(0);
         Picks(balancer, 60).Should().NotContain(stuck);
     }
@@ -131,7 +132,7 @@ public sealed class ProbeTests : IAsyncLifetime
         _h.Clock.ActiveTimers.Should().Be(2);
 
         _h.SetAddresses(Ttl, 2);
-        await RefreshAsync(balancer);
+        await _h.RefreshOnceAsync(balancer.Service, maxSeconds: 70);
 
         dead.Probe.Should().BeNull();
         _h.Clock.ActiveTimers.Should().Be(1, "only the sweeper is left");
@@ -145,7 +146,7 @@ public sealed class ProbeTests : IAsyncLifetime
         var leaving = Endpoint(balancer, 3); // a request in flight holds it
 
         _h.SetAddresses(Ttl, 2);
-        await RefreshAsync(balancer);
+        await _h.RefreshOnceAsync(balancer.Service, maxSeconds: 70);
         balancer.ReportFailure(leaving, connectFailure: true); // that request's connect fails after the refresh
 
         leaving.HasLeft.Should().BeTrue();
@@ -183,7 +184,7 @@ public sealed class ProbeTests : IAsyncLifetime
         Picks(balancer, 10).Should().Contain(dead, "re-admitted blindly when its time is over");
 
         _h.SetAddresses(Ttl, 2, 3, 4);
-        await RefreshAsync(balancer);
+        await _h.RefreshOnceAsync(balancer.Service, maxSeconds: 70);
         Picks(balancer, 30).Should().Contain(Endpoint(balancer, 4));
     }
 
@@ -210,16 +211,5 @@ public sealed class ProbeTests : IAsyncLifetime
         balancer.UseRequestPort(_port); // as the HTTP handler does when it routes a request
         await balancer.GetAsync(default);
         return balancer;
-    }
-
-    private async Task RefreshAsync(ServiceBalancer balancer)
-    {
-        var before = balancer.Service.Current!.FetchedAt;
-        for (var i = 0; i < 70 && balancer.Service.Current!.FetchedAt == before; i++)
-        {
-            await _h.AdvanceAsync(TimeSpan.FromSeconds(1));
-        }
-
-        balancer.Service.Current!.FetchedAt.Should().NotBe(before);
     }
 }

@@ -87,6 +87,18 @@ internal sealed class DiscoveryHarness : IAsyncDisposable
     public static TimeSpan Elapsed(TestClock clock, long from, long to) => TimeSpan.FromTicks((to - from) * TimeSpan.TicksPerSecond / clock.TimestampFrequency);
 
     /// <summary>Moves the clock forward in steps (each firing the cache's 1 s sweeper when due) and, after every step, waits for every refresh in flight, so that no query overlaps a clock move.</summary>
+    /// <summary>Advances the clock a second at a time, at most <paramref name="maxSeconds"/> seconds, until <paramref name="service"/> has fetched once more.</summary>
+    public async Task RefreshOnceAsync(ResolvedService service, int maxSeconds)
+    {
+        var before = service.Current!.FetchedAt;
+        for (var i = 0; i < maxSeconds && service.Current!.FetchedAt == before; i++)
+        {
+            await AdvanceAsync(TimeSpan.FromSeconds(1));
+        }
+
+        service.Current!.FetchedAt.Should().NotBe(before, "the sweeper refreshes a warm name");
+    }
+
     public async Task AdvanceAsync(TimeSpan by, TimeSpan? step = null, params ResolvedService[] alsoWatch)
     {
         var s = step ?? TimeSpan.FromSeconds(1);
@@ -128,13 +140,10 @@ internal sealed class DiscoveryHarness : IAsyncDisposable
     /// <summary>Waits until <paramref name="held"/> queries are being held, then lets them (and every later query) through.</summary>
     public async Task ReleaseAnswersAsync(int held)
     {
-        await WaitUntilAsync(() => ServerClock.ActiveTimers >= held, $"{held} held DNS answer(s)");
+        await Poll.UntilAsync(() => ServerClock.ActiveTimers >= held, $"{held} held DNS answer(s)");
         Server.ClearFaults();
         ServerClock.Advance(TimeSpan.FromSeconds(1));
     }
-
-    /// <summary>Polls a condition that another thread or socket makes true (a query arriving at the server); it never waits for the code under test's own time to pass.</summary>
-    public static Task WaitUntilAsync(Func<bool> condition, string what) => Poll.UntilAsync(condition, what);
 
     public async ValueTask DisposeAsync()
     {

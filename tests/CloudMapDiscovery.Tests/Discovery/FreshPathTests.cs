@@ -50,7 +50,7 @@ public sealed class FreshPathTests
         DiscoveryHarness.Sync(entry.GetAsync(default)).Should().BeSameAs(first);
         clock.Reads.Should().BeGreaterThan(reads, "a due answer is checked against the clock");
 
-        await DiscoveryHarness.WaitUntilAsync(() => serverClock.ActiveTimers >= 1, "the held DNS answer");
+        await Poll.UntilAsync(() => serverClock.ActiveTimers >= 1, "the held DNS answer");
         dns.ClearFaults();
         serverClock.Advance(TimeSpan.FromSeconds(1));
         await DiscoveryHarness.Settle(entry);

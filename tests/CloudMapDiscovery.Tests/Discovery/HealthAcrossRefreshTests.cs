@@ -24,7 +24,7 @@ public sealed class HealthAcrossRefreshTests
         var dead = set.Endpoints.Single(e => e.Address.Address.Equals(DiscoveryHarness.Ip(1)));
         entry.ReportFailure(dead, connectFailure: true);
 
-        await RefreshOnceAsync(h, entry.Service);
+        await h.RefreshOnceAsync(entry.Service, maxSeconds: 60);
 
         var after = entry.Current;
         after.Should().NotBeSameAs(set);
@@ -48,11 +48,11 @@ public sealed class HealthAcrossRefreshTests
         dead.EjectedUntil.Should().NotBe(0);
 
         h.SetAddresses(Ttl, 2, 3);
-        await RefreshOnceAsync(h, entry.Service);
+        await h.RefreshOnceAsync(entry.Service, maxSeconds: 60);
         DiscoveryHarness.Texts(entry.Current).Should().Equal(DiscoveryHarness.Texts(2, 3));
 
         h.SetAddresses(Ttl, 1, 2, 3);
-        await RefreshOnceAsync(h, entry.Service);
+        await h.RefreshOnceAsync(entry.Service, maxSeconds: 60);
 
         var back = entry.Current.Endpoints.Single(e => e.Address.Address.Equals(DiscoveryHarness.Ip(1)));
         back.Should().NotBeSameAs(dead);
@@ -75,12 +75,12 @@ public sealed class HealthAcrossRefreshTests
 
         h.Server.RemoveAddress("name", DiscoveryHarness.Ip(1));
         h.Server.RemoveAddress("name", DiscoveryHarness.Ip(2));
-        await RefreshOnceAsync(h, entry.Service);
+        await h.RefreshOnceAsync(entry.Service, maxSeconds: 60);
         entry.Current.Endpoints.Should().BeEmpty();
         entry.Service.Current!.NegativeReason.Should().NotBeNull();
 
         h.SetAddresses(Ttl, 1, 2);
-        await RefreshOnceAsync(h, entry.Service);
+        await h.RefreshOnceAsync(entry.Service, maxSeconds: 60);
 
         entry.Current.Endpoints.Should().HaveCount(2).And.OnlyContain(e => e.EjectedUntil == 0 && e.ConsecutiveFailures == 0 && !set.Endpoints.Contains(e));
     }
@@ -100,9 +100,9 @@ public sealed class HealthAcrossRefreshTests
         leaver.Picks.Should().Be(1);
 
         h.SetAddresses(Ttl, 2);
-        await RefreshOnceAsync(h, entry.Service);
+        await h.RefreshOnceAsync(entry.Service, maxSeconds: 60);
         h.SetAddresses(Ttl, 1, 2);
-        await RefreshOnceAsync(h, entry.Service);
+        await h.RefreshOnceAsync(entry.Service, maxSeconds: 60);
 
         var back = entry.Current.Endpoints.Single(e => e.Address.Address.Equals(DiscoveryHarness.Ip(1)));
         back.Should().NotBeSameAs(leaver);
@@ -122,24 +122,13 @@ public sealed class HealthAcrossRefreshTests
         h.SetAddresses(Ttl, 2);
 
         await h.AdvanceAsync(DiscoveryHarness.Elapsed(h.Clock, h.Clock.GetTimestamp(), dead.EjectedUntil) + TimeSpan.FromSeconds(1));
-        await RefreshOnceAsync(h, entry.Service);
+        await h.RefreshOnceAsync(entry.Service, maxSeconds: 60);
         h.SetAddresses(Ttl, 1, 2);
-        await RefreshOnceAsync(h, entry.Service);
+        await h.RefreshOnceAsync(entry.Service, maxSeconds: 60);
 
         var back = entry.Current.Endpoints.Single(e => e.Address.Address.Equals(DiscoveryHarness.Ip(1)));
         back.Should().NotBeSameAs(dead);
         back.EjectedUntil.Should().Be(0);
         back.Ejections.Should().Be(0);
-    }
-
-    private static async Task RefreshOnceAsync(DiscoveryHarness h, ResolvedService entry)
-    {
-        var before = entry.Current!.FetchedAt;
-        for (var i = 0; i < 60 && entry.Current!.FetchedAt == before; i++)
-        {
-            await h.AdvanceAsync(TimeSpan.FromSeconds(1));
-        }
-
-        entry.Current!.FetchedAt.Should().NotBe(before);
     }
 }

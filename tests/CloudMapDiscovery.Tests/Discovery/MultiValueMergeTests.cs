@@ -51,7 +51,7 @@ public sealed class MultiValueMergeTests
         var healthy = grown.Endpoints[1];
         h.Server.RemoveAddress("name", failing.Address.Address);
         h.Server.RemoveAddress("name", healthy.Address.Address);
-        await RefreshOnceAsync(h, entry.Service);
+        await h.RefreshOnceAsync(entry.Service, maxSeconds: 120);
         entry.Current.Endpoints.Should().Contain([failing, healthy]);
         failing.IsMerged.Should().BeTrue();
         healthy.IsMerged.Should().BeTrue();
@@ -59,7 +59,7 @@ public sealed class MultiValueMergeTests
         // Not even ejected (a non-connect failure, threshold 3), yet DNS no longer vouches for it.
         entry.ReportFailure(failing, connectFailure: false);
         failing.EjectedUntil.Should().Be(0);
-        await RefreshOnceAsync(h, entry.Service);
+        await h.RefreshOnceAsync(entry.Service, maxSeconds: 120);
 
         entry.Current.Endpoints.Should().NotContain(failing);
         entry.Current.Endpoints.Should().Contain(healthy);
@@ -80,7 +80,7 @@ public sealed class MultiValueMergeTests
         int[] remaining = [1, 2, 3, 4, 5, 6, 7, 8];
         h.SetAddresses(TimeSpan.Zero, remaining);
         var removedAt = h.Clock.GetTimestamp();
-        await RefreshOnceAsync(h, entry);
+        await h.RefreshOnceAsync(entry, maxSeconds: 120);
 
         // Everything seen so far, plus this answer (which may hold one of the 8 that no earlier random subset showed).
         var expected = grown.Union(DiscoveryHarness.Texts(remaining)).Order(StringComparer.Ordinal).ToArray();
@@ -88,7 +88,7 @@ public sealed class MultiValueMergeTests
 
         // Retention is counted from when each was last seen, which is no later than the shrink.
         await h.AdvanceAsync(TimeSpan.FromSeconds(60) - DiscoveryHarness.Elapsed(h.Clock, removedAt, h.Clock.GetTimestamp()));
-        await RefreshOnceAsync(h, entry);
+        await h.RefreshOnceAsync(entry, maxSeconds: 120);
 
         DiscoveryHarness.Texts(entry.Current!).Should().Equal(DiscoveryHarness.Texts(remaining));
         entry.Current!.Endpoints.Should().OnlyContain(e => !e.IsMerged);
@@ -104,7 +104,7 @@ public sealed class MultiValueMergeTests
         entry.Current!.Endpoints.Should().HaveCountGreaterThan(8);
 
         h.SetAddresses(TimeSpan.Zero, 3, 5, 11);
-        await RefreshOnceAsync(h, entry);
+        await h.RefreshOnceAsync(entry, maxSeconds: 120);
 
         DiscoveryHarness.Texts(entry.Current!).Should().Equal(DiscoveryHarness.Texts(3, 5, 11), "an answer below the limit is complete");
     }
@@ -119,24 +119,12 @@ public sealed class MultiValueMergeTests
         var seen = new HashSet<string>();
         for (var i = 0; i < 8; i++)
         {
-            await RefreshOnceAsync(h, entry);
+            await h.RefreshOnceAsync(entry, maxSeconds: 120);
             sizes.Add(entry.Current!.Endpoints.Length);
             seen.UnionWith(DiscoveryHarness.Texts(entry.Current!));
         }
 
         sizes.Should().OnlyContain(n => n == 8);
         seen.Should().HaveCountGreaterThan(8, "the server did answer different subsets, so merging would have grown the set");
-    }
-
-    /// <summary>Advances the clock (sweeping every second) until the entry has fetched once more.</summary>
-    private static async Task RefreshOnceAsync(DiscoveryHarness h, ResolvedService entry)
-    {
-        var before = entry.Current!.FetchedAt;
-        for (var i = 0; i < 120 && entry.Current!.FetchedAt == before; i++)
-        {
-            await h.AdvanceAsync(TimeSpan.FromSeconds(1));
-        }
-
-        entry.Current!.FetchedAt.Should().NotBe(before, "the sweeper refreshes a warm name");
     }
 }

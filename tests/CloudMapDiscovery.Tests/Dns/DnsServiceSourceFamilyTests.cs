@@ -54,7 +54,7 @@ public sealed class DnsServiceSourceFamilyTests : IAsyncLifetime
         _server.InjectFault(DnsFault.Drop(), "name", type: DnsRecordType.AAAA);
 
         var resolving = _source.ResolveAsync(Both, default);
-        await Until(() => _graceClock.ActiveTimers == 1); // A has answered: the grace wait is armed
+        await Poll.UntilAsync(() => _graceClock.ActiveTimers == 1, "_graceClock.ActiveTimers == 1"); // A has answered: the grace wait is armed
         _graceClock.Advance(TimeSpan.FromMilliseconds(49));
         resolving.IsCompleted.Should().BeFalse("the AAAA query still has a millisecond");
         _graceClock.Advance(TimeSpan.FromMilliseconds(1));
@@ -62,7 +62,7 @@ public sealed class DnsServiceSourceFamilyTests : IAsyncLifetime
 
         resolution.Addresses.Select(a => a.Address).Should().Equal(V4);
         resolution.Source.Should().Contain("AAAA: no answer within 50 ms of the other family's, not waited for");
-        await Until(() => _resolverClock.ActiveTimers == 0); // the abandoned AAAA query was cancelled, its timer gone
+        await Poll.UntilAsync(() => _resolverClock.ActiveTimers == 0, "_resolverClock.ActiveTimers == 0"); // the abandoned AAAA query was cancelled, its timer gone
     }
 
     [Fact]
@@ -71,12 +71,12 @@ public sealed class DnsServiceSourceFamilyTests : IAsyncLifetime
         _server.InjectFault(DnsFault.Delay(TimeSpan.FromMilliseconds(30)), "name", type: DnsRecordType.AAAA);
 
         var resolving = _source.ResolveAsync(Both, default);
-        await Until(() => _graceClock.ActiveTimers == 1 && _serverClock.ActiveTimers == 1);
+        await Poll.UntilAsync(() => _graceClock.ActiveTimers == 1 && _serverClock.ActiveTimers == 1, "_graceClock.ActiveTimers == 1 && _serverClock.ActiveTimers == 1");
         _serverClock.Advance(TimeSpan.FromMilliseconds(30));
         var resolution = await resolving.WaitAsync(TimeSpan.FromSeconds(10));
 
         resolution.Addresses.Select(a => a.Address).Should().BeEquivalentTo([V4, V6]);
-        await Until(() => _graceClock.ActiveTimers == 0); // the wait ended with the answer
+        await Poll.UntilAsync(() => _graceClock.ActiveTimers == 0, "_graceClock.ActiveTimers == 0"); // the wait ended with the answer
     }
 
     [Fact]
@@ -88,9 +88,9 @@ public sealed class DnsServiceSourceFamilyTests : IAsyncLifetime
         _server.InjectFault(DnsFault.Drop(), "name", type: DnsRecordType.AAAA);
 
         var resolving = source.ResolveAsync(Both, default);
-        await Until(() => _serverClock.ActiveTimers == 1); // the A reply's delay
+        await Poll.UntilAsync(() => _serverClock.ActiveTimers == 1, "_serverClock.ActiveTimers == 1"); // the A reply's delay
         _serverClock.Advance(TimeSpan.FromMilliseconds(400));
-        await Until(() => _serverClock.ActiveTimers == 1); // now the grace wait
+        await Poll.UntilAsync(() => _serverClock.ActiveTimers == 1, "_serverClock.ActiveTimers == 1"); // now the grace wait
         _serverClock.Advance(TimeSpan.FromMilliseconds(399));
         resolving.IsCompleted.Should().BeFalse();
         _serverClock.Advance(TimeSpan.FromMilliseconds(1));
@@ -145,27 +145,16 @@ public sealed class DnsServiceSourceFamilyTests : IAsyncLifetime
         using var cts = new CancellationTokenSource();
 
         var resolving = _source.ResolveAsync(Both, cts.Token);
-        await Until(() => _server.QueryCount == 2);
+        await Poll.UntilAsync(() => _server.QueryCount == 2, "_server.QueryCount == 2");
         await cts.CancelAsync();
 
         await resolving.Invoking(r => r.WaitAsync(TimeSpan.FromSeconds(10))).Should().ThrowAsync<OperationCanceledException>();
-        await Until(() => _resolverClock.ActiveTimers == 0);
+        await Poll.UntilAsync(() => _resolverClock.ActiveTimers == 0, "_resolverClock.ActiveTimers == 0");
     }
 
     private DnsServiceSource Source(TimeProvider graceClock)
     {
         var options = new DnsResolverOptions { ResolvConfPath = NoResolvConf, Timeout = TimeSpan.FromSeconds(30), Attempts = 1, NameServers = { _server.EndPoint.ToString() } };
         return new DnsServiceSource(new DnsResolver(options, _resolverClock), graceClock);
-    }
-
-    // Polls for a state another thread brings about (a timer armed, a query arrived); a guard, not a sleep.
-    private static async Task Until(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (!condition())
-        {
-            DateTime.UtcNow.Should().BeBefore(deadline, "the condition should have come about");
-            await Task.Delay(1);
-        }
     }
 }

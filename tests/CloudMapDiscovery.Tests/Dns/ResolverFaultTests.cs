@@ -575,7 +575,7 @@ public class ResolverFaultTests
         using var cts = new CancellationTokenSource();
 
         var query = resolver.QueryAsync("name.internal", DnsRecordType.A, cts.Token).AsTask();
-        await Discovery.DiscoveryHarness.WaitUntilAsync(() => server.TcpQueryCount == 1, "the query over TCP");
+        await Poll.UntilAsync(() => server.TcpQueryCount == 1, "the query over TCP");
         await cts.CancelAsync();
 
         await ((Func<Task>)(() => query)).Should().ThrowAsync<OperationCanceledException>();
@@ -648,7 +648,7 @@ public class ResolverFaultTests
     private static async Task<DnsQueryResult> TimedOut(TestClock clock, Func<bool> queried, Func<ValueTask<DnsQueryResult>> start)
     {
         var query = start().AsTask();
-        await Discovery.DiscoveryHarness.WaitUntilAsync(queried, "the query to reach the silent server");
+        await Poll.UntilAsync(queried, "the query to reach the silent server");
         clock.Advance(ShortTimeout);
         return await query;
     }

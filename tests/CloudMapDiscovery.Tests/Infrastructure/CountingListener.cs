@@ -20,14 +20,6 @@ internal sealed class CountingListener : IDisposable
 
     public static CountingListener Open(IPEndPoint endPoint) => new(endPoint);
 
-    /// <summary>A port free on 127.0.0.1, which every 127.0.0.x address can then bind too.</summary>
-    public static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
-    }
-
     public void Dispose() => _listener.Stop();
 
     private async Task AcceptLoopAsync()
