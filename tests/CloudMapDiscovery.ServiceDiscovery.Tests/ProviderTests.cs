@@ -112,6 +112,20 @@ public sealed class ProviderTests
     }
 
     [Fact]
+    public async Task The_configure_delegate_is_applied_after_the_CloudMapDiscovery_section()
+    {
+        await using var h = await StartAsync(o => o.MinTtl = TimeSpan.FromSeconds(9), new Dictionary<string, string?>
+        {
+            ["CloudMapDiscovery:MinTtl"] = "00:00:07",
+        });
+        h.SetAddresses(TimeSpan.Zero, 2);
+
+        await h.Resolver.GetEndpointsAsync("http://name.internal:3000", default);
+
+        h.Registry.Caches.Single().Settings.Cache.MinTtl.Should().Be(TimeSpan.FromSeconds(9), "code changes what configuration says, as for AddCloudMapDiscovery(o => ...)");
+    }
+
+    [Fact]
     public async Task Invalid_options_fail_at_startup_and_on_resolution_naming_the_option()
     {
         await using var h = await StartAsync(o => o.MinTtl = TimeSpan.Zero);

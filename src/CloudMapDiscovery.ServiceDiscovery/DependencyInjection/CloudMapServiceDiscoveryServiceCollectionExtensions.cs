@@ -51,7 +51,8 @@ public static class CloudMapServiceDiscoveryServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configure);
-        services.Configure(Microsoft.Extensions.Options.Options.DefaultName, configure);
-        return services.AddCloudMapServiceEndpointProvider();
+        // The provider first: its registration binds configuration, and options actions run in the order they were added.
+        services.AddCloudMapServiceEndpointProvider();
+        return services.Configure(Microsoft.Extensions.Options.Options.DefaultName, configure);
     }
 }
