@@ -114,17 +114,8 @@ public sealed class DnsTestServer : IAsyncDisposable, IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(options.UdpPayloadSize, 512);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(options.UdpPayloadSize, ushort.MaxValue);
         cancellationToken.ThrowIfCancellationRequested();
-        var copy = new DnsTestServerOptions
-        {
-            Zone = options.Zone,
-            Address = options.Address,
-            Port = options.Port,
-            TimeProvider = options.TimeProvider,
-            UdpPayloadSize = options.UdpPayloadSize,
-            Logger = options.Logger,
-        };
-        var server = new DnsTestServer(copy, new ZoneData(copy.Zone));
-        server._sockets.Start(copy.Port); // binding is synchronous: the port is taken (or refused) before this returns
+        var server = new DnsTestServer(options, new ZoneData(options.Zone));
+        server._sockets.Start(options.Port); // binding is synchronous: the port is taken (or refused) before this returns
         return Task.FromResult(server);
     }
 

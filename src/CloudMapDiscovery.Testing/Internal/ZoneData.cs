@@ -1,8 +1,6 @@
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
-using CloudMapDiscovery.Dns;
 
 namespace CloudMapDiscovery.Testing.Internal;
 
@@ -40,8 +38,6 @@ internal sealed class ZoneData
         get { lock (_gate) { return _maxAnswerRecords; } }
         set { lock (_gate) { _maxAnswerRecords = value; } }
     }
-
-    public bool Contains(string absoluteName) => Name.Contains(absoluteName);
 
     public void AddAddress(string name, IPAddress address, TimeSpan ttl)
     {
