@@ -3,7 +3,6 @@ using System.Runtime.CompilerServices;
 using CloudMapDiscovery.Discovery;
 using CloudMapDiscovery.Http;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.ServiceDiscovery;
 
@@ -23,7 +22,7 @@ internal sealed class CloudMapServiceEndpointProviderFactory : IServiceEndpointP
     private readonly ConditionalWeakTable<ResolvedService, EndpointSetWatch> _watches = new();
     private readonly Func<ResolvedService, EndpointSetWatch> _watchOf;
 
-    public CloudMapServiceEndpointProviderFactory(ResolutionCacheRegistry registry, IOptionsMonitor<CloudMapDiscoveryOptions> options, ILoggerFactory? loggerFactory = null)
+    public CloudMapServiceEndpointProviderFactory(ResolutionCacheRegistry registry, IOptionsMonitor<CloudMapDiscoveryOptions> options)
     {
         ArgumentNullException.ThrowIfNull(registry);
         ArgumentNullException.ThrowIfNull(options);
@@ -33,7 +32,7 @@ internal sealed class CloudMapServiceEndpointProviderFactory : IServiceEndpointP
         _cache = registry.GetCache(settings.Discovery);
         _hosts = new HostMatcher(settings.Http);
         _recordTypes = settings.Http.RecordTypes;
-        _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("CloudMapDiscovery.ServiceDiscovery");
+        _logger = registry.Context.LoggerFactory.CreateLogger("CloudMapDiscovery.ServiceDiscovery");
 
         // One watch per service object: the table lets a retired service and its watch be collected together.
         _watchOf = service => _watches.GetValue(service, s => new EndpointSetWatch(s, _logger));

@@ -91,13 +91,19 @@ internal sealed class EndpointSetWatch
             else
             {
                 // No current answer is no new set (a token fires only with a new answer or at retirement).
-                if (_service.Current is not { } latest || _current.Holds(AddressSet.Of(latest)))
+                if (_service.Current is not { } latest)
+                {
+                    return;
+                }
+
+                var set = AddressSet.Of(latest);
+                if (_current.Holds(set))
                 {
                     return;
                 }
 
                 superseded = _current;
-                _current = new Generation(AddressSet.Of(latest));
+                _current = new Generation(set);
                 reason = "DNS answered with other addresses";
             }
         }
