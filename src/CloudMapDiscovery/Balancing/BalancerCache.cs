@@ -51,9 +51,6 @@ internal sealed class BalancerCache : IDisposable
         }
     }
 
-    public bool TryGetBalancer(string host, DiscoveryRecordTypes recordTypes, out ServiceBalancer? balancer)
-        => _balancers.TryGetValue(new ServiceKey(host, recordTypes), out balancer);
-
     public void Dispose()
     {
         Resolutions.Evicted -= OnEvicted;

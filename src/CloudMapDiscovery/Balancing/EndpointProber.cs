@@ -17,24 +17,34 @@ internal sealed class EndpointProber : IDisposable
     private readonly BalancingSettings _settings;
     private readonly CloudMapContext _context;
     private readonly string _host;
-    private readonly Func<int?> _requestPort;
     private readonly object _gate = new();
     private bool _disposed;
+    private int _requestPort; // 0: none seen yet
 
     /// <param name="settings">The ejection and probe settings.</param>
     /// <param name="context">The clock, meter, loggers and shutdown token.</param>
     /// <param name="host">The service, for logs and metrics.</param>
-    /// <param name="requestPort">The port requests to this service use, for addresses that DNS gives without one (A/AAAA).</param>
-    public EndpointProber(BalancingSettings settings, CloudMapContext context, string host, Func<int?> requestPort)
+    public EndpointProber(BalancingSettings settings, CloudMapContext context, string host)
     {
         _settings = settings;
         _context = context;
         _host = host;
-        _requestPort = requestPort;
     }
 
     /// <summary>Whether <paramref name="endpoint"/> can be probed: it has a port, from SRV or from the requests seen so far.</summary>
-    public bool CanProbe(BalancedEndpoint endpoint) => (endpoint.Address.Port ?? _requestPort()) is not null;
+    public bool CanProbe(BalancedEndpoint endpoint) => (endpoint.Address.Port ?? RequestPort) is not null;
+
+    /// <summary>Where probes of addresses without a port connect (see <see cref="ServiceBalancer.UseRequestPort"/>).</summary>
+    public void UseRequestPort(int port)
+    {
+        if (port > 0 && Volatile.Read(ref _requestPort) != port)
+        {
+            Volatile.Write(ref _requestPort, port);
+        }
+    }
+
+    /// <summary>The port requests to this service use, for addresses that DNS gives without one (A/AAAA).</summary>
+    private int? RequestPort => Volatile.Read(ref _requestPort) is var p && p > 0 ? p : null;
 
     /// <summary>Probes <paramref name="endpoint"/> when its ejection ends (at once for a new address held back).</summary>
     public void Schedule(BalancedEndpoint endpoint)
@@ -144,7 +154,7 @@ internal sealed class EndpointProber : IDisposable
     /// <summary>One connect; <see langword="null"/> when it succeeded, else what went wrong.</summary>
     private async Task<string?> ConnectAsync(BalancedEndpoint endpoint, EndpointProbe probe)
     {
-        var port = endpoint.Address.Port ?? _requestPort();
+        var port = endpoint.Address.Port ?? RequestPort;
         if (port is not { } p)
         {
             return "no port to probe (no request has named one yet)";

@@ -21,7 +21,6 @@ internal sealed class ServiceBalancer : IDisposable
     private readonly EndpointProber _prober;
     private volatile BalancedSet _current = BalancedSet.Empty;
     private uint _counter = (uint)Random.Shared.Next();
-    private int _requestPort;  // 0: none seen yet
 
     public ServiceBalancer(ResolvedService service, BalancingSettings settings, CloudMapContext context)
     {
@@ -29,7 +28,7 @@ internal sealed class ServiceBalancer : IDisposable
         _settings = settings;
         _context = context;
         _onReadmitted = e => Log.Readmitted(_context.Logger, e.ToString(), Service.Key.Host);
-        _prober = new EndpointProber(settings, context, service.Key.Host, () => Volatile.Read(ref _requestPort) is var p && p > 0 ? p : null);
+        _prober = new EndpointProber(settings, context, service.Key.Host);
 
         // Reconciled as each version is published, so that health follows DNS even while no request comes by.
         _watch = ChangeToken.OnChange(service.GetChangeToken, () => Reconcile(service.Current));
@@ -72,13 +71,7 @@ internal sealed class ServiceBalancer : IDisposable
     /// The port requests to this service are sent to: probes of addresses that DNS gives without a port (A/AAAA) connect
     /// there. The HTTP layer says it when it routes a host; a service called on several ports is probed on the last.
     /// </summary>
-    public void UseRequestPort(int port)
-    {
-        if (port > 0 && Volatile.Read(ref _requestPort) != port)
-        {
-            Volatile.Write(ref _requestPort, port);
-        }
-    }
+    public void UseRequestPort(int port) => _prober.UseRequestPort(port);
 
     /// <summary>Whether a 502, 503 or 504 counts as a failure of the endpoint that answered it (EjectOnGatewayErrors).</summary>
     public bool EjectsOnGatewayErrors => _settings.Ejection.OnGatewayErrors;
