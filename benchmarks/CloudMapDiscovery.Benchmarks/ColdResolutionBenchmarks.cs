@@ -86,7 +86,7 @@ public class ColdResolutionBenchmarks
 
     private async Task<ResolvedEndpoints> ColdCacheEntry()
     {
-        using var cache = new ResolutionCache(_cacheSettings, new DnsServiceSource(_resolver), _context);
+        using var cache = new ResolutionCache(_cacheSettings, new DnsServiceSource(_resolver, _context.Clock), _context);
         return await cache.GetService("eight.internal", DiscoveryRecordTypes.A).GetAsync(CancellationToken.None);
     }
 

@@ -23,11 +23,11 @@ internal sealed class DnsServiceSource
     private readonly TimeProvider _clock;
 
     /// <param name="resolver">The resolver.</param>
-    /// <param name="clock">The clock of the grace wait; by default the resolver's own (the one its timeouts use).</param>
-    public DnsServiceSource(IDnsResolver resolver, TimeProvider? clock = null)
+    /// <param name="clock">The clock of the grace wait (the resolver's, so that its timeouts and the wait agree).</param>
+    public DnsServiceSource(IDnsResolver resolver, TimeProvider clock)
     {
         _resolver = resolver;
-        _clock = clock ?? (resolver as DnsResolver)?.TimeProvider ?? TimeProvider.System;
+        _clock = clock;
     }
 
     public async Task<ServiceResolution> ResolveAsync(ServiceKey key, CancellationToken cancellationToken)

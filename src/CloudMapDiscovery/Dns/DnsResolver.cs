@@ -65,9 +65,6 @@ public sealed class DnsResolver : IDnsResolver
     /// <summary>Gets the search domains in force.</summary>
     public IReadOnlyList<string> SearchDomains => _settings.SearchDomains;
 
-    /// <summary>Gets the clock of the resolver's timeouts; callers that wait on its answers use the same one.</summary>
-    internal TimeProvider TimeProvider => _timeProvider;
-
     /// <summary>Raised after each question with its outcome; used by the library's metrics.</summary>
     internal event Action<DnsQueryOutcome>? QueryCompleted;
 
@@ -234,16 +231,11 @@ public sealed class DnsResolver : IDnsResolver
     // A failure asking for a CNAME target still names the name that was asked (and, through the cause, the target).
     private async ValueTask<(DnsResponse Response, IPEndPoint Server, DnsTransport Transport)> AskFollowingAsync(string name, string current, DnsRecordType type, CancellationToken cancellationToken)
     {
-        if (ReferenceEquals(name, current))
-        {
-            return await AskAsync(current, type, cancellationToken).ConfigureAwait(false);
-        }
-
         try
         {
             return await AskAsync(current, type, cancellationToken).ConfigureAwait(false);
         }
-        catch (DnsResolutionException ex)
+        catch (DnsResolutionException ex) when (!ReferenceEquals(name, current))
         {
             throw new DnsResolutionException(name, type, ex.Attempts, $"DNS lookup of {name} ({type}) failed following its CNAME chain: {ex.Message}", ex);
         }
