@@ -7,10 +7,10 @@ namespace CloudMapDiscovery.Discovery;
 /// </summary>
 internal sealed class ResolutionStatus
 {
-    public static readonly ResolutionStatus Initial = new(null, 0, 0, 0, 0, null, 0, isStale: false, staleExpired: false);
+    public static readonly ResolutionStatus Initial = new(null, 0, 0, 0, 0, null, 0, staleExpired: false);
 
     private ResolutionStatus(
-        ResolvedEndpoints? current, long refreshAt, long usableUntil, long lastRefresh, int failures, Exception? lastError, long lastErrorUntil, bool isStale, bool staleExpired)
+        ResolvedEndpoints? current, long refreshAt, long usableUntil, long lastRefresh, int failures, Exception? lastError, long lastErrorUntil, bool staleExpired)
     {
         Current = current;
         RefreshAt = refreshAt;
@@ -19,7 +19,6 @@ internal sealed class ResolutionStatus
         Failures = failures;
         LastError = lastError;
         LastErrorUntil = lastErrorUntil;
-        IsStale = isStale;
         StaleExpired = staleExpired;
     }
 
@@ -44,8 +43,8 @@ internal sealed class ResolutionStatus
     /// <summary>With no answer to serve, the last failure is handed to new requests until then, without a new query.</summary>
     public long LastErrorUntil { get; }
 
-    /// <summary>DNS is failing and the last good answer is being served.</summary>
-    public bool IsStale { get; }
+    /// <summary>DNS is failing and the last good answer is being served (a failure keeps an answer only while it may be served stale).</summary>
+    public bool IsStale => LastError is not null && Current is not null;
 
     /// <summary>The last failure dropped a good answer because <see cref="CacheSettings.MaxStale"/> ran out.</summary>
     public bool StaleExpired { get; }
@@ -54,7 +53,7 @@ internal sealed class ResolutionStatus
     public static ResolutionStatus Answered(ResolvedEndpoints set, long now, long ttlTicks, bool floored)
     {
         var (refreshAt, usableUntil) = RefreshTiming.Schedule(now, ttlTicks, floored);
-        return new ResolutionStatus(set, refreshAt, usableUntil, now, 0, null, 0, isStale: false, staleExpired: false);
+        return new ResolutionStatus(set, refreshAt, usableUntil, now, 0, null, 0, staleExpired: false);
     }
 
     /// <summary>
@@ -65,7 +64,7 @@ internal sealed class ResolutionStatus
     {
         var servingStale = now < staleUntil;
         return servingStale
-            ? new ResolutionStatus(Current, Math.Min(retryAt, staleUntil), staleUntil, LastRefresh, Failures + 1, error, retryAt, isStale: true, staleExpired: false)
-            : new ResolutionStatus(null, retryAt, 0, LastRefresh, Failures + 1, error, retryAt, isStale: false, staleExpired: staleUntil != 0);
+            ? new ResolutionStatus(Current, Math.Min(retryAt, staleUntil), staleUntil, LastRefresh, Failures + 1, error, retryAt, staleExpired: false)
+            : new ResolutionStatus(null, retryAt, 0, LastRefresh, Failures + 1, error, retryAt, staleExpired: staleUntil != 0);
     }
 }
