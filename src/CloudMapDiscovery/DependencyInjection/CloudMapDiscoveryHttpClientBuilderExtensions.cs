@@ -89,8 +89,9 @@ public static class CloudMapDiscoveryHttpClientBuilderExtensions
         // Handlers run outermost first. A resilience handler below discovery would retry on the task already picked
         // and open its breaker for every task: discovery goes just below the innermost one.
         var handlers = builder.AdditionalHandlers;
-        var discovery = handlers.ToList().FindIndex(h => h is CloudMapDiscoveryHandler);
-        var lastResilience = handlers.ToList().FindLastIndex(h => h.GetType().FullName == ResilienceHandler);
+        var chain = handlers.ToList();
+        var discovery = chain.FindIndex(h => h is CloudMapDiscoveryHandler);
+        var lastResilience = chain.FindLastIndex(h => h.GetType().FullName == ResilienceHandler);
         if (discovery >= 0 && lastResilience > discovery)
         {
             var handler = handlers[discovery];

@@ -64,7 +64,7 @@ internal static class DnsName
         }
 
         var buffer = textLength <= 512 ? stackalloc char[512] : new char[textLength];
-        var written = Format(message, offset, buffer);
+        var written = FormatValidated(message, offset, buffer);
         return new string(buffer[..written]);
     }
 
@@ -250,11 +250,8 @@ internal static class DnsName
 
     private static bool NeedsEscape(byte b) => b <= 0x20 || b > 0x7E || b == (byte)'.' || b == (byte)'\\';
 
-
     /// <summary>Writes the canonical text of a name already validated by a walk; returns the characters written.</summary>
-    public static int FormatValidated(ReadOnlySpan<byte> message, int offset, Span<char> destination) => Format(message, offset, destination);
-
-    private static int Format(ReadOnlySpan<byte> message, int offset, Span<char> destination)
+    public static int FormatValidated(ReadOnlySpan<byte> message, int offset, Span<char> destination)
     {
         // The name was validated by Walk, so this loop needs no bounds or loop checks of its own.
         var pos = offset;
