@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Net;
 
 namespace CloudMapDiscovery.Dns.Wire;
@@ -58,7 +59,8 @@ internal static class ServiceAnswer
             }
 
             var data = message.Slice(r.DataOffset, 6);
-            services.Add(new DnsServiceRecord(owner, (ushort)((data[0] << 8) | data[1]), (ushort)((data[2] << 8) | data[3]), (ushort)((data[4] << 8) | data[5]), target, r.TimeToLive, addresses));
+            var (priority, weight, port) = (BinaryPrimitives.ReadUInt16BigEndian(data), BinaryPrimitives.ReadUInt16BigEndian(data[2..]), BinaryPrimitives.ReadUInt16BigEndian(data[4..]));
+            services.Add(new DnsServiceRecord(owner, priority, weight, port, target, r.TimeToLive, addresses));
         }
 
         limited |= AttachAddresses(message, in index, services, targetOf);
