@@ -29,7 +29,7 @@ public class CapturedReplyTests
     public void Every_capture_validates_and_parses_for_its_own_question(string file)
     {
         var message = WireData.Load(file);
-        var reader = new DnsMessageReader(message);
+        var reader = new RecordWalk(message);
         reader.ValidateAll();
         var name = DnsName.Read(message, reader.QuestionNameOffset, out _);
 
@@ -116,8 +116,8 @@ public class CapturedReplyTests
         var withEdns = WireData.Load("many-a-udp.reply.hex");
         var withoutEdns = WireData.Load("many-a-noedns-udp.reply.hex");
 
-        new DnsMessageReader(withEdns).Header.IsTruncated.Should().BeTrue();
-        new DnsMessageReader(withoutEdns).Header.IsTruncated.Should().BeTrue();
+        new RecordWalk(withEdns).Header.IsTruncated.Should().BeTrue();
+        new RecordWalk(withoutEdns).Header.IsTruncated.Should().BeTrue();
         DnsResponseParser.Parse(withEdns, "many.internal", DnsRecordType.A, MaxChain).Addresses.Should().BeEmpty();
         DnsResponseParser.Parse(withoutEdns, "many.internal", DnsRecordType.A, MaxChain).Addresses.Count.Should().BeInRange(1, 149);
     }
@@ -135,7 +135,7 @@ public class CapturedReplyTests
     public void Every_prefix_of_every_capture_gives_DnsFormatException(string file)
     {
         var message = WireData.Load(file);
-        var type = new DnsMessageReader(message).QuestionType;
+        var type = new RecordWalk(message).QuestionType;
 
         var problems = Truncations.Check(message, "three.internal", type);
 

@@ -4,12 +4,16 @@ using CloudMapDiscovery.Dns.Wire;
 
 namespace CloudMapDiscovery.Tests.Dns;
 
+/// <summary>
+/// <see cref="DnsMessageReader"/> (header, question, each record's checked fixed fields) and <see cref="DnsName"/>, read
+/// record by record through the tests' <see cref="RecordWalk"/> over real and hand-built replies.
+/// </summary>
 public class DnsMessageReaderTests
 {
     [Fact]
     public void Reads_the_header_of_a_named_reply()
     {
-        var reader = new DnsMessageReader(NamedReplies.ThreeA);
+        var reader = new RecordWalk(NamedReplies.ThreeA);
 
         reader.Header.Id.Should().Be(0x1001);
         reader.Header.IsResponse.Should().BeTrue();
@@ -26,17 +30,17 @@ public class DnsMessageReaderTests
     [Fact]
     public void Reads_the_flags_of_truncated_and_negative_replies()
     {
-        new DnsMessageReader(NamedReplies.ManyTruncated).Header.IsTruncated.Should().BeTrue();
-        new DnsMessageReader(NamedReplies.MissingNx).Header.ResponseCode.Should().Be(DnsResponseCode.NXDomain);
+        new RecordWalk(NamedReplies.ManyTruncated).Header.IsTruncated.Should().BeTrue();
+        new RecordWalk(NamedReplies.MissingNx).Header.ResponseCode.Should().Be(DnsResponseCode.NXDomain);
         var query = new byte[DnsQueryWriter.MaxQuerySize];
         var n = DnsQueryWriter.Write(query, 7, "name.internal", DnsRecordType.A, 1232);
-        new DnsMessageReader(query.AsSpan(0, n)).Header.IsResponse.Should().BeFalse();
+        new RecordWalk(query.AsSpan(0, n)).Header.IsResponse.Should().BeFalse();
     }
 
     [Fact]
     public void Reads_the_question()
     {
-        var reader = new DnsMessageReader(NamedReplies.ThreeA);
+        var reader = new RecordWalk(NamedReplies.ThreeA);
 
         reader.QuestionNameOffset.Should().Be(12);
         reader.QuestionType.Should().Be(DnsRecordType.A);
@@ -55,9 +59,9 @@ public class DnsMessageReaderTests
         var two = WireBuilder.Reply().Question("three.internal", DnsRecordType.A).Question("other.internal", DnsRecordType.A).ToArray();
         var none = WireBuilder.Reply().ToArray();
 
-        new DnsMessageReader(chaos).QuestionMatches("three.internal", DnsRecordType.A).Should().BeFalse();
-        new DnsMessageReader(two).QuestionMatches("three.internal", DnsRecordType.A).Should().BeFalse();
-        var empty = new DnsMessageReader(none);
+        new RecordWalk(chaos).QuestionMatches("three.internal", DnsRecordType.A).Should().BeFalse();
+        new RecordWalk(two).QuestionMatches("three.internal", DnsRecordType.A).Should().BeFalse();
+        var empty = new RecordWalk(none);
         empty.QuestionNameOffset.Should().Be(-1);
         empty.QuestionMatches("three.internal", DnsRecordType.A).Should().BeFalse();
     }
@@ -65,7 +69,7 @@ public class DnsMessageReaderTests
     [Fact]
     public void Walks_every_section_in_order()
     {
-        var reader = new DnsMessageReader(NamedReplies.ThreeA);
+        var reader = new RecordWalk(NamedReplies.ThreeA);
         var seen = new List<(DnsSection Section, DnsRecordType Type, ushort Class, uint Ttl, int Length)>();
         var addresses = new List<IPAddress>();
 
@@ -94,7 +98,7 @@ public class DnsMessageReaderTests
     [Fact]
     public void ReadName_reuses_the_given_string_when_equal()
     {
-        var reader = new DnsMessageReader(NamedReplies.ThreeA);
+        var reader = new RecordWalk(NamedReplies.ThreeA);
         reader.TryReadNext(out var r).Should().BeTrue();
         var question = new string("three.internal".AsSpan());
 
@@ -104,7 +108,7 @@ public class DnsMessageReaderTests
     [Fact]
     public void Reads_SRV_fields_and_targets()
     {
-        var reader = new DnsMessageReader(NamedReplies.SvcSrv);
+        var reader = new RecordWalk(NamedReplies.SvcSrv);
         var found = new List<(ushort, ushort, ushort, string)>();
 
         while (reader.TryReadNext(out var r) && r.Section == DnsSection.Answer)
@@ -121,7 +125,7 @@ public class DnsMessageReaderTests
     [Fact]
     public void Reads_CNAME_targets()
     {
-        var reader = new DnsMessageReader(NamedReplies.Alias1A);
+        var reader = new RecordWalk(NamedReplies.Alias1A);
         reader.TryReadNext(out var first).Should().BeTrue();
         reader.TryReadNext(out var second).Should().BeTrue();
 
@@ -140,7 +144,7 @@ public class DnsMessageReaderTests
     public void Negative_TTL_is_the_lesser_of_SOA_TTL_and_MINIMUM(uint ttl, uint minimum, uint expected)
     {
         var m = WireBuilder.Reply(3).Question("missing.internal", DnsRecordType.A).Soa("internal", ttl, minimum).ToArray();
-        var reader = new DnsMessageReader(m);
+        var reader = new RecordWalk(m);
         reader.ValidateAll();
 
         reader.TryReadNext(out var soa).Should().BeTrue();
@@ -152,7 +156,7 @@ public class DnsMessageReaderTests
     [Fact]
     public void The_negative_TTL_of_a_named_NXDOMAIN_is_900()
     {
-        var reader = new DnsMessageReader(NamedReplies.MissingNx);
+        var reader = new RecordWalk(NamedReplies.MissingNx);
         reader.TryReadNext(out var soa).Should().BeTrue();
 
         soa.Type.Should().Be(DnsRecordType.SOA);
@@ -163,7 +167,7 @@ public class DnsMessageReaderTests
     public void A_TTL_with_the_top_bit_set_reads_as_zero()
     {
         var m = WireBuilder.Reply().Question("a.internal", DnsRecordType.A).A("a.internal", "127.0.0.1", ttl: 0x8000_0001).ToArray();
-        var reader = new DnsMessageReader(m);
+        var reader = new RecordWalk(m);
 
         reader.TryReadNext(out var r).Should().BeTrue();
 
@@ -176,7 +180,7 @@ public class DnsMessageReaderTests
     {
         foreach (var (label, message) in AllNamedReplies())
         {
-            var reader = new DnsMessageReader(message);
+            var reader = new RecordWalk(message);
             reader.ValidateAll();
             var records = 0;
             while (reader.TryReadNext(out _))
@@ -229,7 +233,7 @@ public class DnsMessageReaderTests
     {
         Action validate = () =>
         {
-            var reader = new DnsMessageReader(message);
+            var reader = new RecordWalk(message);
             reader.ValidateAll();
         };
 
@@ -241,7 +245,7 @@ public class DnsMessageReaderTests
     {
         var m = WireBuilder.Reply().Question("a.internal", DnsRecordType.A).Record(0, "a.internal", DnsRecordType.A, 60, w => w.Raw(1, 2, 3)).ToArray();
 
-        Action validate = () => new DnsMessageReader(m).ValidateAll();
+        Action validate = () => new RecordWalk(m).ValidateAll();
 
         var ex = validate.Should().Throw<DnsFormatException>().Which;
         ex.Offset.Should().Be(m.Length - 3);
@@ -257,7 +261,7 @@ public class DnsMessageReaderTests
             .Record(2, "a.internal", DnsRecordType.A, 60, w => w.Raw(1, 2, 3, 4), cls: 3)
             .ToArray();
 
-        Action validate = () => new DnsMessageReader(m).ValidateAll();
+        Action validate = () => new RecordWalk(m).ValidateAll();
 
         validate.Should().NotThrow();
     }

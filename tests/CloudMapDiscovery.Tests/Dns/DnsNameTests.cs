@@ -75,8 +75,8 @@ public class DnsNameTests
         var m = Rfc1035Example();
         var candidate = new string("foo.f.isi.arpa".AsSpan());
 
-        DnsName.ReadOrReuse(m, 40, candidate).Should().BeSameAs(candidate);
-        var other = DnsName.ReadOrReuse(m, 20, candidate);
+        RecordWalk.ReadOrReuse(m, 40, candidate).Should().BeSameAs(candidate);
+        var other = RecordWalk.ReadOrReuse(m, 20, candidate);
         other.Should().Be("F.ISI.ARPA").And.NotBeSameAs(candidate);
     }
 

@@ -58,7 +58,7 @@ public class DnsQueryWriterTests
         var buffer = new byte[DnsQueryWriter.MaxQuerySize];
         var n = DnsQueryWriter.Write(buffer, 0x4242, "task-a.svc.internal", DnsRecordType.AAAA, 4096);
 
-        var reader = new DnsMessageReader(buffer.AsSpan(0, n));
+        var reader = new RecordWalk(buffer.AsSpan(0, n));
         reader.ValidateAll();
 
         reader.Header.Id.Should().Be(0x4242);
@@ -100,7 +100,7 @@ public class DnsQueryWriterTests
         {
             var id = DnsQueryWriter.NewId();
             DnsQueryWriter.Write(first, id, "name.internal", DnsRecordType.A, 1232);
-            distinct.Add(new DnsMessageReader(first).Header.Id);
+            distinct.Add(new RecordWalk(first).Header.Id);
         }
 
         distinct.Count.Should().BeGreaterThan(15);

@@ -157,7 +157,7 @@ public partial class ParserFuzzTests
         bool validated;
         try
         {
-            var reader = new DnsMessageReader(message);
+            var reader = new RecordWalk(message);
             reader.ValidateAll();
             validated = true;
         }
@@ -194,7 +194,7 @@ public partial class ParserFuzzTests
 
     private static void ReadEverything(byte[] message, string name, DnsRecordType type)
     {
-        var reader = new DnsMessageReader(message);
+        var reader = new RecordWalk(message);
         _ = reader.QuestionMatches(name, type);
         while (reader.TryReadNext(out var r))
         {
@@ -345,7 +345,7 @@ public partial class ParserFuzzTests
             case 1:
                 {
                     // The seed's header and question, then random bytes: reaches the record walk.
-                    var reader = new DnsMessageReader(seed.Message);
+                    var reader = new RecordWalk(seed.Message);
                     var questionEnd = DnsName.Skip(seed.Message, reader.QuestionNameOffset) + 4;
                     return [.. seed.Message[..questionEnd], .. RandomBytes(rng, rng.Next(0, 300))];
                 }
@@ -394,7 +394,7 @@ public partial class ParserFuzzTests
 
         foreach (var (_, message) in CapturedReplyTests.AllCaptures())
         {
-            var reader = new DnsMessageReader(message);
+            var reader = new RecordWalk(message);
             if (message.Length < 1500)
             {
                 samples.Add(new(DnsName.Read(message, reader.QuestionNameOffset, out _), reader.QuestionType, message));

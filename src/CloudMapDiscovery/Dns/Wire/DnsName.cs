@@ -68,10 +68,6 @@ internal static class DnsName
         return new string(buffer[..written]);
     }
 
-    /// <summary>Reads the name at <paramref name="offset"/>, returning <paramref name="candidate"/> itself when equal so that the common case allocates nothing.</summary>
-    public static string ReadOrReuse(ReadOnlySpan<byte> message, int offset, string candidate)
-        => EqualsName(message, offset, candidate) ? candidate : Read(message, offset, out _);
-
     // One bounded walk serves skip, compare and measure. `compare` empty means "don't compare". Returns whether the
     // name equals `compare`. (NameTable walks the same way, remembering what it found.)
     private static bool Walk(ReadOnlySpan<byte> message, int offset, ref int end, ReadOnlySpan<char> compare, out int textLength)

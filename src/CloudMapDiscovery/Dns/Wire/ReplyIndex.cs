@@ -1,9 +1,9 @@
 namespace CloudMapDiscovery.Dns.Wire;
 
 /// <summary>
-/// One validating pass over a reply: every record is checked as <see cref="DnsMessageReader.ValidateAll"/> checks
-/// it (a malformed one fails here, before any is used), every name resolved once through a <see cref="NameTable"/>,
-/// and the records that can matter kept with the ids of their names: answer records of the asked type (class IN)
+/// One validating pass over a reply: every record is checked (its fixed fields, and the shape of the data of the types
+/// read: A, AAAA, CNAME, SRV, SOA), so that a malformed one fails here before any is used; every name is resolved once
+/// through a <see cref="NameTable"/>, and the records that can matter kept with the ids of their names: answer records of the asked type (class IN)
 /// or CNAME, and for an SRV question the A/AAAA records outside the authority section.
 /// </summary>
 internal ref struct ReplyIndex
@@ -100,7 +100,8 @@ internal ref struct ReplyIndex
         return index;
     }
 
-    // The shape checks of DnsMessageReader.ValidateData; returns the id of the CNAME or SRV target (else -1).
+    // The data of each type read has the shape its type requires, within its RDLENGTH; returns the id of the CNAME or SRV
+    // target (else -1).
     private static int ValidateData(ReadOnlySpan<byte> message, ref NameTable names, in DnsRecordHeader record)
     {
         var end = record.DataOffset + record.DataLength;
