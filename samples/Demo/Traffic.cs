@@ -25,10 +25,8 @@ internal sealed partial class ActStats
     private readonly Dictionary<string, TimeSpan> _firstServed = [];
     private readonly List<string> _reasons = [];
     private readonly List<string> _failureSamples = [];
-    private readonly HashSet<string> _ejectedSeen = [];
-    private readonly Dictionary<string, TimeSpan> _firstEjected = [];
+    private readonly Dictionary<string, (TimeSpan At, long Picks)> _firstEjected = []; // when first seen ejected, and its picks then
     private readonly HashSet<string> _probingSeen = [];
-    private readonly Dictionary<string, long> _picksWhenEjected = [];
     private readonly Dictionary<string, long> _latestPicks = [];
     private readonly List<(TimeSpan Started, TimeSpan Latency)> _answered = [];
     private readonly Stopwatch _clock = Stopwatch.StartNew();
@@ -134,11 +132,7 @@ internal sealed partial class ActStats
 
             foreach (var ip in ejected)
             {
-                _ejectedSeen.Add(ip);
-                if (_firstEjected.TryAdd(ip, _clock.Elapsed))
-                {
-                    _picksWhenEjected[ip] = picks.GetValueOrDefault(ip);
-                }
+                _firstEjected.TryAdd(ip, (_clock.Elapsed, picks.GetValueOrDefault(ip)));
             }
 
             _probingSeen.UnionWith(probing);
@@ -151,7 +145,7 @@ internal sealed partial class ActStats
     {
         lock (_gate)
         {
-            return _picksWhenEjected.TryGetValue(ip, out var then) ? _latestPicks.GetValueOrDefault(ip) - then : 0;
+            return _firstEjected.TryGetValue(ip, out var then) ? _latestPicks.GetValueOrDefault(ip) - then.Picks : 0;
         }
     }
 
@@ -168,7 +162,7 @@ internal sealed partial class ActStats
     {
         lock (_gate)
         {
-            return _firstEjected.TryGetValue(ip, out var t) ? t : null;
+            return _firstEjected.TryGetValue(ip, out var t) ? t.At : null;
         }
     }
 
@@ -186,7 +180,7 @@ internal sealed partial class ActStats
     {
         lock (_gate)
         {
-            return _ejectedSeen.Contains(ip);
+            return _firstEjected.ContainsKey(ip);
         }
     }
 
