@@ -31,7 +31,7 @@ public class HandlerLayerBenchmarks
         _bare = new HttpMessageInvoker(new CachedResponseHandler());
         _passThrough = new HttpMessageInvoker(new PassThroughHandler { InnerHandler = new CachedResponseHandler() });
         _hostOnly = new HttpMessageInvoker(new HostHeaderOnlyHandler { InnerHandler = new CachedResponseHandler() });
-        _discovery = new HttpMessageInvoker(new CloudMapDiscoveryHandler(_f.Cache, _f.Settings.Http, _f.Context, "bench") { InnerHandler = new CachedResponseHandler() });
+        _discovery = new HttpMessageInvoker(new CloudMapDiscoveryHandler(_f.Cache, new HostMatcher(_f.Settings.Targeting), _f.Settings.Http, _f.Context, "bench") { InnerHandler = new CachedResponseHandler() });
         Send(_discovery).GetAwaiter().GetResult(); // the handler remembers the (already warm) entry from here on
     }
 

@@ -1,7 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using CloudMapDiscovery.Discovery;
-using CloudMapDiscovery.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.ServiceDiscovery;
@@ -30,8 +29,8 @@ internal sealed class CloudMapServiceEndpointProviderFactory : IServiceEndpointP
         // Validated on the way (OptionsValidationException names every bad option), with the same rules as for clients.
         var settings = CloudMapSettings.From(options.Get(Options.DefaultName));
         _cache = registry.GetCache(settings.Discovery);
-        _hosts = new HostMatcher(settings.Http);
-        _recordTypes = settings.Http.RecordTypes;
+        _hosts = new HostMatcher(settings.Targeting);
+        _recordTypes = settings.Targeting.RecordTypes;
         _logger = registry.Context.LoggerFactory.CreateLogger("CloudMapDiscovery.ServiceDiscovery");
 
         // One watch per service object: the table lets a retired service and its watch be collected together.

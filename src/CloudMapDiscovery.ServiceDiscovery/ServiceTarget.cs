@@ -1,5 +1,5 @@
 using System.Globalization;
-using CloudMapDiscovery.Http;
+using CloudMapDiscovery.Discovery;
 using Microsoft.Extensions.ServiceDiscovery;
 
 namespace CloudMapDiscovery.ServiceDiscovery;

@@ -65,6 +65,14 @@ public sealed class CloudMapDiscoveryOptions
     /// <summary>Gets or sets how long a host name may go unused before its cache entry (and its background refresh) is dropped. Default 10 min.</summary>
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>Gets or sets how many host names the cache keeps at most; past it, the least recently used one is dropped. Default 1,000.</summary>
+    /// <remarks>
+    /// A name is refreshed ahead of expiry only while requests use it, so a name asked for once (a typo, a one-off
+    /// webhook host under <c>AddCloudMapDiscoveryToAllHttpClients()</c>) costs one query, then waits for eviction;
+    /// this cap bounds the memory, balancers and metric series such names hold meanwhile.
+    /// </remarks>
+    public int MaxCachedNames { get; set; } = 1_000;
+
     /// <summary>
     /// Gets or sets whether to merge addresses across refreshes when an answer holds exactly
     /// <see cref="MultiValueAnswerLimit"/> records. Default on: Route 53 MULTIVALUE answers with a random 8 of the

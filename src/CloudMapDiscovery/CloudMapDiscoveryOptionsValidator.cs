@@ -54,6 +54,11 @@ internal sealed class CloudMapDiscoveryOptionsValidator : IValidateOptions<Cloud
         Positive(errors, nameof(o.MaxStale), o.MaxStale, allowZero: true);
         Positive(errors, nameof(o.NegativeTtlCap), o.NegativeTtlCap, allowZero: false);
         Positive(errors, nameof(o.IdleTimeout), o.IdleTimeout, allowZero: false);
+        if (o.MaxCachedNames < 1)
+        {
+            errors.Add($"MaxCachedNames must be at least 1 (was {o.MaxCachedNames}).");
+        }
+
         Positive(errors, nameof(o.MultiValueRetention), o.MultiValueRetention, allowZero: true);
         if (o.MultiValueAnswerLimit < 1)
         {

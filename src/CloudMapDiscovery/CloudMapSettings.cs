@@ -9,7 +9,7 @@ namespace CloudMapDiscovery;
 /// record per layer. Records compare by value, so clients whose settings are equal share a cache and clients
 /// whose settings differ never do: no hand-built key can forget an option.
 /// </summary>
-internal sealed record CloudMapSettings(DiscoverySettings Discovery, BalancingSettings Balancing, HttpSettings Http)
+internal sealed record CloudMapSettings(DiscoverySettings Discovery, TargetingSettings Targeting, BalancingSettings Balancing, HttpSettings Http)
 {
     /// <summary>The one place that maps each option to the setting it becomes (binding and validation aside).</summary>
     public static CloudMapSettings From(CloudMapDiscoveryOptions o)
@@ -24,14 +24,12 @@ internal sealed record CloudMapSettings(DiscoverySettings Discovery, BalancingSe
                     o.MaxStale,
                     o.NegativeTtlCap,
                     o.IdleTimeout,
+                    o.MaxCachedNames,
                     new MultiValueSettings(o.MergeMultiValueAnswers, o.MultiValueAnswerLimit, o.MultiValueRetention))),
+            new TargetingSettings(o.RecordTypes, new ValueArray<string>(o.HostSuffixes), o.ServiceDiscoveryDomain),
             new BalancingSettings(
                 new EjectionSettings(o.ConsecutiveConnectFailures, o.ConsecutiveFailures, o.BaseEjectionTime, o.MaxEjectionTime, o.EjectOnGatewayErrors),
                 new ProbeSettings(o.ProbeEjectedEndpoints, o.ProbeNewEndpoints, o.ConnectTimeout)),
-            new HttpSettings(
-                o.RecordTypes,
-                o.MaxAttempts,
-                new ValueArray<string>(o.HostSuffixes),
-                o.ServiceDiscoveryDomain));
+            new HttpSettings(o.MaxAttempts));
     }
 }

@@ -2,22 +2,24 @@ using CloudMapDiscovery.Discovery;
 
 namespace CloudMapDiscovery.Balancing;
 
-/// <summary>One version of a service's endpoint set as the balancer sees it: each address with its health, in the order DNS gave.</summary>
+/// <summary>One version of a service's endpoint set as the balancer sees it: each address with its health, in the source's order.</summary>
+/// <remarks>Immutable: the balancer makes a new one for each new version, and requests pick from whichever they read.</remarks>
 internal sealed class BalancedSet
 {
-    public static readonly BalancedSet Empty = new(null, []);
+    public static readonly BalancedSet Empty = new(0, [], null);
 
-    public BalancedSet(ResolvedEndpoints? source, BalancedEndpoint[] endpoints)
+    public BalancedSet(long version, BalancedEndpoint[] endpoints, string? negativeReason)
     {
-        Source = source;
+        Version = version;
         Endpoints = endpoints;
+        NegativeReason = negativeReason;
     }
 
-    /// <summary>The published version this set was made from.</summary>
-    public ResolvedEndpoints? Source { get; }
+    /// <summary>The <see cref="ResolvedEndpoints.Version"/> this set was made from (0: none yet).</summary>
+    public long Version { get; }
 
     public BalancedEndpoint[] Endpoints { get; }
 
-    /// <summary>For an authoritative empty answer, what DNS said.</summary>
-    public string? NegativeReason => Source?.NegativeReason;
+    /// <summary>For an authoritative empty answer, what the source said.</summary>
+    public string? NegativeReason { get; }
 }

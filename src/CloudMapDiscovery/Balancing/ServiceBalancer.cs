@@ -1,23 +1,23 @@
 using System.Runtime.CompilerServices;
 using CloudMapDiscovery.Diagnostics;
 using CloudMapDiscovery.Discovery;
-using Microsoft.Extensions.Primitives;
 
 namespace CloudMapDiscovery.Balancing;
 
-/// <summary>
-/// Balances requests over one service's endpoints: keeps each address's health across the versions its
-/// <see cref="ResolvedService"/> publishes (reconciled when a version arrives), and picks round robin from a random
-/// start, skipping ejected endpoints.
-/// </summary>
+/// <summary>Balances requests over one service's endpoints, keeping each address's health across the versions its service publishes.</summary>
+/// <remarks>
+/// One path forward: the service tells the balancer of each new version (in order, before requests can see it),
+/// and the balancer makes a new immutable <see cref="BalancedSet"/> from it; a version older than the one it has is
+/// ignored. Requests and diagnostics only read <see cref="Current"/>. Picks go round robin from a random start,
+/// skipping ejected endpoints.
+/// </remarks>
 internal sealed class ServiceBalancer : IDisposable
 {
     private readonly BalancingSettings _settings;
     private readonly CloudMapContext _context;
     private readonly object _gate = new();
-    private readonly Dictionary<EndpointAddress, BalancedEndpoint> _known = [];
     private readonly Action<BalancedEndpoint> _onReadmitted;
-    private readonly IDisposable _watch;
+    private readonly IDisposable _subscription;
     private readonly EndpointProber _prober;
     private volatile BalancedSet _current = BalancedSet.Empty;
     private uint _counter = (uint)Random.Shared.Next();
@@ -30,8 +30,8 @@ internal sealed class ServiceBalancer : IDisposable
         _onReadmitted = e => Log.Readmitted(_context.Logger, e.ToString(), Service.Key.Host);
         _prober = new EndpointProber(settings, context, service.Key.Host);
 
-        // Reconciled as each version is published, so that health follows DNS even while no request comes by.
-        _watch = ChangeToken.OnChange(service.GetChangeToken, () => Reconcile(service.Current));
+        // Told of the current version now, and of each new one as it is published.
+        _subscription = service.Subscribe(OnPublished);
     }
 
     public ResolvedService Service { get; }
@@ -41,16 +41,16 @@ internal sealed class ServiceBalancer : IDisposable
     /// <summary>Set once the service has been dropped from its cache: holders must look the name up again.</summary>
     public bool IsRetired => Service.IsRetired;
 
-    /// <summary>The balanced form of the service's current endpoint set (an empty one when there is no usable answer).</summary>
-    public BalancedSet Current => Service.Current is { } v ? For(v) : BalancedSet.Empty;
+    /// <summary>The balanced form of the latest endpoint set (an empty one before the first answer). Reading it changes nothing.</summary>
+    public BalancedSet Current => _current;
 
     /// <summary>The balanced set while the answer is fresh; otherwise <see langword="false"/> (then call <see cref="GetAsync"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool TryGetFresh([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out BalancedSet? set)
     {
-        if (Service.TryGetFresh() is { } version)
+        if (Service.TryGetFresh() is not null)
         {
-            set = For(version);
+            set = _current; // never older than the service's answer: versions reach the balancer before requests
             return true;
         }
 
@@ -60,7 +60,10 @@ internal sealed class ServiceBalancer : IDisposable
 
     /// <summary>The balanced set, waiting for DNS only when there is no usable answer (see <see cref="ResolvedService.GetAsync"/>).</summary>
     public async ValueTask<BalancedSet> GetAsync(CancellationToken cancellationToken)
-        => For(await Service.GetAsync(cancellationToken).ConfigureAwait(false));
+    {
+        await Service.GetAsync(cancellationToken).ConfigureAwait(false);
+        return _current;
+    }
 
     /// <summary>Picks the next available endpoint not in <paramref name="exclude"/> (see <see cref="RoundRobinPicker.Pick"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -108,52 +111,41 @@ internal sealed class ServiceBalancer : IDisposable
 
     public void Dispose()
     {
-        _watch.Dispose();
+        _subscription.Dispose();
         lock (_gate)
         {
             _prober.Dispose();
-            foreach (var endpoint in _known.Values)
+            foreach (var endpoint in _current.Endpoints)
             {
                 _prober.Stop(endpoint);
             }
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private BalancedSet For(ResolvedEndpoints version)
-    {
-        var current = _current;
-        return ReferenceEquals(current.Source, version) ? current : Reconcile(version);
-    }
-
     // Gives each address of the new version its health: the same object while the address stays, a new one for an
-    // address that is new. A new address is held back until a probe connects while the service has healthy ones.
-    private BalancedSet Reconcile(ResolvedEndpoints? version)
+    // address that is new (held back until a probe connects while the service has healthy ones). An address that
+    // leaves takes its health with it: a task that comes back on the same address is a new task, and probing guards
+    // against one that is not reachable. A negative answer ("no instances") leaves nothing.
+    private void OnPublished(ResolvedEndpoints version)
     {
-        if (version is null)
-        {
-            return _current;
-        }
-
         lock (_gate)
         {
             var previous = _current;
-            if (ReferenceEquals(previous.Source, version))
+            if (version.Version <= previous.Version)
             {
-                return previous;
+                return; // forward only
             }
 
+            var known = previous.Endpoints.ToDictionary(e => e.Address);
             var now = _context.Clock.GetTimestamp();
             var holdNew = _settings.Probe.NewEndpoints && previous.Endpoints.Any(e => !e.AwaitingProbe && !e.IsEjectedAt(now));
-            ForgetLeavers(version);
             var endpoints = new BalancedEndpoint[version.Endpoints.Length];
             for (var i = 0; i < endpoints.Length; i++)
             {
                 var (address, merged) = version.Endpoints[i];
-                if (!_known.TryGetValue(address, out var endpoint))
+                if (!known.Remove(address, out var endpoint))
                 {
                     endpoint = new BalancedEndpoint(address);
-                    _known[address] = endpoint;
                     if (holdNew && _prober.CanProbe(endpoint))
                     {
                         endpoint.HoldForProbe(now);
@@ -166,26 +158,13 @@ internal sealed class ServiceBalancer : IDisposable
                 endpoints[i] = endpoint;
             }
 
-            var set = new BalancedSet(version, endpoints);
-            _current = set;
-            return set;
-        }
-    }
-
-    // An address that leaves DNS (and that the MULTIVALUE merge does not keep) takes its health with it: a task that
-    // comes back on the same address is a new task, and probing guards against one that is not reachable. A negative
-    // answer ("no instances") leaves nothing.
-    private void ForgetLeavers(ResolvedEndpoints version)
-    {
-        var present = version.Endpoints.Select(e => e.Address).ToHashSet();
-        foreach (var (address, endpoint) in _known)
-        {
-            if (!present.Contains(address))
+            foreach (var leaver in known.Values)
             {
-                endpoint.Leave();
-                _prober.Stop(endpoint);
-                _known.Remove(address); // allowed while enumerating a Dictionary since .NET Core 3.0
+                leaver.Leave();
+                _prober.Stop(leaver);
             }
+
+            _current = new BalancedSet(version.Version, endpoints, version.NegativeReason);
         }
     }
 }

@@ -1,5 +1,6 @@
 using CloudMapDiscovery;
 using CloudMapDiscovery.Balancing;
+using CloudMapDiscovery.Discovery;
 using CloudMapDiscovery.Http;
 using Microsoft.Extensions.Http;
 using Microsoft.Extensions.Options;
@@ -79,7 +80,7 @@ public static class CloudMapDiscoveryHttpClientBuilderExtensions
 
         var settings = SettingsOf(builder, name);
         var registry = builder.Services.GetRequiredService<BalancerRegistry>();
-        builder.AdditionalHandlers.Add(new CloudMapDiscoveryHandler(registry.GetCache(settings.Discovery, settings.Balancing), settings.Http, registry.Context, name));
+        builder.AdditionalHandlers.Add(new CloudMapDiscoveryHandler(registry.GetCache(settings.Discovery, settings.Balancing), new HostMatcher(settings.Targeting), settings.Http, registry.Context, name));
     }
 
     private static void Finish(HttpMessageHandlerBuilder builder, string? name)

@@ -23,8 +23,8 @@ internal static partial class Log
     [LoggerMessage(105, LogLevel.Information, "Re-admitted {Endpoint} of {Host}")]
     public static partial void Readmitted(ILogger logger, string endpoint, string host);
 
-    [LoggerMessage(106, LogLevel.Debug, "Evicted {Host} from the endpoint cache after {Idle} unused")]
-    public static partial void Evicted(ILogger logger, string host, TimeSpan idle);
+    [LoggerMessage(106, LogLevel.Debug, "Evicted {Host} from the endpoint cache: {Reason}")]
+    public static partial void Evicted(ILogger logger, string host, string reason);
 
     [LoggerMessage(107, LogLevel.Warning, "Request to {Host} failed on {Endpoint} (attempt {Attempt}); retrying on another address: {Reason}")]
     public static partial void RetryingElsewhere(ILogger logger, string host, string endpoint, int attempt, string reason);

@@ -13,7 +13,11 @@ internal sealed record CacheSettings(
     TimeSpan MaxStale,
     TimeSpan NegativeTtlCap,
     TimeSpan IdleTimeout,
+    int MaxNames,
     MultiValueSettings MultiValue);
 
 /// <summary>Merging of Route 53 MULTIVALUE answers, which hold a random subset of at most <see cref="AnswerLimit"/> records.</summary>
 internal sealed record MultiValueSettings(bool Merge, int AnswerLimit, TimeSpan Retention);
+
+/// <summary>Which hosts are discovered and through which records: the rules that turn a request's host into a service to resolve.</summary>
+internal sealed record TargetingSettings(DiscoveryRecordTypes RecordTypes, ValueArray<string> HostSuffixes, string? ServiceDiscoveryDomain);

@@ -14,7 +14,7 @@ namespace CloudMapDiscovery.Discovery;
 /// means waiting out the whole DNS timeout (and, with more attempts, several) while the addresses in hand could
 /// be served. The late family is asked again at the next refresh.
 /// </remarks>
-internal sealed class DnsServiceSource
+internal sealed class DnsServiceSource : IEndpointSource
 {
     /// <summary>The least time the second family gets after the first has answered with addresses.</summary>
     public static readonly TimeSpan MinFamilyGrace = TimeSpan.FromMilliseconds(50);
@@ -141,7 +141,7 @@ internal sealed class DnsServiceSource
             .SelectMany(s => s.Addresses.Select(a => new ResolvedAddress(a.Address, s.Port, a.Ttl < s.Ttl ? a.Ttl : s.Ttl)))
             .ToArray();
         var reason = all.Length == 0 && r.Services.Count > 0 ? $"SRV records of {r.Name} name targets without addresses" : Negative(r);
-        return new ServiceResolution(all, r.Ttl, all.Length == 0 ? reason : null, Describe(r));
+        return new ServiceResolution(all, r.Ttl, all.Length == 0 ? reason : null, Describe(r)) { SrvRecordCount = r.Services.Count };
     }
 
     private static string? Negative(DnsQueryResult r) => r.IsNegative

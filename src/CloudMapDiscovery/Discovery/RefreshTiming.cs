@@ -1,25 +1,23 @@
 namespace CloudMapDiscovery.Discovery;
 
 /// <summary>How long an answer is kept, when it is refreshed, and how long to back off after a failed refresh.</summary>
+/// <remarks>Pure functions of the answer, the settings and the time (with jitter drawn from <see cref="Random.Shared"/>).</remarks>
 internal static class RefreshTiming
 {
     private static readonly TimeSpan MaxRetryBackoff = TimeSpan.FromSeconds(30);
 
-    /// <summary>
-    /// The TTL in force for a positive answer: the record's, raised to <see cref="CacheSettings.MinTtl"/> and capped at
-    /// <see cref="CacheSettings.MaxTtl"/>. <paramref name="floored"/> says the record asked for less than the floor.
-    /// </summary>
-    public static TimeSpan PositiveTtl(TimeSpan? recordTtl, CacheSettings settings, out bool floored)
+    /// <summary>Whether the record asked for less than <see cref="CacheSettings.MinTtl"/>, which then becomes our own query interval.</summary>
+    public static bool IsFloored(TimeSpan? recordTtl, CacheSettings settings) => (recordTtl ?? settings.MinTtl) < settings.MinTtl;
+
+    /// <summary>The TTL in force for a positive answer: the record's, raised to <see cref="CacheSettings.MinTtl"/> and capped at <see cref="CacheSettings.MaxTtl"/>.</summary>
+    public static TimeSpan PositiveTtl(TimeSpan? recordTtl, CacheSettings settings)
     {
         var raw = recordTtl ?? settings.MinTtl;
-        floored = raw < settings.MinTtl;
-        return floored ? settings.MinTtl : raw > settings.MaxTtl ? settings.MaxTtl : raw;
+        return raw < settings.MinTtl ? settings.MinTtl : raw > settings.MaxTtl ? settings.MaxTtl : raw;
     }
 
-    /// <summary>
-    /// The TTL in force for "no instances": honoured, but briefly, because Cloud Map's 900 s negative TTL would hide a
-    /// scale-from-zero for 15 minutes.
-    /// </summary>
+    /// <summary>The TTL in force for "no instances": honoured, but briefly.</summary>
+    /// <remarks>Cloud Map's 900 s negative TTL would hide a scale-from-zero for 15 minutes.</remarks>
     public static TimeSpan NegativeTtl(TimeSpan? soaTtl, CacheSettings settings)
     {
         var negative = soaTtl ?? settings.NegativeTtlCap;
@@ -43,7 +41,11 @@ internal static class RefreshTiming
         return (now + (long)(ttlTicks * (0.75 + (Random.Shared.NextDouble() * 0.15))), now + ttlTicks);
     }
 
-    /// <summary>1 s, 2 s, 4 s ... up to 30 s after consecutive failures, each with ±20 % jitter, so a failing resolver is not hammered.</summary>
+    /// <summary>How long a good answer may be served while its source fails: its TTL plus MaxStale; never for a negative answer (0: already past).</summary>
+    public static long StaleUntil(ResolvedEndpoints set, CacheSettings settings, CloudMapContext context)
+        => set.NegativeReason is not null ? 0 : set.FetchedAt + context.ToTicks(set.Ttl + settings.MaxStale);
+
+    /// <summary>1 s, 2 s, 4 s ... up to 30 s after consecutive failures, each with ±20 % jitter, so a failing source is not hammered.</summary>
     public static TimeSpan Backoff(int failures)
     {
         var seconds = Math.Min(MaxRetryBackoff.TotalSeconds, Math.Pow(2, Math.Min(failures - 1, 10)));

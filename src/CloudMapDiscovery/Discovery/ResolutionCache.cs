@@ -3,19 +3,20 @@ using CloudMapDiscovery.Diagnostics;
 
 namespace CloudMapDiscovery.Discovery;
 
-/// <summary>
-/// The resolved services for one set of <see cref="DiscoverySettings"/>, shared by every consumer with those
-/// settings. Its <see cref="RefreshSweeper"/> refreshes warm names ahead of expiry and evicts names nobody uses.
-/// </summary>
+/// <summary>The resolved services for one set of <see cref="DiscoverySettings"/>, shared by every consumer with those settings.</summary>
+/// <remarks>
+/// Its <see cref="RefreshSweeper"/> refreshes names in use ahead of expiry and evicts names nobody uses; at most
+/// <see cref="CacheSettings.MaxNames"/> names are kept, the least recently used unheld one going first.
+/// </remarks>
 internal sealed class ResolutionCache : IDisposable
 {
     private readonly ConcurrentDictionary<ServiceKey, ResolvedService> _services = new();
-    private readonly DnsServiceSource _source;
+    private readonly IEndpointSource _source;
     private readonly CloudMapContext _context;
     private readonly RefreshSweeper _sweeper;
     private volatile bool _disposed;
 
-    public ResolutionCache(DiscoverySettings settings, DnsServiceSource source, CloudMapContext context)
+    public ResolutionCache(DiscoverySettings settings, IEndpointSource source, CloudMapContext context)
     {
         Settings = settings;
         _source = source;
@@ -29,7 +30,7 @@ internal sealed class ResolutionCache : IDisposable
 
     public IEnumerable<ResolvedService> Services => _services.Values;
 
-    /// <summary>Raised when a service is dropped (idle, or the cache is disposed), after it is retired.</summary>
+    /// <summary>Raised when a service is dropped (idle, over the cap, or the cache is disposed), after it is retired.</summary>
     public event Action<ResolvedService>? Evicted;
 
     public ResolvedService GetService(string host, DiscoveryRecordTypes recordTypes)
@@ -42,88 +43,53 @@ internal sealed class ResolutionCache : IDisposable
 
         ObjectDisposedException.ThrowIf(_disposed, this);
         _sweeper.EnsureStarted();
-        return _services.GetOrAdd(key, static (k, cache) => new ResolvedService(k, cache.Settings.Cache, cache._source, cache._context, cache._sweeper), this);
+        var added = _services.GetOrAdd(key, static (k, cache) => new ResolvedService(k, cache.Settings.Cache, cache._source, cache._context), this);
+        if (_services.Count > Settings.Cache.MaxNames)
+        {
+            EvictLeastRecentlyUsed(except: added);
+        }
+
+        return added;
     }
 
     public bool TryGetService(string host, DiscoveryRecordTypes recordTypes, out ResolvedService? service)
         => _services.TryGetValue(new ServiceKey(host, recordTypes), out service);
 
-    /// <summary>One sweep: refresh warm services that are due, drop idle ones. The timer calls it; tests may too.</summary>
-    internal void Sweep()
+    /// <summary>One sweep: drop idle services, refresh ahead those in use; returns the soonest refresh time left. The timer calls it; tests may too.</summary>
+    internal long Sweep()
     {
+        var soonest = long.MaxValue;
         if (_disposed)
         {
-            return;
+            return soonest;
         }
 
-        _sweeper.BeginSweep();
-
-        // A timer callback that throws takes the process down: a failed sweep is logged and tried again at the next
-        // wake, with the refresh times it found before failing.
-        var soonest = long.MaxValue;
+        // A timer callback that throws takes the process down: a failed sweep is logged and runs again in a second.
         try
         {
-            SweepCore(ref soonest);
-        }
-#pragma warning disable CA1031
-        catch (Exception ex)
-#pragma warning restore CA1031
-        {
-            Log.SweepFailed(_context.Logger, ex);
-        }
-
-        try
-        {
-            _sweeper.Rearm(soonest);
-        }
-#pragma warning disable CA1031
-        catch (Exception ex)
-#pragma warning restore CA1031
-        {
-            Log.SweepFailed(_context.Logger, ex);
-        }
-    }
-
-    // Finds the soonest refresh time still ahead, so that the sweeper wakes for it.
-    private void SweepCore(ref long soonest)
-    {
-        var now = _context.Clock.GetTimestamp();
-        var idle = _context.ToTicks(Settings.Cache.IdleTimeout);
-        foreach (var (key, service) in _services)
-        {
-            service.OnSweep(now); // first: it records a recent use that the idle check must see
-            if (!service.IsHeld && now - service.LastUsed >= idle) // held first: a release records a use before it counts down
+            var now = _context.Clock.GetTimestamp();
+            var coarseNow = _context.CoarseNow();
+            var idle = _context.ToCoarseTicks(Settings.Cache.IdleTimeout);
+            foreach (var (_, service) in _services)
             {
-                if (_services.TryRemove(new KeyValuePair<ServiceKey, ResolvedService>(key, service)))
+                if (!service.IsHeld && coarseNow - service.LastUsed >= idle) // held first: a release records a use before it counts down
                 {
-                    Drop(service);
-                    Log.Evicted(_context.Logger, key.Host, Settings.Cache.IdleTimeout);
+                    Drop(service, $"unused for {Settings.Cache.IdleTimeout}");
                 }
-
-                continue;
-            }
-
-            // Every name DNS answered once, until it is evicted, and every held one: a name whose stale answer ran out
-            // during an outage may have only watchers left (YARP asks again only when its change token fires), and they
-            // learn of the recovery from this refresh, at the end of each backoff. A name never answered nor held is
-            // asked for by its callers.
-            if ((service.Status.LastRefresh != 0 || service.IsHeld) && service.Refresher.IsDue(now))
-            {
-                service.Refresher.Start();
-            }
-
-            var at = service.RefreshAt;
-            if (at > now && at < soonest)
-            {
-                soonest = at;
+                else if (service.RefreshAheadIfDue(now) is var at && at > now && at < soonest)
+                {
+                    soonest = at;
+                }
             }
         }
-    }
+#pragma warning disable CA1031
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.SweepFailed(_context.Logger, ex);
+        }
 
-    private void Drop(ResolvedService service)
-    {
-        service.Retire();
-        Evicted?.Invoke(service);
+        return soonest;
     }
 
     public void Dispose()
@@ -137,9 +103,38 @@ internal sealed class ResolutionCache : IDisposable
         _sweeper.Dispose();
         foreach (var service in _services.Values)
         {
-            Drop(service);
+            service.Retire();
+            Evicted?.Invoke(service);
         }
 
         _services.Clear();
+    }
+
+    // Over the cap: a scan, but only when a name beyond the cap is added (a process that calls thousands of hosts).
+    private void EvictLeastRecentlyUsed(ResolvedService except)
+    {
+        ResolvedService? oldest = null;
+        foreach (var (_, service) in _services)
+        {
+            if (!ReferenceEquals(service, except) && !service.IsHeld && (oldest is null || service.LastUsed < oldest.LastUsed))
+            {
+                oldest = service;
+            }
+        }
+
+        if (oldest is not null)
+        {
+            Drop(oldest, $"over the cap of {Settings.Cache.MaxNames} names");
+        }
+    }
+
+    private void Drop(ResolvedService service, string why)
+    {
+        if (_services.TryRemove(new KeyValuePair<ServiceKey, ResolvedService>(service.Key, service)))
+        {
+            service.Retire();
+            Evicted?.Invoke(service);
+            Log.Evicted(_context.Logger, service.Key.Host, why);
+        }
     }
 }

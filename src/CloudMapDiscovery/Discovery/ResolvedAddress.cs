@@ -2,11 +2,25 @@ using System.Net;
 
 namespace CloudMapDiscovery.Discovery;
 
-/// <summary>One address from DNS with its port (SRV only) and TTL.</summary>
+/// <summary>One address from the source with its port (SRV, API) and TTL.</summary>
 internal readonly record struct ResolvedAddress(IPAddress Address, int? Port, TimeSpan Ttl);
 
-/// <summary>What DNS said about a service: its addresses with the answer's TTL, or that it has none.</summary>
+/// <summary>What a source said about a service: its addresses with the answer's TTL, or that it has none.</summary>
+/// <param name="Addresses">The addresses; none for a negative answer.</param>
+/// <param name="Ttl">The answer's TTL, if it gave one.</param>
+/// <param name="NegativeReason">For a negative answer, what the source said.</param>
+/// <param name="Source">Where the answer came from, for logs.</param>
 internal sealed record ServiceResolution(IReadOnlyList<ResolvedAddress> Addresses, TimeSpan? Ttl, string? NegativeReason, string Source)
 {
     public bool IsNegative => Addresses.Count == 0;
+
+    /// <summary>For an SRV answer, how many SRV records it held (the MULTIVALUE limit counts records, not addresses); 0 otherwise.</summary>
+    public int SrvRecordCount { get; init; }
+}
+
+/// <summary>Where a service's endpoints come from: the one seam between discovery's cache and a source (DNS today).</summary>
+internal interface IEndpointSource
+{
+    /// <summary>The service's endpoints now; throws when the source fails (the cache then serves its last good answer).</summary>
+    Task<ServiceResolution> ResolveAsync(ServiceKey key, CancellationToken cancellationToken);
 }

@@ -2,197 +2,185 @@ using Microsoft.Extensions.Primitives;
 
 namespace CloudMapDiscovery.Discovery;
 
-/// <summary>
-/// The resolution of one service name, as its readers see it: the endpoint set in use, published as immutable
-/// <see cref="ResolvedEndpoints"/> versions with a change token for consumers that watch it, and the wait for an
-/// answer when there is none. Its <see cref="ServiceRefresher"/> keeps the answer fresh. It knows nothing of
-/// endpoint health, picking or HTTP.
-/// </summary>
-#pragma warning disable CA1001 // the change sources are never disposed, on purpose: see SignalChange
+/// <summary>The one owner of a service name's state: its answer, its single refresh in flight, its use and its listeners.</summary>
+/// <remarks>
+/// Requests read the published <see cref="ResolutionStatus"/> and change nothing but the time of last use. One
+/// refresh runs at a time (every caller shares it); its outcome goes through the pure rules of
+/// <see cref="ResolutionRules"/> and is published in one step: listeners (balancers) hear of a new endpoint set
+/// before requests can see it, and the change token fires after. The sweeper only evicts names and starts the
+/// refresh ahead of expiry of names used since their last answer. It knows nothing of health, picking or HTTP.
+/// </remarks>
 internal sealed class ResolvedService
-#pragma warning restore CA1001
 {
     private readonly CloudMapContext _context;
-    private readonly TimeSpan _maxStale;
+    private readonly CacheSettings _settings;
+    /// <summary>How many refreshes in a row the sweeper makes ahead of expiry for a name no request used meanwhile.</summary>
+    public const int MaxUnusedRefreshes = 2;
+
+    private readonly IEndpointSource _source;
     private readonly long _touchInterval;
     private readonly object _gate = new();
-
+    private readonly MultiValueMerge _merge = new();
     private volatile ResolutionStatus _status = ResolutionStatus.Initial;
-    private volatile bool _due = true;     // requests must read the clock: the refresh time has passed, or there is no answer yet
-    private bool _used;                    // a fresh-path request came by since the last sweep; racing writes all store true
+    private Task? _refresh;
     private volatile bool _retired;
-    private long _lastUsed;
+    private long _lastUsed;              // coarse clock
     private int _holders;
-    private CancellationTokenSource _changes = new();
+    private readonly EndpointFeed _feed;
 
-    public ResolvedService(ServiceKey key, CacheSettings settings, DnsServiceSource source, CloudMapContext context, RefreshSweeper sweeper)
+    public ResolvedService(ServiceKey key, CacheSettings settings, IEndpointSource source, CloudMapContext context)
     {
         Key = key;
         _context = context;
-        _maxStale = settings.MaxStale;
+        _settings = settings;
+        _source = source;
 
-        // On the clock-reading path, the time of last use (for idle eviction) is stored at most this often, so that
-        // concurrent requests mostly read its cache line instead of fighting over it.
-        _touchInterval = Math.Min(context.ToTicks(TimeSpan.FromSeconds(0.25)), context.ToTicks(settings.IdleTimeout / 16));
-        _lastUsed = context.Clock.GetTimestamp();
-        Refresher = new ServiceRefresher(this, settings, source, context, sweeper);
+        // The time of last use is stored at most this often, so that concurrent requests mostly read its cache line.
+        _touchInterval = Math.Min(context.ToCoarseTicks(TimeSpan.FromSeconds(0.25)), context.ToCoarseTicks(settings.IdleTimeout / 16));
+        _lastUsed = context.CoarseNow();
+        _feed = new EndpointFeed(context.Logger, key.Host);
     }
 
     public ServiceKey Key { get; }
 
-    public ServiceRefresher Refresher { get; }
-
     /// <summary>Set once the cache has dropped this service (idle, or disposed): holders must look the name up again.</summary>
     public bool IsRetired => _retired;
 
+    /// <summary>When a request last used the service (a coarse reading, <see cref="CloudMapContext.CoarseNow"/>).</summary>
     public long LastUsed => Volatile.Read(ref _lastUsed);
 
-    /// <summary>Whether a consumer holds the service (see <see cref="Hold"/>): it is then not evicted, however long it goes unasked.</summary>
+    /// <summary>Whether a consumer holds the service (see <see cref="Hold"/>): it is then neither evicted nor left to expire.</summary>
     public bool IsHeld => Volatile.Read(ref _holders) > 0;
 
-    /// <summary>The refresh in flight, if any (tests await it).</summary>
-    public Task? PendingRefresh => Refresher.Pending;
+    /// <summary>The refresh in flight or last run, if any (tests await it).</summary>
+    public Task? PendingRefresh => Volatile.Read(ref _refresh);
 
     /// <summary>The endpoint set in use, or <see langword="null"/> when there is no usable answer.</summary>
     public ResolvedEndpoints? Current => _status.Current;
 
     public ResolutionStatus Status => _status;
 
-    /// <summary>When the next refresh is due (a clock timestamp): the sweeper wakes then, starts it and marks the answer due.</summary>
-    public long RefreshAt => _status.RefreshAt;
-
-    /// <summary>
-    /// The current set while it is fresh, else <see langword="null"/> (then call <see cref="GetAsync"/>). Every request
-    /// comes through here, so it reads two fields and no clock: the sweeper wakes at the refresh time and raises the
-    /// due flag, and from then on requests take the exact, clock-reading path until the next answer arrives. A clock
-    /// read is the costliest step left (about 23 ns on a Firecracker VM).
-    /// </summary>
+    /// <summary>The current set while it is fresh, else <see langword="null"/> (then call <see cref="GetAsync"/>).</summary>
+    /// <remarks>Every request comes through here: one coarse clock read, no precise one, no write but the occasional time of use.</remarks>
     public ResolvedEndpoints? TryGetFresh()
     {
         var status = _status;
-        var set = status.Current;
-        if (set is null || _due)
+        var now = _context.CoarseNow();
+        if (status.Current is not { } set || now >= status.FreshUntil)
         {
             return null;
         }
 
-        if (!_used)
-        {
-            _used = true; // the sweeper turns this into a time of last use, at most once a sweep
-        }
-
+        Touch(now);
         _context.Metrics.CacheLookup(Key.Host, status.IsStale ? "stale" : "hit");
         return set;
     }
 
-    /// <summary>
-    /// The current endpoints. Synchronous while there is a usable answer; past the refresh point, also starts the
-    /// background refresh if the sweeper has not already; waits (sharing one query with every other caller) only
-    /// when there is no usable answer.
-    /// </summary>
+    /// <summary>The current endpoints: synchronous while there is a usable answer, waiting for the shared refresh only when there is none.</summary>
     public ValueTask<ResolvedEndpoints> GetAsync(CancellationToken cancellationToken)
         => TryGetFresh() is { } set ? new ValueTask<ResolvedEndpoints>(set) : GetCheckingClock(cancellationToken);
 
     /// <summary>A token that fires when the endpoint set changes (not on a refresh that changed nothing) or the service is retired.</summary>
-    public IChangeToken GetChangeToken() => new CancellationChangeToken(Volatile.Read(ref _changes).Token);
+    public IChangeToken GetChangeToken() => _feed.GetChangeToken();
+
+    /// <summary>Calls <paramref name="listener"/> with every new version of the endpoint set, starting with the current one, until disposed.</summary>
+    /// <remarks>A version reaches its listeners before any request can see it, one version at a time, in order.</remarks>
+    public IDisposable Subscribe(Action<ResolvedEndpoints> listener)
+    {
+        lock (_gate)
+        {
+            _feed.Add(listener);
+        }
+
+        return new Releaser(() =>
+        {
+            lock (_gate)
+            {
+                _feed.Remove(listener);
+            }
+        });
+    }
 
     /// <summary>A consumer saw <paramref name="address"/> fail: the MULTIVALUE merge no longer keeps it once DNS leaves it out.</summary>
-    public void Distrust(EndpointAddress address) => Refresher.Distrust(address);
+    public void Distrust(EndpointAddress address) => _merge.Distrust(address);
 
     /// <summary>A consumer saw <paramref name="address"/> work again after failing.</summary>
-    public void Trust(EndpointAddress address) => Refresher.Trust(address);
+    public void Trust(EndpointAddress address) => _merge.Trust(address);
 
-    /// <summary>
-    /// Keeps the service from idle eviction until the returned object is disposed. For a consumer that follows the
-    /// change token instead of asking for every request (a Microsoft.Extensions.ServiceDiscovery watcher, which
-    /// calls only when the token fires): without it the name would be evicted while in use, and re-created cold,
-    /// with no last good answer to serve if DNS is down at that moment. Idle time counts from the last release.
-    /// </summary>
+    /// <summary>Keeps the service refreshed and from idle eviction until the returned object is disposed.</summary>
+    /// <remarks>
+    /// For a consumer that follows the change token instead of asking for every request (a
+    /// Microsoft.Extensions.ServiceDiscovery watcher, which calls only when the token fires). Idle time counts from
+    /// the last release.
+    /// </remarks>
     public IDisposable Hold()
     {
         Interlocked.Increment(ref _holders);
-        return new Holder(this);
+        return new Releaser(Release);
     }
 
     public void Retire()
     {
         _retired = true;
-        SignalChange();
+        _feed.Signal();
     }
 
-    /// <summary>How long a good answer may be served while DNS fails: its TTL plus MaxStale. Never for a negative answer (0: already past).</summary>
-    public long StaleUntil(ResolvedEndpoints set)
-        => set.NegativeReason is not null ? 0 : set.FetchedAt + _context.ToTicks(set.Ttl + _maxStale);
-
-    /// <summary>The refresher's outcome: requests see it at once, and read no clock until its refresh time.</summary>
-    public void Publish(ResolutionStatus status, bool endpointsChanged)
+    /// <summary>The sweeper's call: starts the refresh ahead of expiry if it is due and the name is held or in use; returns its refresh time.</summary>
+    /// <remarks>
+    /// In use means held, watched through its change token (a consumer that re-reads only when the token fires, as
+    /// YARP does through Microsoft.Extensions.ServiceDiscovery, learns of a change only from this refresh), or used
+    /// by a request since one of its last <see cref="MaxUnusedRefreshes"/> refreshes: a name used now and then never
+    /// waits for DNS, and one asked for once (a typo, a one-off host) costs at most three queries, not one every TTL
+    /// until it is evicted. A name never answered is asked for by its next request.
+    /// </remarks>
+    public long RefreshAheadIfDue(long now)
     {
-        lock (_gate)
+        var status = _status;
+        var wanted = IsHeld || _feed.IsWatched || (status.LastRefresh != 0 && status.UnusedRefreshes < MaxUnusedRefreshes);
+        if (!wanted)
         {
-            _status = status;
-            _due = false;
+            return long.MaxValue;
         }
 
-        if (endpointsChanged)
+        if (now >= status.RefreshAt)
         {
-            SignalChange();
+            StartRefresh();
         }
+
+        return status.RefreshAt;
     }
 
-    /// <summary>
-    /// The sweeper's visit: turns the requests' used flag into a time of last use, and sends requests to the
-    /// clock-reading path once the answer is due for refresh.
-    /// </summary>
-    public void OnSweep(long now)
+    private void Touch(long now)
     {
-        if (_used)
+        var last = Volatile.Read(ref _lastUsed);
+        if (now - last >= _touchInterval)
         {
-            _used = false;
             Volatile.Write(ref _lastUsed, now);
-        }
-
-        if (!_due && now >= _status.RefreshAt)
-        {
-            // Checked again under the gate: an answer published at the same moment moves the refresh time on and must
-            // not be marked due.
-            lock (_gate)
-            {
-                if (now >= _status.RefreshAt)
-                {
-                    _due = true;
-                }
-            }
         }
     }
 
     private ValueTask<ResolvedEndpoints> GetCheckingClock(CancellationToken cancellationToken)
     {
-        var now = _context.Clock.GetTimestamp();
-        if (now - Volatile.Read(ref _lastUsed) >= _touchInterval)
-        {
-            Volatile.Write(ref _lastUsed, now);
-        }
-
         var status = _status;
-        var set = status.Current;
-        if (set is not null && now < status.UsableUntil)
+        Touch(_context.CoarseNow());
+        var now = _context.Clock.GetTimestamp();
+        if (status.Current is { } set && now < status.UsableUntil)
         {
             _context.Metrics.CacheLookup(Key.Host, status.IsStale ? "stale" : "hit");
             if (now >= status.RefreshAt)
             {
-                Refresher.Start();
+                StartRefresh();
             }
 
             return new ValueTask<ResolvedEndpoints>(set);
         }
 
-        // Expired while its refresh-ahead query is still out (a lost datagram waits out the DNS timeout): serve the
-        // last answer rather than make every request wait on that query. If the query fails, the failure path
-        // serves it stale anyway; only a name with no usable answer waits.
-        if (set is not null && Refresher.Pending is { IsCompleted: false } && now < StaleUntil(set))
+        // Expired while its refresh is still out (a lost datagram waits out the DNS timeout): serve the last answer
+        // rather than make every request wait on that query; if it fails, the failure path serves it stale anyway.
+        if (status.Current is { } last && PendingRefresh is { IsCompleted: false } && now < RefreshTiming.StaleUntil(last, _settings, _context))
         {
             _context.Metrics.CacheLookup(Key.Host, "stale");
-            return new ValueTask<ResolvedEndpoints>(set);
+            return new ValueTask<ResolvedEndpoints>(last);
         }
 
         _context.Metrics.CacheLookup(Key.Host, "miss");
@@ -203,52 +191,91 @@ internal sealed class ResolvedService
     {
         if (seen.Current is null && seen.LastError is { } error && now < seen.LastErrorUntil)
         {
-            // A recent failure is reported at once: a burst of requests must not each wait out DNS timeouts.
-            throw Wrap(seen, error);
+            throw ResolutionRules.Unusable(Key.Host, seen, error, _settings); // a burst of requests must not each wait out DNS timeouts
         }
 
         // WaitAsync: a caller that gives up does not cancel the shared query for everyone else.
-        await Refresher.StartUnlessAnswered().WaitAsync(cancellationToken).ConfigureAwait(false);
+        await StartRefresh(unlessAnswered: true).WaitAsync(cancellationToken).ConfigureAwait(false);
         var status = _status;
         if (status.Current is { } set && _context.Clock.GetTimestamp() < status.UsableUntil)
         {
             return set;
         }
 
-        throw Wrap(status, status.LastError ?? new Dns.DnsResolutionException($"DNS gave no usable answer for {Key.Host}."));
+        throw ResolutionRules.Unusable(Key.Host, status, status.LastError ?? new ServiceDiscoveryException(Key.Host, $"No usable answer for {Key.Host}."), _settings);
     }
 
-    private ServiceDiscoveryException Wrap(ResolutionStatus status, Exception error)
+    // The single flight. With unlessAnswered, a caller that found no usable answer takes the outcome of a refresh
+    // that completed since (the new answer, or the failure during its backoff) instead of asking again.
+    private Task StartRefresh(bool unlessAnswered = false)
     {
-        var stale = status.StaleExpired ? $" and the last good answer is older than MaxStale ({_maxStale})" : string.Empty;
-        return new ServiceDiscoveryException(Key.Host, $"Cannot discover {Key.Host}: {error.Message.TrimEnd('.')}{stale}.", error);
+        if (PendingRefresh is { IsCompleted: false } inFlight)
+        {
+            return inFlight; // every request in the refresh window comes here; only the first takes the lock
+        }
+
+        lock (_gate)
+        {
+            if (_refresh is { IsCompleted: false } running)
+            {
+                return running;
+            }
+
+            var status = _status;
+            var now = _context.Clock.GetTimestamp();
+            if (unlessAnswered ? !status.NeedsRefresh(now) : status.Current is not null && now < status.RefreshAt)
+            {
+                return Task.CompletedTask;
+            }
+
+            // Off the caller's thread and execution context: one query serves every caller and the sweeper.
+            var task = CloudMapContext.RunDetached(RefreshAsync);
+            _refresh = task;
+            return task;
+        }
+    }
+
+    private async Task RefreshAsync()
+    {
+        ServiceResolution? resolution = null;
+        Exception? error = null;
+        try
+        {
+            resolution = await _source.ResolveAsync(Key, _context.ShutdownToken).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // Whatever went wrong, the service takes the failure path (stale answer, backoff, a recorded error);
+            // otherwise every request would start a new refresh.
+            error = ex;
+        }
+
+        var now = _context.Clock.GetTimestamp();
+        bool changed;
+        lock (_gate)
+        {
+            var status = ResolutionRules.Next(_status, resolution, error, new(Key.Host, now, LastUsed, _feed.Latest, _merge, _settings, _context));
+
+            // Listeners hear of a new version before requests can see it, so that a balancer is never behind.
+            changed = _feed.Offer(status.Current);
+            _status = status;
+        }
+
+        if (changed)
+        {
+            _feed.Signal(); // outside the lock: watchers' callbacks are not ours to run under it
+        }
     }
 
     private void Release()
     {
         // The use is recorded before the count drops: a sweep that sees no holder also sees this use.
-        Volatile.Write(ref _lastUsed, _context.Clock.GetTimestamp());
+        Volatile.Write(ref _lastUsed, _context.CoarseNow());
         Interlocked.Decrement(ref _holders);
     }
 
-    private void SignalChange()
-    {
-        // The old source is not disposed: a reader may still be taking its Token, which a disposed source would throw
-        // from. Without a timer it holds nothing the GC cannot reclaim.
-        var old = Interlocked.Exchange(ref _changes, new CancellationTokenSource());
-        try
-        {
-            old.Cancel();
-        }
-#pragma warning disable CA1031 // Cancel runs every callback before it throws; a listener's failure must not fail the refresh that published
-        catch (Exception ex)
-#pragma warning restore CA1031
-        {
-            Diagnostics.Log.ListenerFailed(_context.Logger, ex, Key.Host);
-        }
-    }
-
-    private sealed class Holder(ResolvedService service) : IDisposable
+    /// <summary>Runs its action once, at the first dispose.</summary>
+    private sealed class Releaser(Action release) : IDisposable
     {
         private int _released;
 
@@ -256,7 +283,7 @@ internal sealed class ResolvedService
         {
             if (Interlocked.Exchange(ref _released, 1) == 0)
             {
-                service.Release();
+                release();
             }
         }
     }

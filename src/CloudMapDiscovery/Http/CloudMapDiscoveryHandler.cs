@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime.ExceptionServices;
 using CloudMapDiscovery.Balancing;
 using CloudMapDiscovery.Diagnostics;
+using CloudMapDiscovery.Discovery;
 using Microsoft.Extensions.Logging;
 using Polly;
 
@@ -15,19 +16,19 @@ namespace CloudMapDiscovery.Http;
 internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
 {
     private readonly BalancerCache _balancers;
-    private readonly HttpSettings _settings;
     private readonly HostMatcher _hosts;
+    private readonly HttpSettings _settings;
     private readonly CloudMapContext _context;
     private readonly RetryPipeline? _retries;
     private readonly Func<RequestState, ValueTask<Outcome<HttpResponseMessage>>> _retryAttempt;
     private HostRoute? _lastRoute;
 
-    public CloudMapDiscoveryHandler(BalancerCache balancers, HttpSettings settings, CloudMapContext context, string? clientName)
+    public CloudMapDiscoveryHandler(BalancerCache balancers, HostMatcher hosts, HttpSettings settings, CloudMapContext context, string? clientName)
     {
         _balancers = balancers;
-        _settings = settings;
         _context = context;
-        _hosts = new HostMatcher(settings);
+        _hosts = hosts;
+        _settings = settings;
         var logger = context.LoggerFactory.CreateLogger("CloudMapDiscovery.Http");
         _retries = settings.MaxAttempts > 1 ? new RetryPipeline(settings.MaxAttempts, clientName, context, logger) : null;
         _retryAttempt = RetryAttemptAsync;
@@ -65,7 +66,7 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
                 return base.SendAsync(request, cancellationToken);
             }
 
-            route = new HostRoute(idnHost, _balancers.GetBalancer(host, _settings.RecordTypes));
+            route = new HostRoute(idnHost, _balancers.GetBalancer(host, _hosts.RecordTypes));
             route.Balancer.UseRequestPort(uri.Port); // where probes connect for addresses DNS gives without a port
             Volatile.Write(ref _lastRoute, route); // allocates only when the host changes
         }

@@ -29,6 +29,21 @@ public sealed partial class LayeringTests
     }
 
     [Fact]
+    public void The_ServiceDiscovery_package_uses_only_Discovery_and_below()
+    {
+        // It consumes endpoint sets and the host rules; picking, health and HTTP are Microsoft.Extensions.ServiceDiscovery's.
+        var folder = Path.Combine(Repository.Root(), "src", "CloudMapDiscovery.ServiceDiscovery");
+        var uses = new Regex(@"\bCloudMapDiscovery\.(Balancing|Http)\b");
+        var offenders = SourceFiles(folder)
+            .SelectMany(f => File.ReadLines(f).Select((line, i) => (File: f, Line: i + 1, Text: line)))
+            .Where(l => uses.IsMatch(l.Text))
+            .Select(l => $"{Path.GetRelativePath(folder, l.File)}:{l.Line}: {l.Text.Trim()}")
+            .ToList();
+
+        offenders.Should().BeEmpty();
+    }
+
+    [Fact]
     public void No_source_file_is_over_300_lines()
     {
         var src = Path.Combine(Repository.Root(), "src");

@@ -36,7 +36,7 @@ internal sealed class BalancingHarness : IDisposable
     public static BalancedEndpoint[] Endpoints(int count) =>
         [.. Enumerable.Range(1, count).Select(i => new BalancedEndpoint(new EndpointAddress(IPAddress.Parse(string.Create(CultureInfo.InvariantCulture, $"127.0.0.{i}")), null)))];
 
-    public static BalancedSet Set(params BalancedEndpoint[] endpoints) => new(null, endpoints);
+    public static BalancedSet Set(params BalancedEndpoint[] endpoints) => new(1, endpoints, null);
 
     /// <summary>How long from now the endpoint stays ejected.</summary>
     public TimeSpan EjectedFor(BalancedEndpoint e) =>

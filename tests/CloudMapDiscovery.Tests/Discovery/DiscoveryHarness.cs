@@ -86,19 +86,35 @@ internal sealed class DiscoveryHarness : IAsyncDisposable
 
     public static TimeSpan Elapsed(TestClock clock, long from, long to) => TimeSpan.FromTicks((to - from) * TimeSpan.TicksPerSecond / clock.TimestampFrequency);
 
-    /// <summary>Moves the clock forward in steps (each firing the cache's 1 s sweeper when due) and, after every step, waits for every refresh in flight, so that no query overlaps a clock move.</summary>
-    /// <summary>Advances the clock a second at a time, at most <paramref name="maxSeconds"/> seconds, until <paramref name="service"/> has fetched once more.</summary>
+    /// <summary>Uses <paramref name="service"/> and advances the clock a second at a time, at most <paramref name="maxSeconds"/> seconds, until the sweeper has refreshed it.</summary>
     public async Task RefreshOnceAsync(ResolvedService service, int maxSeconds)
     {
         var before = service.Current!.FetchedAt;
         for (var i = 0; i < maxSeconds && service.Current!.FetchedAt == before; i++)
         {
+            service.TryGetFresh(); // a request's read: a name is refreshed ahead of expiry only while requests use it
             await AdvanceAsync(TimeSpan.FromSeconds(1));
         }
 
         service.Current!.FetchedAt.Should().NotBe(before, "the sweeper refreshes a warm name");
     }
 
+    /// <summary>As <see cref="AdvanceAsync"/>, with <paramref name="inUse"/> read by a request before each step, as a name in use is.</summary>
+    public async Task AdvanceInUseAsync(TimeSpan by, params ResolvedService[] inUse)
+    {
+        var step = TimeSpan.FromSeconds(1);
+        for (var left = by; left > TimeSpan.Zero; left -= step)
+        {
+            foreach (var service in inUse)
+            {
+                service.TryGetFresh();
+            }
+
+            await AdvanceAsync(left < step ? left : step);
+        }
+    }
+
+    /// <summary>Moves the clock forward in steps (each firing the cache's 1 s sweeper when due) and, after every step, waits for every refresh in flight, so that no query overlaps a clock move.</summary>
     public async Task AdvanceAsync(TimeSpan by, TimeSpan? step = null, params ResolvedService[] alsoWatch)
     {
         var s = step ?? TimeSpan.FromSeconds(1);
@@ -160,7 +176,7 @@ internal static class EntryHooks
         ?? throw new InvalidOperationException("ServiceBalancer has no field _counter; update the test hook.");
 
     /// <summary>The timestamp from which a request or the sweeper starts a background refresh.</summary>
-    public static long RefreshAt(ResolvedService entry) => entry.RefreshAt;
+    public static long RefreshAt(ResolvedService entry) => entry.Status.RefreshAt;
 
     public static uint Counter(ServiceBalancer balancer) => (uint)CounterField.GetValue(balancer)!;
 

@@ -23,6 +23,7 @@ public sealed class HealthAcrossRefreshTests
         var set = await entry.GetAsync(default);
         var dead = set.Endpoints.Single(e => e.Address.Address.Equals(DiscoveryHarness.Ip(1)));
         entry.ReportFailure(dead, connectFailure: true);
+        h.SetAddresses(Ttl, 1, 2, 3, 4);
 
         await h.RefreshOnceAsync(entry.Service, maxSeconds: 60);
 
@@ -121,7 +122,7 @@ public sealed class HealthAcrossRefreshTests
         entry.ReportFailure(dead, connectFailure: true);
         h.SetAddresses(Ttl, 2);
 
-        await h.AdvanceAsync(DiscoveryHarness.Elapsed(h.Clock, h.Clock.GetTimestamp(), dead.EjectedUntil) + TimeSpan.FromSeconds(1));
+        await h.AdvanceInUseAsync(DiscoveryHarness.Elapsed(h.Clock, h.Clock.GetTimestamp(), dead.EjectedUntil) + TimeSpan.FromSeconds(1), entry.Service);
         await h.RefreshOnceAsync(entry.Service, maxSeconds: 60);
         h.SetAddresses(Ttl, 1, 2);
         await h.RefreshOnceAsync(entry.Service, maxSeconds: 60);

@@ -24,7 +24,7 @@ public sealed class MultiValueMergeTests
         first.Endpoints.Should().HaveCount(8);
         first.Endpoints.Should().OnlyContain(e => !e.IsMerged);
 
-        await h.AdvanceAsync(TimeSpan.FromSeconds(25));
+        await h.AdvanceInUseAsync(TimeSpan.FromSeconds(25), entry);
 
         var set = await entry.GetAsync(default);
         h.AQueries.Should().BeGreaterThanOrEqualTo(5);
@@ -42,7 +42,7 @@ public sealed class MultiValueMergeTests
         await using var h = await StartAsync(o => o.MultiValueRetention = TimeSpan.FromSeconds(60));
         var entry = h.Balancer();
         await entry.GetAsync(default);
-        await h.AdvanceAsync(TimeSpan.FromSeconds(25));
+        await h.AdvanceInUseAsync(TimeSpan.FromSeconds(25), entry.Service);
         var grown = entry.Current;
         grown.Endpoints.Should().HaveCountGreaterThan(8);
 
@@ -72,7 +72,7 @@ public sealed class MultiValueMergeTests
         await using var h = await StartAsync(o => o.MultiValueRetention = TimeSpan.FromSeconds(60));
         var entry = h.Entry();
         await entry.GetAsync(default);
-        await h.AdvanceAsync(TimeSpan.FromSeconds(25));
+        await h.AdvanceInUseAsync(TimeSpan.FromSeconds(25), entry);
         var grown = DiscoveryHarness.Texts(entry.Current!);
         grown.Should().HaveCountGreaterThan(8);
 
@@ -87,7 +87,7 @@ public sealed class MultiValueMergeTests
         DiscoveryHarness.Texts(entry.Current!).Should().Equal(expected, "every address seen within the last 60 s is kept");
 
         // Retention is counted from when each was last seen, which is no later than the shrink.
-        await h.AdvanceAsync(TimeSpan.FromSeconds(60) - DiscoveryHarness.Elapsed(h.Clock, removedAt, h.Clock.GetTimestamp()));
+        await h.AdvanceInUseAsync(TimeSpan.FromSeconds(60) - DiscoveryHarness.Elapsed(h.Clock, removedAt, h.Clock.GetTimestamp()), entry);
         await h.RefreshOnceAsync(entry, maxSeconds: 120);
 
         DiscoveryHarness.Texts(entry.Current!).Should().Equal(DiscoveryHarness.Texts(remaining));
@@ -100,7 +100,7 @@ public sealed class MultiValueMergeTests
         await using var h = await StartAsync();
         var entry = h.Entry();
         await entry.GetAsync(default);
-        await h.AdvanceAsync(TimeSpan.FromSeconds(25));
+        await h.AdvanceInUseAsync(TimeSpan.FromSeconds(25), entry);
         entry.Current!.Endpoints.Should().HaveCountGreaterThan(8);
 
         h.SetAddresses(TimeSpan.Zero, 3, 5, 11);

@@ -67,9 +67,10 @@ public sealed class RefreshAheadTests
         var entry = h.Entry();
         await entry.GetAsync(default);
 
-        // The sweeper wakes at the refresh point and starts the refresh; its answer is held for now.
+        // A request at the refresh point starts the refresh; its answer is held for now.
         h.HoldAnswers();
         h.Clock.Advance(DiscoveryHarness.Elapsed(h.Clock, h.Clock.GetTimestamp(), EntryHooks.RefreshAt(entry)));
+        DiscoveryHarness.Sync(entry.GetAsync(default));
 
         // The cache counts the lookup after a request found the answer due and before it starts the refresh; the
         // listener parks one request (on its own thread) right there.
@@ -104,7 +105,7 @@ public sealed class RefreshAheadTests
     }
 
     [Fact]
-    public async Task Sweeper_refreshes_a_warm_name_without_any_request()
+    public async Task Sweeper_refreshes_a_name_in_use_without_waiting_for_a_request()
     {
         await using var h = await DiscoveryHarness.StartAsync();
         h.SetAddresses(Ttl, 1);
@@ -112,40 +113,49 @@ public sealed class RefreshAheadTests
         await entry.GetAsync(default);
         h.SetAddresses(Ttl, 3);
 
-        // The 1 s timer fires inside Advance; no GetAsync is made from here on.
-        await h.AdvanceAsync(TimeSpan.FromSeconds(9.5));
+        // One request after the answer; none from here on. The 1 s timer fires inside Advance.
+        await h.AdvanceAsync(TimeSpan.FromSeconds(1));
+        DiscoveryHarness.Sync(entry.GetAsync(default));
+        await h.AdvanceAsync(TimeSpan.FromSeconds(8.5));
 
         h.AQueries.Should().Be(2);
         DiscoveryHarness.Texts(entry.Current!).Should().Equal(DiscoveryHarness.Texts(3));
         entry.Current!.FetchedAt.Should().BeLessThan(h.Clock.GetTimestamp());
 
-        // Keeps doing so (until the idle timeout), so the answer never expires under its users.
-        await h.AdvanceAsync(TimeSpan.FromSeconds(30));
-        h.AQueries.Should().Be(5, "the sweeper refreshes once every 8 to 9 s");
+        // Keeps doing so while requests use it, so the answer never expires under its users.
+        await h.AdvanceInUseAsync(TimeSpan.FromSeconds(30), entry);
+        h.AQueries.Should().Be(5, "the sweeper refreshes once every 8 to 10 s");
         (h.Clock.GetTimestamp() - entry.Current!.FetchedAt).Should().BeLessThan((long)(Ttl.TotalSeconds * h.Clock.TimestampFrequency));
+
+        // Unused from here on: refreshed for two TTLs at most, then no more.
+        var queries = h.AQueries;
+        await h.AdvanceAsync(TimeSpan.FromSeconds(60));
+        h.AQueries.Should().BeLessThanOrEqualTo(queries + 3, "a name nobody uses is not kept warm");
     }
 
     [Fact]
-    public async Task Sweeper_wakes_at_the_refresh_point_between_its_ticks_and_refreshes_only_entries_that_are_due()
+    public async Task A_request_past_the_refresh_point_starts_the_refresh_and_the_sweeper_refreshes_only_names_due_and_in_use()
     {
         await using var h = await DiscoveryHarness.StartAsync();
         h.Server.AddAddress("due.internal", DiscoveryHarness.Ip(1), TimeSpan.FromSeconds(5));
         h.Server.AddAddress("later.internal", DiscoveryHarness.Ip(2), TimeSpan.FromSeconds(60));
         var cold = h.Entry("cold.internal"); // starts the 1 s timer
-        await h.AdvanceAsync(TimeSpan.FromSeconds(0.5)); // so the refresh point (4.25 s to 5 s) falls between two timer ticks
+        await h.AdvanceAsync(TimeSpan.FromSeconds(0.5)); // so the refresh point (3.75 s to 4.5 s) falls between two timer ticks
         var due = h.Entry("due.internal");
         var later = h.Entry("later.internal");
         await due.GetAsync(default);
         await later.GetAsync(default);
         var refreshAt = EntryHooks.RefreshAt(due);
 
-        await h.AdvanceAsync(DiscoveryHarness.Elapsed(h.Clock, h.Clock.GetTimestamp(), refreshAt - 1));
+        await h.AdvanceInUseAsync(DiscoveryHarness.Elapsed(h.Clock, h.Clock.GetTimestamp(), refreshAt - 1), due, later);
         h.Server.GetQueryCount("due.internal").Should().Be(1, "one clock tick before the refresh point");
 
-        // Requests read no clock while the answer is fresh, so the sweeper itself must wake at the refresh point (within
-        // the millisecond that timers count in).
-        await h.AdvanceAsync(DiscoveryHarness.Elapsed(h.Clock, h.Clock.GetTimestamp(), refreshAt) + TimeSpan.FromMilliseconds(1));
-        h.Server.GetQueryCount("due.internal").Should().Be(2, "the sweeper woke at the refresh point, not at its next tick");
+        // A request at the refresh point reads the (coarse) clock, sees the answer due and starts the refresh itself,
+        // whatever the sweeper's next tick.
+        h.Clock.Advance(TimeSpan.FromTicks(1));
+        DiscoveryHarness.Sync(due.GetAsync(default));
+        await h.SettleAsync();
+        h.Server.GetQueryCount("due.internal").Should().Be(2, "the request found the answer due");
 
         h.Cache.Sweep();
         await h.SettleAsync();

@@ -46,7 +46,7 @@ public sealed class SnapshotTests
 
         // DNS fails: the snapshot says the set is stale, why, and until when it is still used.
         h.Server.InjectFault(DnsFault.ServFail());
-        await h.AdvanceAsync(TimeSpan.FromSeconds(19));
+        await h.AdvanceInUseAsync(TimeSpan.FromSeconds(19), entry.Service);
         s = h.Snapshot();
         s.IsStale.Should().BeTrue();
         s.LastError.Should().Contain("SERVFAIL").And.Contain(DiscoveryHarness.Host);

@@ -57,7 +57,7 @@ public sealed class StaleOnErrorTests
         var entry = h.Entry();
         await entry.GetAsync(default);
         h.Server.InjectFault(DnsFault.ServFail());
-        await h.AdvanceAsync(Ttl + TimeSpan.FromSeconds(1));
+        await h.AdvanceInUseAsync(Ttl + TimeSpan.FromSeconds(1), entry);
         h.Snapshot().IsStale.Should().BeTrue();
 
         var results = new List<string>();
@@ -92,7 +92,7 @@ public sealed class StaleOnErrorTests
         var good = await entry.GetAsync(default);
         await h.Server.StopAsync();
 
-        await h.AdvanceAsync(TimeSpan.FromSeconds(30));
+        await h.AdvanceInUseAsync(TimeSpan.FromSeconds(30), entry);
 
         DiscoveryHarness.Sync(entry.GetAsync(default)).Should().BeSameAs(good);
         h.Snapshot().IsStale.Should().BeTrue();
@@ -100,7 +100,7 @@ public sealed class StaleOnErrorTests
 
         h.SetAddresses(Ttl, 1, 4);
         await h.Server.RestartAsync();
-        await h.AdvanceAsync(TimeSpan.FromSeconds(40)); // longer than the longest backoff (30 s + 20 %)
+        await h.AdvanceInUseAsync(TimeSpan.FromSeconds(40), entry); // longer than the longest backoff (30 s + 20 %)
         await DiscoveryHarness.Settle(entry);
 
         h.Snapshot().IsStale.Should().BeFalse();

@@ -1,18 +1,27 @@
-namespace CloudMapDiscovery.Http;
+namespace CloudMapDiscovery.Discovery;
 
-/// <summary>Decides which request hosts go through discovery, and expands short names.</summary>
+/// <summary>Decides which hosts are discovered, and the service name each stands for.</summary>
+/// <remarks>
+/// IP literals and <c>localhost</c> never are; with <see cref="TargetingSettings.HostSuffixes"/> only names inside
+/// them are; a short name gets <see cref="TargetingSettings.ServiceDiscoveryDomain"/>. The HTTP handler and the
+/// Microsoft.Extensions.ServiceDiscovery provider apply the same rules through it.
+/// </remarks>
 internal sealed class HostMatcher
 {
     private readonly string[] _suffixes;
     private readonly string? _domain;
 
-    public HostMatcher(HttpSettings settings)
+    public HostMatcher(TargetingSettings settings)
     {
         _suffixes = [.. settings.HostSuffixes.Select(s => "." + s.Trim().Trim('.').ToLowerInvariant())];
+        RecordTypes = settings.RecordTypes;
         _domain = string.IsNullOrWhiteSpace(settings.ServiceDiscoveryDomain) ? null : settings.ServiceDiscoveryDomain.Trim().Trim('.').ToLowerInvariant();
     }
 
-    /// <summary>The name to discover for <paramref name="uri"/>, or <see langword="null"/> to pass the request through untouched.</summary>
+    /// <summary>Which records name a matched host's endpoints.</summary>
+    public DiscoveryRecordTypes RecordTypes { get; }
+
+    /// <summary>The name to discover for <paramref name="uri"/>, or <see langword="null"/> to leave it alone.</summary>
     public string? Match(Uri uri)
     {
         if (uri.HostNameType != UriHostNameType.Dns)

@@ -1,0 +1,106 @@
+using CloudMapDiscovery.Diagnostics;
+using Microsoft.Extensions.Logging;
+
+namespace CloudMapDiscovery.Discovery;
+
+/// <summary>What a refresh outcome makes of a service's state: the next endpoint set, the next status, and the error a request sees.</summary>
+/// <remarks>
+/// Functions of (state, outcome, now, settings); the only state they touch is the MULTIVALUE merge's memory, which
+/// its owner hands in. Their caller (<see cref="ResolvedService"/>) publishes what they return.
+/// </remarks>
+internal static class ResolutionRules
+{
+    /// <summary>The status after a refresh that gave <paramref name="resolution"/> or failed with <paramref name="error"/>.</summary>
+    public static ResolutionStatus Next(ResolutionStatus before, ServiceResolution? resolution, Exception? error, RefreshContext c)
+    {
+        ResolutionStatus status;
+        if (resolution is not null)
+        {
+            var set = Answer(resolution, before.Current, c.Latest, c.Merge, c.Now, c.Settings, c.Context);
+            status = ResolutionStatus.Answered(set, c.Now, c.Context.ToTicks(set.Ttl), RefreshTiming.IsFloored(resolution.Ttl, c.Settings));
+            LogAnswer(c.Context.Logger, c.Host, set, resolution.Source);
+        }
+        else
+        {
+            status = Failure(before, error!, c.Host, c.Now, c.Settings, c.Context);
+        }
+
+        return status with
+        {
+            FreshUntil = c.Context.ToCoarse(status.RefreshAt),
+            RefreshedAt = c.Context.CoarseNow(),
+            UnusedRefreshes = c.LastUsed <= before.RefreshedAt ? before.UnusedRefreshes + 1 : 0,
+        };
+    }
+
+    /// <summary>The endpoint set for a positive or negative <paramref name="resolution"/> at <paramref name="now"/>.</summary>
+    /// <param name="resolution">What the source said.</param>
+    /// <param name="current">The set in use, if any: the MULTIVALUE merge may keep its addresses.</param>
+    /// <param name="latest">The last set published, usable or not: the version counts on from it.</param>
+    /// <param name="merge">The merge's memory of recently seen addresses.</param>
+    /// <param name="now">The clock's timestamp.</param>
+    /// <param name="settings">The cache settings.</param>
+    /// <param name="context">For the clock's units.</param>
+    public static ResolvedEndpoints Answer(
+        ServiceResolution resolution, ResolvedEndpoints? current, ResolvedEndpoints? latest, MultiValueMerge merge, long now, CacheSettings settings, CloudMapContext context)
+    {
+        if (resolution.IsNegative)
+        {
+            merge.Clear();
+            return ResolvedEndpoints.Next(latest, [], RefreshTiming.NegativeTtl(resolution.Ttl, settings), now, resolution.NegativeReason ?? "no instances");
+        }
+
+        var endpoints = merge.Apply(resolution, current, now, settings.MultiValue, context.ToTicks(settings.MultiValue.Retention));
+        return ResolvedEndpoints.Next(latest, endpoints, RefreshTiming.PositiveTtl(resolution.Ttl, settings), now, null);
+    }
+
+    /// <summary>The status after a failed refresh: the last good answer served stale while allowed, and a backoff before the next try.</summary>
+    public static ResolutionStatus Failure(ResolutionStatus before, Exception error, string host, long now, CacheSettings settings, CloudMapContext context)
+    {
+        var backoff = RefreshTiming.Backoff(before.Failures + 1);
+        var staleUntil = before.Current is { } set ? RefreshTiming.StaleUntil(set, settings, context) : 0;
+        var status = before.Failed(error, now, now + context.ToTicks(backoff), staleUntil);
+        if (status.IsStale)
+        {
+            Log.ServingStale(context.Logger, host, backoff, error.Message);
+        }
+        else
+        {
+            Log.ResolveFailed(context.Logger, host, backoff, error.Message);
+        }
+
+        return status;
+    }
+
+    /// <summary>The error a request gets when there is no usable answer: what went wrong, naming the host.</summary>
+    public static ServiceDiscoveryException Unusable(string host, ResolutionStatus status, Exception error, CacheSettings settings)
+    {
+        var stale = status.StaleExpired ? $" and the last good answer is older than MaxStale ({settings.MaxStale})" : string.Empty;
+        return new ServiceDiscoveryException(host, $"Cannot discover {host}: {error.Message.TrimEnd('.')}{stale}.", error);
+    }
+
+    /// <summary>Logs a new answer: "no instances" always, the endpoints at debug level.</summary>
+    public static void LogAnswer(ILogger logger, string host, ResolvedEndpoints set, string source)
+    {
+        if (set.NegativeReason is not null)
+        {
+            Log.NoInstances(logger, host, set.NegativeReason, set.Ttl);
+        }
+        else if (logger.IsEnabled(LogLevel.Debug))
+        {
+            Log.Resolved(logger, host, set.Endpoints.Length, string.Join(", ", set.Endpoints.Select(e => e.Address)), set.Ttl, source);
+        }
+    }
+}
+
+/// <summary>What a refresh outcome is judged against besides the status before it.</summary>
+/// <param name="Host">The service, for logs and errors.</param>
+/// <param name="Now">When the outcome arrived (a clock timestamp).</param>
+/// <param name="LastUsed">When a request last used the name (a coarse reading).</param>
+/// <param name="Latest">The last set published, usable or not: versions count on from it.</param>
+/// <param name="Merge">The MULTIVALUE merge's memory.</param>
+/// <param name="Settings">The cache settings.</param>
+/// <param name="Context">The clock's units and the logger.</param>
+internal readonly record struct RefreshContext(
+    string Host, long Now, long LastUsed, ResolvedEndpoints? Latest, MultiValueMerge Merge, CacheSettings Settings, CloudMapContext Context);
+
