@@ -52,7 +52,7 @@ public sealed partial class ServeCommandTests
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
 
-        var exitCode = await CliApp.RunAsync(["serve", "--port", "0", option, value], stdout, stderr);
+        var exitCode = await CliApp.RunAsync(["serve", "--port", "0", option, value], stdout, stderr, TestContext.Current.CancellationToken);
 
         exitCode.Should().Be(2);
         stderr.ToString().Should().NotBeEmpty();
@@ -61,11 +61,11 @@ public sealed partial class ServeCommandTests
     [Fact]
     public async Task Port_in_use_exits_2()
     {
-        await using var taken = await DnsTestServer.StartAsync();
+        await using var taken = await DnsTestServer.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
 
-        var exitCode = await CliApp.RunAsync(["serve", "--port", taken.EndPoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)], stdout, stderr);
+        var exitCode = await CliApp.RunAsync(["serve", "--port", taken.EndPoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)], stdout, stderr, TestContext.Current.CancellationToken);
 
         exitCode.Should().Be(2);
         stderr.ToString().Should().Contain("Cannot serve");
@@ -77,7 +77,7 @@ public sealed partial class ServeCommandTests
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
 
-        var exitCode = await CliApp.RunAsync(["serve", "--help"], stdout, stderr);
+        var exitCode = await CliApp.RunAsync(["serve", "--help"], stdout, stderr, TestContext.Current.CancellationToken);
 
         // Only the help: binding the default port here would collide with other runs on the same machine.
         exitCode.Should().Be(0, stderr.ToString());

@@ -17,7 +17,7 @@ public sealed class RefreshAheadTests
             var host = $"svc{i}.internal";
             h.Server.AddAddress(host, DiscoveryHarness.Ip(i + 1), Ttl);
             var entry = h.Entry(host);
-            var set = await entry.GetAsync(default);
+            var set = await entry.GetAsync(TestContext.Current.CancellationToken);
             offsets.Add((EntryHooks.RefreshAt(entry) - set.FetchedAt) / (double)(Ttl.TotalSeconds * h.Clock.TimestampFrequency));
         }
 
@@ -31,13 +31,13 @@ public sealed class RefreshAheadTests
         await using var h = await DiscoveryHarness.StartAsync();
         h.SetAddresses(Ttl, 1);
         var entry = h.Entry();
-        var old = await entry.GetAsync(default);
+        var old = await entry.GetAsync(TestContext.Current.CancellationToken);
         var refreshAt = EntryHooks.RefreshAt(entry);
         h.SetAddresses(Ttl, 2);
 
         // Up to one tick before the refresh point nothing is asked, neither by requests nor by the sweeper.
         await h.AdvanceAsync(DiscoveryHarness.Elapsed(h.Clock, h.Clock.GetTimestamp(), refreshAt - 1));
-        (await entry.GetAsync(default)).Should().BeSameAs(old);
+        (await entry.GetAsync(TestContext.Current.CancellationToken)).Should().BeSameAs(old);
         h.AQueries.Should().Be(1);
 
         // Past it, with DNS holding its answer back, every request still gets the cached set synchronously.
@@ -54,7 +54,7 @@ public sealed class RefreshAheadTests
         await DiscoveryHarness.Settle(entry);
 
         h.AQueries.Should().Be(2, "1,000 requests past the refresh point start one refresh");
-        var fresh = DiscoveryHarness.Sync(entry.GetAsync(default));
+        var fresh = DiscoveryHarness.Sync(entry.GetAsync(TestContext.Current.CancellationToken));
         DiscoveryHarness.Texts(fresh).Should().Equal(DiscoveryHarness.Texts(2));
         h.AQueries.Should().Be(2);
     }
@@ -65,7 +65,7 @@ public sealed class RefreshAheadTests
         await using var h = await DiscoveryHarness.StartAsync();
         h.SetAddresses(Ttl, 1);
         var entry = h.Entry();
-        await entry.GetAsync(default);
+        await entry.GetAsync(TestContext.Current.CancellationToken);
 
         // The sweeper wakes at the refresh point and starts the refresh; its answer is held for now.
         h.HoldAnswers();
@@ -89,7 +89,7 @@ public sealed class RefreshAheadTests
             Volatile.Write(ref lateThread, Environment.CurrentManagedThreadId);
             return entry.GetAsync(default).AsTask();
         });
-        await parked.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await parked.Task.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
 
         // Meanwhile the sweeper's refresh completes.
         await h.ReleaseAnswersAsync(held: 1);
@@ -97,7 +97,7 @@ public sealed class RefreshAheadTests
         h.AQueries.Should().Be(2);
 
         resume.Set();
-        await late.WaitAsync(TimeSpan.FromSeconds(10));
+        await late.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
         await DiscoveryHarness.Settle(entry);
 
         h.AQueries.Should().Be(2, "the answer the late request saw due has just been refreshed");
@@ -109,7 +109,7 @@ public sealed class RefreshAheadTests
         await using var h = await DiscoveryHarness.StartAsync();
         h.SetAddresses(Ttl, 1);
         var entry = h.Entry();
-        await entry.GetAsync(default);
+        await entry.GetAsync(TestContext.Current.CancellationToken);
         h.SetAddresses(Ttl, 3);
 
         // The 1 s timer fires inside Advance; no GetAsync is made from here on.
@@ -135,8 +135,8 @@ public sealed class RefreshAheadTests
         await h.AdvanceAsync(TimeSpan.FromSeconds(0.5)); // so the refresh point (4.25 s to 5 s) falls between two timer ticks
         var due = h.Entry("due.internal");
         var later = h.Entry("later.internal");
-        await due.GetAsync(default);
-        await later.GetAsync(default);
+        await due.GetAsync(TestContext.Current.CancellationToken);
+        await later.GetAsync(TestContext.Current.CancellationToken);
         var refreshAt = EntryHooks.RefreshAt(due);
 
         await h.AdvanceAsync(DiscoveryHarness.Elapsed(h.Clock, h.Clock.GetTimestamp(), refreshAt - 1));

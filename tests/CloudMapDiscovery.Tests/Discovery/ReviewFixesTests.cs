@@ -18,22 +18,22 @@ public sealed class ReviewFixesTests
         await using var h = await DiscoveryHarness.StartAsync(o => o.DnsTimeout = TimeSpan.FromSeconds(50));
         h.SetAddresses(Ttl, 1);
         var entry = h.Entry();
-        var old = await entry.GetAsync(default);
+        var old = await entry.GetAsync(TestContext.Current.CancellationToken);
         h.SetAddresses(Ttl, 2);
 
         // The refresh-ahead query goes out and its answer is held (a lost datagram waiting out the DNS timeout) ...
         h.HoldAnswers();
         h.Clock.Advance(DiscoveryHarness.Elapsed(h.Clock, h.Clock.GetTimestamp(), EntryHooks.RefreshAt(entry)));
-        DiscoveryHarness.Sync(entry.GetAsync(default)).Should().BeSameAs(old);
+        DiscoveryHarness.Sync(entry.GetAsync(TestContext.Current.CancellationToken)).Should().BeSameAs(old);
 
         // ... past the TTL, requests still do not wait on it.
         h.Clock.Advance(Ttl);
         entry.PendingRefresh!.IsCompleted.Should().BeFalse();
-        DiscoveryHarness.Sync(entry.GetAsync(default)).Should().BeSameAs(old);
+        DiscoveryHarness.Sync(entry.GetAsync(TestContext.Current.CancellationToken)).Should().BeSameAs(old);
 
         await h.ReleaseAnswersAsync(held: 1);
         await DiscoveryHarness.Settle(entry);
-        DiscoveryHarness.Texts(DiscoveryHarness.Sync(entry.GetAsync(default))).Should().Equal(DiscoveryHarness.Texts(2));
+        DiscoveryHarness.Texts(DiscoveryHarness.Sync(entry.GetAsync(TestContext.Current.CancellationToken))).Should().Equal(DiscoveryHarness.Texts(2));
     }
 
     [Fact]

@@ -15,7 +15,7 @@ public sealed class StaleOnErrorTests
         await using var h = await DiscoveryHarness.StartAsync(o => o.MaxStale = MaxStale);
         h.SetAddresses(Ttl, 1, 2);
         var entry = h.Entry();
-        var good = await entry.GetAsync(default);
+        var good = await entry.GetAsync(TestContext.Current.CancellationToken);
         h.Server.InjectFault(DnsFault.ServFail());
 
         // 100 requests per simulated second for TTL + MaxStale - 1 s: every one is served the last good set at once.
@@ -23,7 +23,7 @@ public sealed class StaleOnErrorTests
         for (var i = 0; i < (Ttl + MaxStale).TotalSeconds * 100 - 100; i++)
         {
             h.Clock.Advance(TimeSpan.FromMilliseconds(10));
-            DiscoveryHarness.Sync(entry.GetAsync(default)).Should().BeSameAs(good);
+            DiscoveryHarness.Sync(entry.GetAsync(TestContext.Current.CancellationToken)).Should().BeSameAs(good);
             requests++;
             await DiscoveryHarness.Settle(entry);
         }
@@ -55,7 +55,7 @@ public sealed class StaleOnErrorTests
         await using var h = await DiscoveryHarness.StartAsync();
         h.SetAddresses(Ttl, 1);
         var entry = h.Entry();
-        await entry.GetAsync(default);
+        await entry.GetAsync(TestContext.Current.CancellationToken);
         h.Server.InjectFault(DnsFault.ServFail());
         await h.AdvanceAsync(Ttl + TimeSpan.FromSeconds(1));
         h.Snapshot().IsStale.Should().BeTrue();
@@ -75,7 +75,7 @@ public sealed class StaleOnErrorTests
         // Between retries (inside the backoff) and at a retry alike.
         for (var i = 0; i < 100; i++)
         {
-            DiscoveryHarness.Sync(entry.GetAsync(default));
+            DiscoveryHarness.Sync(entry.GetAsync(TestContext.Current.CancellationToken));
             h.Clock.Advance(TimeSpan.FromMilliseconds(100));
             await h.SettleAsync();
         }
@@ -89,12 +89,12 @@ public sealed class StaleOnErrorTests
         await using var h = await DiscoveryHarness.StartAsync();
         h.SetAddresses(Ttl, 1);
         var entry = h.Entry();
-        var good = await entry.GetAsync(default);
+        var good = await entry.GetAsync(TestContext.Current.CancellationToken);
         await h.Server.StopAsync();
 
         await h.AdvanceAsync(TimeSpan.FromSeconds(30));
 
-        DiscoveryHarness.Sync(entry.GetAsync(default)).Should().BeSameAs(good);
+        DiscoveryHarness.Sync(entry.GetAsync(TestContext.Current.CancellationToken)).Should().BeSameAs(good);
         h.Snapshot().IsStale.Should().BeTrue();
         h.Snapshot().LastError.Should().Contain("refused");
 
@@ -105,7 +105,7 @@ public sealed class StaleOnErrorTests
 
         h.Snapshot().IsStale.Should().BeFalse();
         h.Snapshot().LastError.Should().BeNull();
-        DiscoveryHarness.Texts(await entry.GetAsync(default)).Should().Equal(DiscoveryHarness.Texts(1, 4));
+        DiscoveryHarness.Texts(await entry.GetAsync(TestContext.Current.CancellationToken)).Should().Equal(DiscoveryHarness.Texts(1, 4));
     }
 
     [Fact]
@@ -114,7 +114,7 @@ public sealed class StaleOnErrorTests
         await using var h = await DiscoveryHarness.StartAsync(o => o.MaxStale = TimeSpan.Zero);
         h.SetAddresses(Ttl, 1);
         var entry = h.Entry();
-        await entry.GetAsync(default);
+        await entry.GetAsync(TestContext.Current.CancellationToken);
         h.Server.InjectFault(DnsFault.ServFail());
 
         await h.AdvanceAsync(Ttl);
@@ -127,7 +127,7 @@ public sealed class StaleOnErrorTests
         h.AQueries.Should().Be(queries);
 
         await h.AdvanceAsync(TimeSpan.FromSeconds(40));
-        DiscoveryHarness.Texts(await entry.GetAsync(default)).Should().Equal(DiscoveryHarness.Texts(1));
+        DiscoveryHarness.Texts(await entry.GetAsync(TestContext.Current.CancellationToken)).Should().Equal(DiscoveryHarness.Texts(1));
         h.Snapshot().LastError.Should().BeNull();
     }
 
@@ -161,7 +161,7 @@ public sealed class StaleOnErrorTests
 
         for (var i = 0; i < 1_000; i++)
         {
-            var get = entry.GetAsync(default);
+            var get = entry.GetAsync(TestContext.Current.CancellationToken);
             get.IsCompleted.Should().BeTrue("a known failure is reported at once, not after a DNS round trip");
             get.IsFaulted.Should().BeTrue();
             get.AsTask().Exception!.InnerException.Should().BeOfType<ServiceDiscoveryException>().Which.Message.Should().Contain("SERVFAIL");
@@ -183,7 +183,7 @@ public sealed class StaleOnErrorTests
 
         h.Server.ClearFaults();
         await h.AdvanceAsync(TimeSpan.FromSeconds(2.5)); // second backoff: 2 s +- 20 %
-        DiscoveryHarness.Texts(await entry.GetAsync(default)).Should().Equal(DiscoveryHarness.Texts(1));
+        DiscoveryHarness.Texts(await entry.GetAsync(TestContext.Current.CancellationToken)).Should().Equal(DiscoveryHarness.Texts(1));
         h.AQueries.Should().Be(3);
     }
 }

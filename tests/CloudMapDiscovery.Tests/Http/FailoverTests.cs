@@ -70,7 +70,7 @@ public sealed class FailoverTests
         using var client = h.CreateClient();
         for (var i = 0; i < 3; i++)
         {
-            await client.GetStringAsync(h.Url()); // warm: DNS, JIT and a pooled connection to every task
+            await client.GetStringAsync(h.Url(), TestContext.Current.CancellationToken); // warm: DNS, JIT and a pooled connection to every task
         }
 
         await h.Fleet.BlackHoleAsync(0);
@@ -80,7 +80,7 @@ public sealed class FailoverTests
         for (var i = 0; i < 9; i++)
         {
             var watch = Stopwatch.StartNew();
-            var answer = await client.GetStringAsync(h.Url());
+            var answer = await client.GetStringAsync(h.Url(), TestContext.Current.CancellationToken);
             times.Add(watch.Elapsed);
             answer.Should().NotBe("127.0.0.2");
         }
@@ -133,7 +133,7 @@ public sealed class FailoverTests
     {
         await using var h = await DiscoveryHarness.StartAsync(3);
         using var client = h.CreateClient();
-        await client.GetStringAsync(h.Url());
+        await client.GetStringAsync(h.Url(), TestContext.Current.CancellationToken);
         for (var i = 0; i < 3; i++)
         {
             await h.Fleet.KillAsync(i);
@@ -217,7 +217,7 @@ public sealed class FailoverTests
         {
             for (var i = 0; i < 3; i++)
             {
-                await warm.GetStringAsync(h.Url());
+                await warm.GetStringAsync(h.Url(), TestContext.Current.CancellationToken);
             }
         }
 

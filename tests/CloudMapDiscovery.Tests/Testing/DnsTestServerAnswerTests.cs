@@ -9,9 +9,9 @@ public sealed class DnsTestServerAnswerTests : IAsyncLifetime
     private static readonly TimeSpan Ttl = TimeSpan.FromSeconds(10);
     private DnsTestServer _server = null!;
 
-    public async Task InitializeAsync() => _server = await DnsTestServer.StartAsync();
+    public async ValueTask InitializeAsync() => _server = await DnsTestServer.StartAsync();
 
-    public async Task DisposeAsync() => await _server.DisposeAsync();
+    public async ValueTask DisposeAsync() => await _server.DisposeAsync();
 
     [Fact]
     public async Task A_query_gets_an_authoritative_answer_with_compressed_owner_names_in_the_client_case()

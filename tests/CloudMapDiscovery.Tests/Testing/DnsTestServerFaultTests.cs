@@ -11,14 +11,14 @@ public sealed class DnsTestServerFaultTests : IAsyncLifetime
     private readonly SignalingTimeProvider _clock = new();
     private DnsTestServer _server = null!;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         _server = await DnsTestServer.StartAsync(new DnsTestServerOptions { TimeProvider = _clock });
         _server.AddAddress("name", Address, TimeSpan.FromSeconds(10));
         _server.AddAddress("other", IPAddress.Parse("10.0.0.2"), TimeSpan.FromSeconds(10));
     }
 
-    public async Task DisposeAsync() => await _server.DisposeAsync();
+    public async ValueTask DisposeAsync() => await _server.DisposeAsync();
 
     [Fact]
     public async Task Drop_sends_nothing_and_the_next_query_is_answered()
