@@ -155,4 +155,30 @@ public sealed class RefreshAheadTests
         h.Server.GetQueryCount("cold.internal").Should().Be(0, "a name nobody resolved yet is not resolved by the sweeper");
         cold.Current.Should().BeNull();
     }
+
+    [Fact]
+    public async Task Past_expiry_with_the_refresh_still_out_requests_get_the_last_answer_without_waiting()
+    {
+        // The DNS timeout runs on the same manual clock: keep it beyond every move below, so the held query is
+        // still out (not timed out) when the answer expires.
+        await using var h = await DiscoveryHarness.StartAsync(o => o.DnsTimeout = TimeSpan.FromSeconds(50));
+        h.SetAddresses(Ttl, 1);
+        var entry = h.Entry();
+        var old = await entry.GetAsync(TestContext.Current.CancellationToken);
+        h.SetAddresses(Ttl, 2);
+
+        // The refresh-ahead query goes out and its answer is held (a lost datagram waiting out the DNS timeout) ...
+        h.HoldAnswers();
+        h.Clock.Advance(DiscoveryHarness.Elapsed(h.Clock, h.Clock.GetTimestamp(), EntryHooks.RefreshAt(entry)));
+        DiscoveryHarness.Sync(entry.GetAsync(TestContext.Current.CancellationToken)).Should().BeSameAs(old);
+
+        // ... past the TTL, requests still do not wait on it.
+        h.Clock.Advance(Ttl);
+        entry.PendingRefresh!.IsCompleted.Should().BeFalse();
+        DiscoveryHarness.Sync(entry.GetAsync(TestContext.Current.CancellationToken)).Should().BeSameAs(old);
+
+        await h.ReleaseAnswersAsync(held: 1);
+        await DiscoveryHarness.Settle(entry);
+        DiscoveryHarness.Texts(DiscoveryHarness.Sync(entry.GetAsync(TestContext.Current.CancellationToken))).Should().Equal(DiscoveryHarness.Texts(2));
+    }
 }

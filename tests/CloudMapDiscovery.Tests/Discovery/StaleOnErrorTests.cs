@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using CloudMapDiscovery.Discovery;
+using CloudMapDiscovery.Dns;
 using CloudMapDiscovery.Testing;
 using CloudMapDiscovery.Tests.Infrastructure;
 
@@ -185,5 +187,40 @@ public sealed class StaleOnErrorTests
         await h.AdvanceAsync(TimeSpan.FromSeconds(2.5)); // second backoff: 2 s +- 20 %
         DiscoveryHarness.Texts(await entry.GetAsync(TestContext.Current.CancellationToken)).Should().Equal(DiscoveryHarness.Texts(1));
         h.AQueries.Should().Be(3);
+    }
+
+    [Fact]
+    public async Task An_unexpected_resolver_exception_takes_the_failure_path_with_backoff()
+    {
+        var clock = new TestClock();
+        var resolver = new ThrowingResolver();
+        using var registry = new Registries(clock, resolverFactory: _ => resolver);
+        var entry = registry.GetCache(new CloudMapDiscoveryOptions()).GetService("name.internal", DiscoveryRecordTypes.A);
+
+        var first = async () => await entry.GetAsync(default);
+        (await first.Should().ThrowAsync<ServiceDiscoveryException>()).Which.Message.Should().Contain("name.internal").And.Contain("no sockets left");
+
+        // During the backoff the recorded failure is handed out at once, without asking again.
+        for (var i = 0; i < 100; i++)
+        {
+            var again = async () => await entry.GetAsync(default);
+            await again.Should().ThrowAsync<ServiceDiscoveryException>();
+        }
+
+        resolver.Calls.Should().Be(1);
+        registry.GetSnapshot().Single().LastError.Should().Contain("no sockets left");
+    }
+
+    private sealed class ThrowingResolver : IDnsResolver
+    {
+        private int _calls;
+
+        public int Calls => Volatile.Read(ref _calls);
+
+        public ValueTask<DnsQueryResult> QueryAsync(string name, DnsRecordType type, CancellationToken cancellationToken = default)
+        {
+            Interlocked.Increment(ref _calls);
+            throw new System.Net.Sockets.SocketException(24, "no sockets left");
+        }
     }
 }
