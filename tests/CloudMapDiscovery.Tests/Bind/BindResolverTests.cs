@@ -52,7 +52,7 @@ public sealed class BindResolverTests
         BindServer.SkipIfUnavailable();
 
         // Precondition, checked with raw bytes: with the resolver's 1232-byte EDNS payload, BIND truncates this answer.
-        var udp = await RawDns.UdpExchangeAsync(_bind.EndPoint, RawDns.BuildQuery(0x7777, BindZone.Many, 1, ednsPayloadSize: 1232), TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken);
+        var udp = await RawDns.UdpExchangeAsync(_bind.EndPoint, RawDns.Query(0x7777, BindZone.Many, RawDns.A, ednsPayloadSize: 1232), TimeSpan.FromSeconds(5));
         RawDns.IsTruncated(udp).Should().BeTrue("150 A records do not fit in 1232 bytes");
 
         var result = await QueryAsync(BindZone.Many, DnsRecordType.A);
@@ -100,7 +100,7 @@ public sealed class BindResolverTests
         BindServer.SkipIfUnavailable();
 
         // Precondition: BIND leaves the out-of-zone target out of the additional section.
-        var raw = await RawDns.UdpExchangeAsync(_bind.EndPoint, RawDns.BuildQuery(0x7778, BindZone.Far, 33), TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken);
+        var raw = await RawDns.UdpExchangeAsync(_bind.EndPoint, RawDns.Query(0x7778, BindZone.Far, RawDns.Srv, ednsPayloadSize: 1232), TimeSpan.FromSeconds(5));
         RawDns.Counts(raw).Additional.Should().Be(1, "only the OPT record, no A record for the target");
 
         var result = await QueryAsync(BindZone.Far, DnsRecordType.SRV);

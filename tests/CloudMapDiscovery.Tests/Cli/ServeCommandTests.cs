@@ -2,7 +2,7 @@ using System.Net;
 using System.Text.RegularExpressions;
 using CloudMapDiscovery.Cli;
 using CloudMapDiscovery.Testing;
-using CloudMapDiscovery.Tests.Testing;
+using CloudMapDiscovery.Tests.Infrastructure;
 
 namespace CloudMapDiscovery.Tests.Cli;
 
@@ -22,8 +22,8 @@ public sealed partial class ServeCommandTests
             stop.Token);
         var banner = await stdout.Seen;
         var endPoint = IPEndPoint.Parse(ListeningOn().Match(banner).Groups[1].Value);
-        var a = RawDns.Parse(await RawDns.ExchangeUdpAsync(endPoint, RawDns.Query(1, "name.corp", RawDns.A)));
-        var srv = RawDns.Parse(await RawDns.ExchangeTcpAsync(endPoint, RawDns.Query(2, "name.corp", RawDns.Srv)));
+        var a = RawDns.Parse(await RawDns.UdpExchangeAsync(endPoint, RawDns.Query(1, "name.corp", RawDns.A)));
+        var srv = RawDns.Parse(await RawDns.TcpExchangeAsync(endPoint, RawDns.Query(2, "name.corp", RawDns.Srv)));
         await stop.CancelAsync();
         var exitCode = await run;
 

@@ -443,12 +443,13 @@ public sealed class BindServer : IAsyncLifetime
 
             try
             {
-                var query = RawDns.BuildQuery(id++, TokenName, 16 /* TXT */);
-                var udp = await RawDns.UdpExchangeAsync(endPoint, query, TimeSpan.FromMilliseconds(250), cancellationToken);
-                if (RawDns.ResponseCode(udp) == 0 && udp.AsSpan().IndexOf(tokenBytes) >= 0)
+                var queryId = id++;
+                var query = RawDns.Query(queryId, TokenName, RawDns.Txt, ednsPayloadSize: 1232);
+                var udp = await RawDns.UdpExchangeAsync(endPoint, query, TimeSpan.FromMilliseconds(250));
+                if (IsOurAnswer(udp, queryId, tokenBytes))
                 {
-                    var tcp = await RawDns.TcpExchangeAsync(endPoint, query, TimeSpan.FromSeconds(1), cancellationToken);
-                    if (RawDns.ResponseCode(tcp) == 0 && tcp.AsSpan().IndexOf(tokenBytes) >= 0)
+                    var tcp = await RawDns.TcpExchangeAsync(endPoint, query, TimeSpan.FromSeconds(1));
+                    if (IsOurAnswer(tcp, queryId, tokenBytes))
                     {
                         return null;
                     }
@@ -458,7 +459,9 @@ public sealed class BindServer : IAsyncLifetime
                 else
                 {
                     // Something else answered on this port, or the zone is not loaded yet.
-                    lastError = $"reply without our token (rcode {RawDns.ResponseCode(udp)})";
+                    lastError = udp.Length < RawDns.HeaderLength
+                        ? $"a {udp.Length}-byte reply"
+                        : $"reply without our token (id {RawDns.Id(udp)}, rcode {RawDns.ResponseCode(udp)})";
                 }
             }
             catch (Exception ex) when (ex is SocketException or TimeoutException or IOException)
@@ -472,6 +475,10 @@ public sealed class BindServer : IAsyncLifetime
 
         return $"not ready after {StartTimeout.TotalSeconds:0} s: {lastError}";
     }
+
+    // A NOERROR reply to this query (its ID) that carries the instance's token.
+    private static bool IsOurAnswer(byte[] reply, ushort id, byte[] token) =>
+        reply.Length >= RawDns.HeaderLength && RawDns.Id(reply) == id && RawDns.ResponseCode(reply) == 0 && reply.AsSpan().IndexOf(token) >= 0;
 
     private static int FindFreePort()
     {

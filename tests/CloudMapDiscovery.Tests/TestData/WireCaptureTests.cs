@@ -40,10 +40,10 @@ public sealed class WireCaptureTests
 
         foreach (var c in Captures)
         {
-            var query = RawDns.BuildQuery(c.Id, c.Name, c.Type, c.EdnsPayloadSize);
+            var query = RawDns.Query(c.Id, c.Name, c.Type, c.EdnsPayloadSize);
             var reply = c.Tcp
-                ? await RawDns.TcpExchangeAsync(bind.EndPoint, query, TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken)
-                : await RawDns.UdpExchangeAsync(bind.EndPoint, query, TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken);
+                ? await RawDns.TcpExchangeAsync(bind.EndPoint, query, TimeSpan.FromSeconds(5))
+                : await RawDns.UdpExchangeAsync(bind.EndPoint, query, TimeSpan.FromSeconds(5));
             CheckShape(c, reply);
 
             if (!string.IsNullOrEmpty(outputDir))

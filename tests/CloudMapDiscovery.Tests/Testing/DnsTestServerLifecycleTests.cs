@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using CloudMapDiscovery.Dns;
 using CloudMapDiscovery.Testing;
+using CloudMapDiscovery.Tests.Infrastructure;
 
 namespace CloudMapDiscovery.Tests.Testing;
 
@@ -37,8 +38,8 @@ public sealed class DnsTestServerLifecycleTests
 
         server.IsRunning.Should().BeTrue();
         server.EndPoint.Should().Be(endPoint);
-        var viaUdp = RawDns.Parse(await RawDns.ExchangeUdpAsync(endPoint, RawDns.Query(2, "name.internal", RawDns.A)));
-        var viaTcp = RawDns.Parse(await RawDns.ExchangeTcpAsync(endPoint, RawDns.Query(3, "name.internal", RawDns.A)));
+        var viaUdp = RawDns.Parse(await RawDns.UdpExchangeAsync(endPoint, RawDns.Query(2, "name.internal", RawDns.A)));
+        var viaTcp = RawDns.Parse(await RawDns.TcpExchangeAsync(endPoint, RawDns.Query(3, "name.internal", RawDns.A)));
         viaUdp.Answers.Single().Address.Should().Be(IPAddress.Parse("10.0.0.1"));
         viaTcp.Answers.Single().Address.Should().Be(IPAddress.Parse("10.0.0.1"));
     }
@@ -64,7 +65,7 @@ public sealed class DnsTestServerLifecycleTests
         await using var server = await DnsTestServer.StartAsync(address: IPAddress.IPv6Loopback, cancellationToken: TestContext.Current.CancellationToken);
         server.AddAddress("name", IPAddress.Parse("fd00::1"), Ttl);
 
-        var reply = RawDns.Parse(await RawDns.ExchangeUdpAsync(server.EndPoint, RawDns.Query(1, "name.internal", RawDns.Aaaa)));
+        var reply = RawDns.Parse(await RawDns.UdpExchangeAsync(server.EndPoint, RawDns.Query(1, "name.internal", RawDns.Aaaa)));
 
         reply.Answers.Single().Address.Should().Be(IPAddress.Parse("fd00::1"));
     }
@@ -75,11 +76,11 @@ public sealed class DnsTestServerLifecycleTests
         await using var server = await DnsTestServer.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
         server.AddAddress("name", IPAddress.Parse("10.0.0.1"), Ttl);
 
-        await RawDns.ExchangeUdpAsync(server.EndPoint, RawDns.Query(1, "name.internal", RawDns.A));
-        await RawDns.ExchangeUdpAsync(server.EndPoint, RawDns.Query(2, "NAME.internal", RawDns.Aaaa));
-        await RawDns.ExchangeTcpAsync(server.EndPoint, RawDns.Query(3, "name.internal", RawDns.A));
-        await RawDns.ExchangeUdpAsync(server.EndPoint, RawDns.Query(4, "missing.internal", RawDns.Srv));
-        await RawDns.ExchangeUdpAsync(server.EndPoint, RawDns.Query(5, "example.com", RawDns.A));
+        await RawDns.UdpExchangeAsync(server.EndPoint, RawDns.Query(1, "name.internal", RawDns.A));
+        await RawDns.UdpExchangeAsync(server.EndPoint, RawDns.Query(2, "NAME.internal", RawDns.Aaaa));
+        await RawDns.TcpExchangeAsync(server.EndPoint, RawDns.Query(3, "name.internal", RawDns.A));
+        await RawDns.UdpExchangeAsync(server.EndPoint, RawDns.Query(4, "missing.internal", RawDns.Srv));
+        await RawDns.UdpExchangeAsync(server.EndPoint, RawDns.Query(5, "example.com", RawDns.A));
 
         server.QueryCount.Should().Be(5);
         server.TcpQueryCount.Should().Be(1);
