@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
@@ -16,6 +15,14 @@ namespace CloudMapDiscovery.Samples.Tests;
 public sealed partial class SampleServiceTests
 {
     private static readonly string NameAlternatives = string.Join('|', NameApp.Names);
+
+    // "Fast" means no connect timeout and no DNS timeout is waited out. The connect timeout is made a minute and the DNS
+    // timeout runs on a clock the test does not move, both far past the real-time guard of Fast(), so that only the
+    // answer the test expects can come in time, however busy the machine.
+    private static readonly Dictionary<string, string?> SlowPathsOutOfReach = new() { ["CloudMapDiscovery:ConnectTimeout"] = "00:01:00" };
+
+    private static Task<HttpResponseMessage> Fast(Task<HttpResponseMessage> request) =>
+        request.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
 
     [Fact]
     public async Task Name_answers_a_name_from_the_list_with_host_and_local_ip_and_ping_ok()
@@ -143,15 +150,13 @@ public sealed partial class SampleServiceTests
         var a = await lo.StartNameAsync(2);
         var b = await lo.StartNameAsync(3);
         var time = new FakeTimeProvider();
-        using var hello = await lo.StartHelloAsync(clock: time);
+        using var hello = await lo.StartHelloAsync(SlowPathsOutOfReach, clock: time);
         (await hello.GetAsync(string.Empty, TestContext.Current.CancellationToken)).StatusCode.Should().Be(HttpStatusCode.OK);
 
         await lo.KillNameAsync(a);
         await lo.KillNameAsync(b);
-        var clock = Stopwatch.StartNew();
-        using (var response = await hello.GetAsync(string.Empty, TestContext.Current.CancellationToken))
+        using (var response = await Fast(hello.GetAsync(string.Empty, TestContext.Current.CancellationToken)))
         {
-            clock.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(3));
             response.StatusCode.Should().Be(HttpStatusCode.BadGateway);
             response.Content.Headers.ContentType!.MediaType.Should().Be("text/plain");
             var reason = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
@@ -167,10 +172,8 @@ public sealed partial class SampleServiceTests
             hello,
             s => s.GetProperty("noInstancesReason").ValueKind == JsonValueKind.String,
             "the NXDOMAIN answer");
-        clock.Restart();
-        using (var response = await hello.GetAsync(string.Empty, TestContext.Current.CancellationToken))
+        using (var response = await Fast(hello.GetAsync(string.Empty, TestContext.Current.CancellationToken)))
         {
-            clock.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(3));
             response.StatusCode.Should().Be(HttpStatusCode.BadGateway);
             (await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).Should().StartWith("No instances are registered for name.internal");
         }
@@ -180,10 +183,10 @@ public sealed partial class SampleServiceTests
     public async Task Hello_with_no_name_service_at_all_answers_502_and_ping_ok()
     {
         await using var lo = await Loopback.StartAsync(16);
-        using var hello = await lo.StartHelloAsync(new Dictionary<string, string?> { [HelloApp.NameServerKey] = "http://name.internal:3000/" });
-        var clock = Stopwatch.StartNew();
-        using var response = await hello.GetAsync(string.Empty, TestContext.Current.CancellationToken);
-        clock.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(3));
+        using var hello = await lo.StartHelloAsync(
+            new Dictionary<string, string?>(SlowPathsOutOfReach) { [HelloApp.NameServerKey] = "http://name.internal:3000/" },
+            clock: new FakeTimeProvider());
+        using var response = await Fast(hello.GetAsync(string.Empty, TestContext.Current.CancellationToken));
         response.StatusCode.Should().Be(HttpStatusCode.BadGateway);
         (await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).Should().Contain("name.internal");
         (await hello.GetStringAsync("ping", TestContext.Current.CancellationToken)).Should().Be("ok");

@@ -85,7 +85,7 @@ public sealed class TelemetryTests
                     throw new TimeoutException($"No {path} body with '{text}'; received {_received.Count} bodies");
                 }
 
-                await Task.Delay(20, CancellationToken.None);
+                await Task.Delay(20, TestContext.Current.CancellationToken);
             }
         }
 

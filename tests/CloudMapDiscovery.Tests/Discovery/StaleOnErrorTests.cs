@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using CloudMapDiscovery.Discovery;
 using CloudMapDiscovery.Dns;
 using CloudMapDiscovery.Testing;
@@ -139,12 +138,12 @@ public sealed class StaleOnErrorTests
         await using var h = await DiscoveryHarness.StartAsync();
         await h.Server.StopAsync();
         var entry = h.Entry();
-        var watch = Stopwatch.StartNew();
 
+        // The DNS timeout runs on the harness's manual clock, which this test never moves: it cannot fire, so a failure at
+        // all (within the real-time guard against a hang) is the refusal's. A refused connection is not a timeout.
         var act = async () => await entry.GetAsync(default).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
-        var error = (await act.Should().ThrowAsync<ServiceDiscoveryException>()).Which;
+        var error = (await act.Should().ThrowAsync<ServiceDiscoveryException>("a refused connection is not a timeout")).Which;
 
-        watch.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(5), "a refused connection is not a timeout");
         error.Message.Should().Contain(DiscoveryHarness.Host).And.Contain("connection refused");
         error.InnerException.Should().BeOfType<CloudMapDiscovery.Dns.DnsResolutionException>();
     }
