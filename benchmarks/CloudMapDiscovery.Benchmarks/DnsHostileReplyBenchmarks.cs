@@ -44,7 +44,7 @@ public class DnsHostileReplyBenchmarks
             nameof(HostileReplies.InPlaceNames) => HostileReplies.InPlaceNames(),
             _ => throw new InvalidOperationException($"unknown reply {Reply}"),
         };
-        _type = (DnsRecordType)_reply.Type;
+        _type = _reply.Type;
         var header = DnsHeader.Read(_reply.Message);
         Console.WriteLine($"// {Reply}: {_reply.Message.Length:N0} bytes, {header.AnswerCount:N0} answer + {header.AdditionalCount:N0} additional records, taken in as {Describe(Take())}");
     }

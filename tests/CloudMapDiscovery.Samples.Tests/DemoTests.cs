@@ -25,8 +25,8 @@ public sealed class DemoTests
     public async Task Help_prints_usage_and_bad_options_exit_2()
     {
         var output = new StringWriter();
-        (await DemoApp.RunAsync(["--help"], output)).Should().Be(0);
+        (await DemoApp.RunAsync(["--help"], output, TestContext.Current.CancellationToken)).Should().Be(0);
         output.ToString().Should().Contain("--keep-running");
-        (await DemoApp.RunAsync(["--nope"], new StringWriter())).Should().Be(2);
+        (await DemoApp.RunAsync(["--nope"], new StringWriter(), TestContext.Current.CancellationToken)).Should().Be(2);
     }
 }

@@ -31,7 +31,7 @@ public sealed class TelemetryTests
 
         for (var i = 0; i < 4; i++)
         {
-            (await hello.GetAsync(string.Empty)).StatusCode.Should().Be(HttpStatusCode.OK);
+            (await hello.GetAsync(string.Empty, TestContext.Current.CancellationToken)).StatusCode.Should().Be(HttpStatusCode.OK);
         }
 
         // OTLP is protobuf; span names, attribute keys and instrument names travel as plain UTF-8 strings in it.
@@ -85,7 +85,7 @@ public sealed class TelemetryTests
                     throw new TimeoutException($"No {path} body with '{text}'; received {_received.Count} bodies");
                 }
 
-                await Task.Delay(20, CancellationToken.None);
+                await Task.Delay(20, TestContext.Current.CancellationToken);
             }
         }
 

@@ -19,7 +19,7 @@ public sealed class ChangeNotificationTests
     {
         await using var h = await StartAsync();
         h.SetAddresses(TimeSpan.Zero, 2, 3);
-        var source = await h.Resolver.GetEndpointsAsync(Query, default);
+        var source = await h.Resolver.GetEndpointsAsync(Query, TestContext.Current.CancellationToken);
 
         h.SetAddresses(TimeSpan.Zero, 3, 2);
         await h.AdvanceAsync(TimeSpan.FromSeconds(6)); // TTL 0: refreshed at MinTtl (5 s) plus up to 10 %
@@ -28,13 +28,13 @@ public sealed class ChangeNotificationTests
         h.TryGetEntry(out var entry).Should().BeTrue();
         entry!.Current!.Endpoints.Select(e => e.Address.Address).Should().Equal([Ip(3), Ip(2)], "the cache publishes the new order");
         source.ChangeToken.HasChanged.Should().BeFalse("the same addresses in another order are no change for the consumer");
-        (await h.Resolver.GetEndpointsAsync(Query, default)).Should().BeSameAs(source, "nothing was resolved again");
+        (await h.Resolver.GetEndpointsAsync(Query, TestContext.Current.CancellationToken)).Should().BeSameAs(source, "nothing was resolved again");
 
         h.SetAddresses(TimeSpan.Zero, 3, 2, 4);
         await h.AdvanceAsync(TimeSpan.FromSeconds(6));
 
         source.ChangeToken.HasChanged.Should().BeTrue();
-        Texts(await h.Resolver.GetEndpointsAsync(Query, default)).Should().Equal("127.0.0.2:3000", "127.0.0.3:3000", "127.0.0.4:3000");
+        Texts(await h.Resolver.GetEndpointsAsync(Query, TestContext.Current.CancellationToken)).Should().Equal("127.0.0.2:3000", "127.0.0.3:3000", "127.0.0.4:3000");
     }
 
     [Fact]
@@ -42,11 +42,11 @@ public sealed class ChangeNotificationTests
     {
         await using var h = await StartAsync(o => o.MultiValueAnswerLimit = 2);
         h.SetAddresses(TimeSpan.Zero, 2, 3);
-        await h.Resolver.GetEndpointsAsync(Query, default);
+        await h.Resolver.GetEndpointsAsync(Query, TestContext.Current.CancellationToken);
 
         h.SetAddresses(TimeSpan.Zero, 3, 4); // a full answer: 2 is kept by the merge, 4 is new
         await h.AdvanceAsync(TimeSpan.FromSeconds(6));
-        var source = await h.Resolver.GetEndpointsAsync(Query, default);
+        var source = await h.Resolver.GetEndpointsAsync(Query, TestContext.Current.CancellationToken);
         Texts(source).Should().Equal("127.0.0.2:3000", "127.0.0.3:3000", "127.0.0.4:3000");
 
         h.SetAddresses(TimeSpan.Zero, 2, 4); // same three: 3 is now the merged one
@@ -62,7 +62,7 @@ public sealed class ChangeNotificationTests
     {
         await using var h = await StartAsync(o => o.IdleTimeout = TimeSpan.FromSeconds(30));
         h.SetAddresses(TimeSpan.Zero, 2, 3);
-        var source = await h.Resolver.GetEndpointsAsync(Query, default);
+        var source = await h.Resolver.GetEndpointsAsync(Query, TestContext.Current.CancellationToken);
         h.TryGetEntry(out var entry).Should().BeTrue();
 
         // Two minutes of use through Microsoft.Extensions.ServiceDiscovery's own cache: the provider is not asked once,
@@ -89,7 +89,7 @@ public sealed class ChangeNotificationTests
         source.ChangeToken.HasChanged.Should().BeTrue("a holder of the last token (YARP keeps it) hears that the name left the cache");
         var before = h.AQueries;
 
-        var again = await h.Resolver.GetEndpointsAsync(Query, default);
+        var again = await h.Resolver.GetEndpointsAsync(Query, TestContext.Current.CancellationToken);
 
         Texts(again).Should().Equal(Texts(source));
         h.AQueries.Should().Be(before + 1, "coming back costs the new entry's first query, and only that");
@@ -106,7 +106,7 @@ public sealed class ChangeNotificationTests
         Microsoft.Extensions.ServiceDiscovery.ServiceEndpointQuery.TryParse(Query, out var query).Should().BeTrue();
         h.Factory.TryCreateProvider(query!, out var provider).Should().BeTrue();
         var builder = new TestEndpointBuilder();
-        await provider!.PopulateAsync(builder, default);
+        await provider!.PopulateAsync(builder, TestContext.Current.CancellationToken);
         var token = builder.ChangeTokens.Should().ContainSingle().Subject;
         await provider.DisposeAsync();
 
@@ -122,7 +122,7 @@ public sealed class ChangeNotificationTests
     {
         await using var h = await StartAsync();
         h.SetAddresses(TimeSpan.Zero, 2);
-        var source = await h.Resolver.GetEndpointsAsync(Query, default);
+        var source = await h.Resolver.GetEndpointsAsync(Query, TestContext.Current.CancellationToken);
         using var registration = source.ChangeToken.RegisterChangeCallback(_ => throw new InvalidOperationException("a consumer's bug"), null);
 
         h.SetAddresses(TimeSpan.Zero, 2, 3);
@@ -131,7 +131,7 @@ public sealed class ChangeNotificationTests
         h.TryGetEntry(out var entry).Should().BeTrue();
         entry!.PendingRefresh!.IsCompletedSuccessfully.Should().BeTrue();
         entry.Current!.Endpoints.Should().HaveCount(2);
-        Texts(await h.Resolver.GetEndpointsAsync(Query, default)).Should().Equal("127.0.0.2:3000", "127.0.0.3:3000");
+        Texts(await h.Resolver.GetEndpointsAsync(Query, TestContext.Current.CancellationToken)).Should().Equal("127.0.0.2:3000", "127.0.0.3:3000");
     }
 
     [Fact]

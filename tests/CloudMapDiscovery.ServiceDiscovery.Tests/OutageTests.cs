@@ -13,7 +13,7 @@ public sealed class OutageTests
     {
         await using var h = await StartAsync(o => o.MaxStale = TimeSpan.FromSeconds(30));
         h.SetAddresses(TimeSpan.Zero, 2, 3);
-        var source = await h.Resolver.GetEndpointsAsync(Query, default);
+        var source = await h.Resolver.GetEndpointsAsync(Query, TestContext.Current.CancellationToken);
 
         h.Server.InjectFault(DnsFault.ServFail());
         await h.AdvanceAsync(TimeSpan.FromSeconds(120));

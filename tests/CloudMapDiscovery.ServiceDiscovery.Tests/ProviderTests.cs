@@ -28,7 +28,7 @@ public sealed class ProviderTests
         await using var h = await StartAsync();
         h.SetAddresses(Ttl, 2, 3);
 
-        var source = await h.Resolver.GetEndpointsAsync(query, default);
+        var source = await h.Resolver.GetEndpointsAsync(query, TestContext.Current.CancellationToken);
 
         source.Endpoints.Select(e => e.EndPoint).Should().Equal(new IPEndPoint(Ip(2), port), new IPEndPoint(Ip(3), port));
         source.Endpoints.Should().AllSatisfy(e => e.Features.Get<IHostNameFeature>()!.HostName.Should().Be(authority));
@@ -44,7 +44,7 @@ public sealed class ProviderTests
         h.Server.AddService("name", 1, 1, 32768, "task-a.name", Ttl);
         h.Server.AddService("name", 1, 1, 32769, "task-b.name", Ttl);
 
-        var source = await h.Resolver.GetEndpointsAsync("http://name.internal", default);
+        var source = await h.Resolver.GetEndpointsAsync("http://name.internal", TestContext.Current.CancellationToken);
 
         source.Endpoints.Select(e => e.EndPoint).Should().BeEquivalentTo(new[] { new IPEndPoint(Ip(2), 32768), new IPEndPoint(Ip(3), 32769) });
     }
@@ -55,7 +55,7 @@ public sealed class ProviderTests
         await using var h = await StartAsync(o => o.RecordTypes = DiscoveryRecordTypes.Aaaa);
         h.Server.SetAddresses("name", Ttl, IPAddress.Parse("fd00::1"), IPAddress.Parse("fd00::2"));
 
-        var source = await h.Resolver.GetEndpointsAsync("http://name.internal:3000", default);
+        var source = await h.Resolver.GetEndpointsAsync("http://name.internal:3000", TestContext.Current.CancellationToken);
 
         source.Endpoints.Select(e => e.ToString()).Should().Equal("[fd00::1]:3000", "[fd00::2]:3000");
     }
@@ -71,7 +71,7 @@ public sealed class ProviderTests
 
         h.Factory.TryCreateProvider(ServiceEndpointQuery.TryParse(query, out var parsed) ? parsed : throw new ArgumentException(query), out var provider).Should().BeFalse();
         provider.Should().BeNull();
-        var source = await h.Resolver.GetEndpointsAsync(query, default);
+        var source = await h.Resolver.GetEndpointsAsync(query, TestContext.Current.CancellationToken);
 
         source.Endpoints.Should().ContainSingle().Which.Features.Get<IServiceEndpointProvider>()!.ToString().Should().Be("Pass-through");
         source.Endpoints[0].EndPoint.Should().Match<EndPoint>(e => e is DnsEndPoint || e is IPEndPoint);
@@ -87,7 +87,7 @@ public sealed class ProviderTests
         });
         h.SetAddresses(Ttl, 2);
 
-        var source = await h.Resolver.GetEndpointsAsync("http://name.internal:3000", default);
+        var source = await h.Resolver.GetEndpointsAsync("http://name.internal:3000", TestContext.Current.CancellationToken);
 
         source.Endpoints.Should().ContainSingle().Which.EndPoint.Should().Be(new IPEndPoint(IPAddress.Parse("10.9.9.9"), 1234));
         h.AQueries.Should().Be(0);
@@ -103,7 +103,7 @@ public sealed class ProviderTests
         });
         h.SetAddresses(TimeSpan.Zero, 2);
 
-        await h.Resolver.GetEndpointsAsync("http://name.internal:3000", default);
+        await h.Resolver.GetEndpointsAsync("http://name.internal:3000", TestContext.Current.CancellationToken);
 
         var cache = h.Registry.Caches.Single();
         cache.Settings.Cache.MinTtl.Should().Be(TimeSpan.FromSeconds(7));
@@ -120,7 +120,7 @@ public sealed class ProviderTests
         });
         h.SetAddresses(TimeSpan.Zero, 2);
 
-        await h.Resolver.GetEndpointsAsync("http://name.internal:3000", default);
+        await h.Resolver.GetEndpointsAsync("http://name.internal:3000", TestContext.Current.CancellationToken);
 
         h.Registry.Caches.Single().Settings.Cache.MinTtl.Should().Be(TimeSpan.FromSeconds(9), "code changes what configuration says, as for AddCloudMapDiscovery(o => ...)");
     }
@@ -150,7 +150,7 @@ public sealed class ProviderTests
         h.SetAddresses(Ttl, 2);
         await h.AdvanceAsync(TimeSpan.FromSeconds(6)); // NegativeTtlCap is 5 s; the sweeper asks again
 
-        var source = await h.Resolver.GetEndpointsAsync("http://name.internal:3000", default);
+        var source = await h.Resolver.GetEndpointsAsync("http://name.internal:3000", TestContext.Current.CancellationToken);
         source.Endpoints.Select(e => e.EndPoint).Should().Equal(new IPEndPoint(Ip(2), 3000));
     }
 
@@ -177,7 +177,7 @@ public sealed class ProviderTests
         var builder = new TestEndpointBuilder();
         builder.Endpoints.Add(ServiceEndpoint.Create(new IPEndPoint(IPAddress.Parse("10.1.1.1"), 1)));
 
-        await provider!.PopulateAsync(builder, default);
+        await provider!.PopulateAsync(builder, TestContext.Current.CancellationToken);
 
         builder.Endpoints.Should().ContainSingle();
         builder.ChangeTokens.Should().BeEmpty();

@@ -25,7 +25,7 @@ public sealed class GrpcTlsTests
         var replies = new List<WhoReply>();
         for (var i = 0; i < 6; i++)
         {
-            replies.Add(await client.WhoAsync(new WhoRequest()));
+            replies.Add(await client.WhoAsync(new WhoRequest(), cancellationToken: TestContext.Current.CancellationToken));
         }
 
         replies[0].Task.Should().NotBe(replies[1].Task);
@@ -69,7 +69,7 @@ public sealed class GrpcTlsTests
         var replies = new List<WhoReply>();
         for (var i = 0; i < 4; i++)
         {
-            replies.Add(await client.WhoAsync(new WhoRequest()));
+            replies.Add(await client.WhoAsync(new WhoRequest(), cancellationToken: TestContext.Current.CancellationToken));
         }
 
         replies.Should().OnlyContain(r => r.Task == "127.0.0.3", "the handshake with task 0 failed before any byte of a call was sent");

@@ -87,7 +87,7 @@ public sealed class RequestBodyTests
 
         for (var i = 0; i < 3; i++)
         {
-            using var response = await client.PostAsync("/status/200", new StreamContent(new NonSeekableStream(((char)('a' + i)).ToString())));
+            using var response = await client.PostAsync("/status/200", new StreamContent(new NonSeekableStream(((char)('a' + i)).ToString())), TestContext.Current.CancellationToken);
             response.EnsureSuccessStatusCode();
         }
 

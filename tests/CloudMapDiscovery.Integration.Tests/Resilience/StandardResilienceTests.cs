@@ -24,7 +24,7 @@ public sealed class StandardResilienceTests
         await using var h = await ResilienceHarness.StartAsync(3, ResilienceOutside(o => Retries(o, 2)));
         using var client = h.CreateClient();
 
-        using var response = await client.GetAsync("/status/503");
+        using var response = await client.GetAsync("/status/503", TestContext.Current.CancellationToken);
 
         response.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
         Enumerable.Range(0, 3).Select(h.Tasks.Requests).Should().Equal(1, 1, 1);
@@ -39,7 +39,7 @@ public sealed class StandardResilienceTests
         await using var h = await ResilienceHarness.StartAsync(3, ResilienceChainedAfter(o => Retries(o, 2)));
         using var client = h.CreateClient();
 
-        using var response = await client.GetAsync("/status/503");
+        using var response = await client.GetAsync("/status/503", TestContext.Current.CancellationToken);
 
         response.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
         Enumerable.Range(0, 3).Select(h.Tasks.Requests).Should().Equal(1, 1, 1);
@@ -54,7 +54,7 @@ public sealed class StandardResilienceTests
             services: (services, discovery) => services.AddCloudMapDiscoveryToAllHttpClients(discovery));
         using var client = h.CreateClient();
 
-        using var response = await client.GetAsync("/status/503");
+        using var response = await client.GetAsync("/status/503", TestContext.Current.CancellationToken);
 
         Enumerable.Range(0, 3).Select(h.Tasks.Requests).Should().Equal([1, 1, 1], "defaults come first, but discovery goes below the client's resilience handler");
     }
@@ -72,7 +72,7 @@ public sealed class StandardResilienceTests
             });
         using var client = h.CreateClient();
 
-        using var response = await client.GetAsync("/status/503");
+        using var response = await client.GetAsync("/status/503", TestContext.Current.CancellationToken);
 
         Enumerable.Range(0, 3).Select(h.Tasks.Requests).Should().Equal(1, 1, 1);
     }
@@ -89,7 +89,7 @@ public sealed class StandardResilienceTests
         var answers = new List<string>();
         for (var i = 0; i < 6; i++)
         {
-            answers.Add(await client.GetStringAsync("/"));
+            answers.Add(await client.GetStringAsync("/", TestContext.Current.CancellationToken));
         }
 
         answers.Should().NotContain("127.0.0.3");
@@ -111,7 +111,7 @@ public sealed class StandardResilienceTests
         using var client = h.CreateClient();
         for (var i = 0; i < 3; i++)
         {
-            await client.GetStringAsync("/"); // warm: each attempt's second goes to the request itself
+            await client.GetStringAsync("/", TestContext.Current.CancellationToken); // warm: each attempt's second goes to the request itself
         }
 
         var retriesBefore = events.Retries; // a warm-up attempt slowed by a busy machine is not this request's retry
@@ -134,7 +134,7 @@ public sealed class StandardResilienceTests
         await h.Tasks.Tasks.BlackHoleAsync(1);
         for (var i = 0; i < 6; i++)
         {
-            (await client.GetStringAsync("/")).Should().NotBe("127.0.0.3");
+            (await client.GetStringAsync("/", TestContext.Current.CancellationToken)).Should().NotBe("127.0.0.3");
         }
 
         events.Retries.Should().Be(0);
@@ -157,7 +157,7 @@ public sealed class StandardResilienceTests
         await h.Tasks.Tasks.BlackHoleAsync(1);
         for (var i = 0; i < 6; i++)
         {
-            (await client.GetStringAsync("/")).Should().NotBe("127.0.0.3");
+            (await client.GetStringAsync("/", TestContext.Current.CancellationToken)).Should().NotBe("127.0.0.3");
         }
 
         events.Retries.Should().BeGreaterThan(0, "requests that picked the black hole were rescued by the outer retry, after a 300 ms attempt timeout each");

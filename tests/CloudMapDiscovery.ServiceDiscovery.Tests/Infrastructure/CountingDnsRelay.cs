@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
-using System.Text;
+using CloudMapDiscovery.Tests.Infrastructure;
 
 namespace CloudMapDiscovery.ServiceDiscovery.Tests.Infrastructure;
 
@@ -60,9 +60,9 @@ internal sealed class CountingDnsRelay : IAsyncDisposable
             }
 
             var query = buffer.AsSpan(0, received.ReceivedBytes).ToArray();
-            if (TryReadQuestion(query, out var question))
+            if (FirstQuestion(query) is { } question)
             {
-                _counts.AddOrUpdate(question, 1, (_, n) => n + 1);
+                _counts.AddOrUpdate((question.Name.ToLowerInvariant(), question.Type), 1, (_, n) => n + 1);
             }
 
             _ = RelayAsync(query, received.RemoteEndPoint);
@@ -73,45 +73,26 @@ internal sealed class CountingDnsRelay : IAsyncDisposable
     {
         try
         {
-            using var upstream = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-            await upstream.ConnectAsync(_upstream);
-            await upstream.SendAsync(query);
-            var reply = new byte[4096];
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
-            timeout.CancelAfter(TimeSpan.FromSeconds(5));
-            var n = await upstream.ReceiveAsync(reply, SocketFlags.None, timeout.Token);
-            await _socket.SendToAsync(reply.AsMemory(0, n), SocketFlags.None, client);
+            var reply = await RawDns.UdpExchangeAsync(_upstream, query, TimeSpan.FromSeconds(5));
+            await _socket.SendToAsync(reply, SocketFlags.None, client);
         }
-        catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or SocketException)
+        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException or ObjectDisposedException or SocketException)
         {
             // The server is gone (its port refuses) or silent: the client sees no reply, as it would from the server.
         }
     }
 
-    // The first question: its name in lower case without the trailing dot, and its type.
-    private static bool TryReadQuestion(byte[] message, out (string Name, int Type) question)
+    // The first question of a query, read by the tests' raw codec; a message it cannot read is relayed uncounted.
+    private static (string Name, ushort Type)? FirstQuestion(byte[] query)
     {
-        question = default;
-        var name = new StringBuilder();
-        var i = 12;
-        while (i < message.Length && message[i] != 0)
+        try
         {
-            var length = message[i];
-            if ((length & 0xC0) != 0 || i + 1 + length > message.Length)
-            {
-                return false;
-            }
-
-            name.Append(name.Length > 0 ? "." : string.Empty).Append(Encoding.ASCII.GetString(message, i + 1, length));
-            i += 1 + length;
+            var questions = RawDns.Parse(query).Questions;
+            return questions.Count > 0 ? questions[0] : null;
         }
-
-        if (i + 3 > message.Length)
+        catch (FormatException)
         {
-            return false;
+            return null;
         }
-
-        question = (name.ToString().ToLowerInvariant(), (message[i + 1] << 8) | message[i + 2]);
-        return true;
     }
 }

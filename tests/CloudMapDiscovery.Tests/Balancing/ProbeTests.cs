@@ -20,7 +20,7 @@ public sealed class ProbeTests : IAsyncLifetime
     private readonly List<IDisposable> _tasks = [];
     private DiscoveryHarness _h = null!;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         _h = await DiscoveryHarness.StartAsync(o =>
         {
@@ -30,7 +30,7 @@ public sealed class ProbeTests : IAsyncLifetime
         });
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await _h.DisposeAsync();
         _tasks.ForEach(t => t.Dispose());

@@ -170,7 +170,7 @@ public sealed class RoundRobinTests
         }
 
         await stop.CancelAsync();
-        var counts = await Task.WhenAll(pickers).WaitAsync(TimeSpan.FromSeconds(10));
+        var counts = await Task.WhenAll(pickers).WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
         counts.Should().OnlyContain(c => c >= 10_000);
     }
 

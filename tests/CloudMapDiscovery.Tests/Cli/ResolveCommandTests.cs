@@ -9,7 +9,7 @@ public sealed class ResolveCommandTests : IAsyncLifetime
 {
     private DnsTestServer _server = null!;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         _server = await DnsTestServer.StartAsync();
         _server.SetAddresses("name", TimeSpan.Zero, IPAddress.Parse("10.0.0.1"), IPAddress.Parse("10.0.0.2"));
@@ -17,7 +17,7 @@ public sealed class ResolveCommandTests : IAsyncLifetime
         _server.AddAddress("task-1.name", IPAddress.Parse("10.0.1.1"), TimeSpan.FromSeconds(10));
     }
 
-    public async Task DisposeAsync() => await _server.DisposeAsync();
+    public async ValueTask DisposeAsync() => await _server.DisposeAsync();
 
     // Every run names the test server and an absolute name, so no query leaves loopback whatever resolv.conf says.
     private async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(params string[] args)
@@ -180,8 +180,8 @@ public sealed class ResolveCommandTests : IAsyncLifetime
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
 
-        var none = await CliApp.RunAsync([], stdout, stderr);
-        var help = await CliApp.RunAsync(["resolve", "--help"], stdout, stderr);
+        var none = await CliApp.RunAsync([], stdout, stderr, TestContext.Current.CancellationToken);
+        var help = await CliApp.RunAsync(["resolve", "--help"], stdout, stderr, TestContext.Current.CancellationToken);
 
         none.Should().Be(2);
         help.Should().Be(0);

@@ -2,7 +2,7 @@ using System.Net;
 using System.Text.RegularExpressions;
 using CloudMapDiscovery.Cli;
 using CloudMapDiscovery.Testing;
-using CloudMapDiscovery.Tests.Testing;
+using CloudMapDiscovery.Tests.Infrastructure;
 
 namespace CloudMapDiscovery.Tests.Cli;
 
@@ -22,8 +22,8 @@ public sealed partial class ServeCommandTests
             stop.Token);
         var banner = await stdout.Seen;
         var endPoint = IPEndPoint.Parse(ListeningOn().Match(banner).Groups[1].Value);
-        var a = RawDns.Parse(await RawDns.ExchangeUdpAsync(endPoint, RawDns.Query(1, "name.corp", RawDns.A)));
-        var srv = RawDns.Parse(await RawDns.ExchangeTcpAsync(endPoint, RawDns.Query(2, "name.corp", RawDns.Srv)));
+        var a = RawDns.Parse(await RawDns.UdpExchangeAsync(endPoint, RawDns.Query(1, "name.corp", RawDns.A)));
+        var srv = RawDns.Parse(await RawDns.TcpExchangeAsync(endPoint, RawDns.Query(2, "name.corp", RawDns.Srv)));
         await stop.CancelAsync();
         var exitCode = await run;
 
@@ -52,7 +52,7 @@ public sealed partial class ServeCommandTests
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
 
-        var exitCode = await CliApp.RunAsync(["serve", "--port", "0", option, value], stdout, stderr);
+        var exitCode = await CliApp.RunAsync(["serve", "--port", "0", option, value], stdout, stderr, TestContext.Current.CancellationToken);
 
         exitCode.Should().Be(2);
         stderr.ToString().Should().NotBeEmpty();
@@ -61,11 +61,11 @@ public sealed partial class ServeCommandTests
     [Fact]
     public async Task Port_in_use_exits_2()
     {
-        await using var taken = await DnsTestServer.StartAsync();
+        await using var taken = await DnsTestServer.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
 
-        var exitCode = await CliApp.RunAsync(["serve", "--port", taken.EndPoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)], stdout, stderr);
+        var exitCode = await CliApp.RunAsync(["serve", "--port", taken.EndPoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)], stdout, stderr, TestContext.Current.CancellationToken);
 
         exitCode.Should().Be(2);
         stderr.ToString().Should().Contain("Cannot serve");
@@ -77,7 +77,7 @@ public sealed partial class ServeCommandTests
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
 
-        var exitCode = await CliApp.RunAsync(["serve", "--help"], stdout, stderr);
+        var exitCode = await CliApp.RunAsync(["serve", "--help"], stdout, stderr, TestContext.Current.CancellationToken);
 
         // Only the help: binding the default port here would collide with other runs on the same machine.
         exitCode.Should().Be(0, stderr.ToString());

@@ -20,7 +20,7 @@ public sealed class DetachedWorkTests
 
         using var timer = context.CreateDetachedTimer(_ => seen.TrySetResult((RequestScope.Value, Activity.Current)), new object(), TimeSpan.Zero);
 
-        var (scope, current) = await seen.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        var (scope, current) = await seen.Task.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
         scope.Should().BeNull();
         current.Should().BeNull();
     }
@@ -51,8 +51,8 @@ public sealed class DetachedWorkTests
 
         using (timer)
         {
-            (await work.WaitAsync(TimeSpan.FromSeconds(10))).Should().BeNull();
-            await fired.Task.WaitAsync(TimeSpan.FromSeconds(10));
+            (await work.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken)).Should().BeNull();
+            await fired.Task.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
         }
     }
 

@@ -11,7 +11,7 @@ public sealed class ChangeTokenTests
         await using var h = await DiscoveryHarness.StartAsync();
         h.SetAddresses(Ttl, 1, 2);
         var service = h.Entry();
-        var first = await service.GetAsync(default);
+        var first = await service.GetAsync(TestContext.Current.CancellationToken);
         var token = service.GetChangeToken();
         token.HasChanged.Should().BeFalse();
 
@@ -36,7 +36,7 @@ public sealed class ChangeTokenTests
         await using var h = await DiscoveryHarness.StartAsync(o => o.IdleTimeout = TimeSpan.FromSeconds(5));
         h.SetAddresses(Ttl, 1);
         var service = h.Entry();
-        await service.GetAsync(default);
+        await service.GetAsync(TestContext.Current.CancellationToken);
         var token = service.GetChangeToken();
 
         await h.AdvanceAsync(TimeSpan.FromSeconds(7), alsoWatch: service);
@@ -51,7 +51,7 @@ public sealed class ChangeTokenTests
         await using var h = await DiscoveryHarness.StartAsync();
         h.SetAddresses(Ttl, 1, 2);
         var balancer = h.Balancer();
-        var set = await balancer.GetAsync(default);
+        var set = await balancer.GetAsync(TestContext.Current.CancellationToken);
 
         h.SetAddresses(Ttl, 2, 3);
         await h.RefreshOnceAsync(balancer.Service, maxSeconds: 30);

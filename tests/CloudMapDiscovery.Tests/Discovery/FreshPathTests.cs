@@ -17,19 +17,19 @@ public sealed class FreshPathTests
     {
         var clock = new CountingClock();
         var serverClock = new TestClock();
-        await using var dns = await DnsTestServer.StartAsync(new DnsTestServerOptions { Zone = "internal", TimeProvider = serverClock });
+        await using var dns = await DnsTestServer.StartAsync(new DnsTestServerOptions { Zone = "internal", TimeProvider = serverClock }, TestContext.Current.CancellationToken);
         dns.SetAddresses("name", Ttl, DiscoveryHarness.Ips(1, 2));
         using var registry = new Registries(clock);
         var options = new CloudMapDiscoveryOptions { DnsAttempts = 1 };
         options.NameServers.Add(dns.EndPoint.ToString());
         var entry = registry.GetCache(options).GetService(DiscoveryHarness.Host, DiscoveryRecordTypes.A);
-        var first = await entry.GetAsync(default);
+        var first = await entry.GetAsync(TestContext.Current.CancellationToken);
 
         // On a clock other than the system's, the coarse reading is the clock's own timestamp: one read a request.
         var reads = clock.Reads;
         for (var i = 0; i < 1_000; i++)
         {
-            DiscoveryHarness.Sync(entry.GetAsync(default)).Should().BeSameAs(first);
+            DiscoveryHarness.Sync(entry.GetAsync(TestContext.Current.CancellationToken)).Should().BeSameAs(first);
         }
 
         clock.Reads.Should().Be(reads + 1_000, "a fresh answer costs one (coarse) clock read and nothing else");
@@ -41,10 +41,10 @@ public sealed class FreshPathTests
         var refreshAt = EntryHooks.RefreshAt(entry);
         var initial = entry.PendingRefresh;
         clock.Inner.Advance(DiscoveryHarness.Elapsed(clock.Inner, clock.Inner.GetTimestamp(), refreshAt - 1));
-        DiscoveryHarness.Sync(entry.GetAsync(default)).Should().BeSameAs(first);
+        DiscoveryHarness.Sync(entry.GetAsync(TestContext.Current.CancellationToken)).Should().BeSameAs(first);
         entry.PendingRefresh.Should().BeSameAs(initial, "nothing is due before the refresh point");
         clock.Inner.Advance(TimeSpan.FromTicks(1));
-        DiscoveryHarness.Sync(entry.GetAsync(default)).Should().BeSameAs(first);
+        DiscoveryHarness.Sync(entry.GetAsync(TestContext.Current.CancellationToken)).Should().BeSameAs(first);
         entry.PendingRefresh.Should().NotBeSameAs(initial, "the first request at the refresh point starts the refresh");
 
         await Poll.UntilAsync(() => serverClock.ActiveTimers >= 1, "the held DNS answer");
@@ -53,10 +53,10 @@ public sealed class FreshPathTests
         await DiscoveryHarness.Settle(entry);
         dns.GetQueryCount("name.internal").Should().Be(2);
 
-        var refreshed = DiscoveryHarness.Sync(entry.GetAsync(default));
+        var refreshed = DiscoveryHarness.Sync(entry.GetAsync(TestContext.Current.CancellationToken));
         DiscoveryHarness.Texts(refreshed).Should().Equal(DiscoveryHarness.Texts(3));
         reads = clock.Reads;
-        DiscoveryHarness.Sync(entry.GetAsync(default));
+        DiscoveryHarness.Sync(entry.GetAsync(TestContext.Current.CancellationToken));
         clock.Reads.Should().Be(reads + 1, "the new answer is fresh again");
     }
 
@@ -67,12 +67,12 @@ public sealed class FreshPathTests
         await using var h = await DiscoveryHarness.StartAsync(o => (o.MinTtl, o.MaxTtl) = (TimeSpan.FromMilliseconds(200), TimeSpan.FromMilliseconds(200)));
         h.SetAddresses(TimeSpan.FromSeconds(60), 1);
         var entry = h.Entry();
-        await entry.GetAsync(default);
+        await entry.GetAsync(TestContext.Current.CancellationToken);
         var initial = entry.PendingRefresh;
 
         h.Clock.Advance(TimeSpan.FromMilliseconds(190));
         entry.PendingRefresh.Should().BeSameAs(initial, "no sweep has run yet");
-        DiscoveryHarness.Sync(entry.GetAsync(default));
+        DiscoveryHarness.Sync(entry.GetAsync(TestContext.Current.CancellationToken));
 
         entry.PendingRefresh.Should().NotBeSameAs(initial, "the request found the answer due");
         await DiscoveryHarness.Settle(entry);
@@ -85,13 +85,13 @@ public sealed class FreshPathTests
         await using var h = await DiscoveryHarness.StartAsync(o => o.IdleTimeout = TimeSpan.FromSeconds(30));
         h.SetAddresses(TimeSpan.FromSeconds(60), 1);
         var entry = h.Entry();
-        await entry.GetAsync(default);
+        await entry.GetAsync(TestContext.Current.CancellationToken);
 
         // Used at 10 s, 20 s and 29.5 s, each time on the fresh path (no clock read, the answer lasts 45 s or more).
         foreach (var step in new[] { 10, 10, 9.5 })
         {
             await h.AdvanceAsync(TimeSpan.FromSeconds(step), step: TimeSpan.FromSeconds(0.5));
-            DiscoveryHarness.Sync(entry.GetAsync(default));
+            DiscoveryHarness.Sync(entry.GetAsync(TestContext.Current.CancellationToken));
         }
 
         // The sweep at 30 s records the use at 29.5 s; the name is not idle until 30 s after that sweep.

@@ -20,7 +20,7 @@ public sealed class HealthAcrossRefreshTests
         await using var h = await StartAsync();
         h.SetAddresses(Ttl, 1, 2, 3);
         var entry = h.Balancer();
-        var set = await entry.GetAsync(default);
+        var set = await entry.GetAsync(TestContext.Current.CancellationToken);
         var dead = set.Endpoints.Single(e => e.Address.Address.Equals(DiscoveryHarness.Ip(1)));
         entry.ReportFailure(dead, connectFailure: true);
         h.SetAddresses(Ttl, 1, 2, 3, 4);
@@ -43,7 +43,7 @@ public sealed class HealthAcrossRefreshTests
         await using var h = await StartAsync();
         h.SetAddresses(Ttl, 1, 2, 3);
         var entry = h.Balancer();
-        var set = await entry.GetAsync(default);
+        var set = await entry.GetAsync(TestContext.Current.CancellationToken);
         var dead = set.Endpoints.Single(e => e.Address.Address.Equals(DiscoveryHarness.Ip(1)));
         entry.ReportFailure(dead, connectFailure: true);
         dead.EjectedUntil.Should().NotBe(0);
@@ -68,7 +68,7 @@ public sealed class HealthAcrossRefreshTests
         await using var h = await StartAsync();
         h.SetAddresses(Ttl, 1, 2);
         var entry = h.Balancer();
-        var set = await entry.GetAsync(default);
+        var set = await entry.GetAsync(TestContext.Current.CancellationToken);
         foreach (var e in set.Endpoints)
         {
             entry.ReportFailure(e, connectFailure: true);
@@ -92,7 +92,7 @@ public sealed class HealthAcrossRefreshTests
         await using var h = await StartAsync();
         h.SetAddresses(Ttl, 1, 2);
         var entry = h.Balancer();
-        var set = await entry.GetAsync(default);
+        var set = await entry.GetAsync(TestContext.Current.CancellationToken);
         var leaver = set.Endpoints.Single(e => e.Address.Address.Equals(DiscoveryHarness.Ip(1)));
         entry.ReportFailure(leaver, connectFailure: false); // one non-connect failure: not ejected
         entry.Pick(set, null);
@@ -117,7 +117,7 @@ public sealed class HealthAcrossRefreshTests
         await using var h = await StartAsync();
         h.SetAddresses(Ttl, 1, 2);
         var entry = h.Balancer();
-        var set = await entry.GetAsync(default);
+        var set = await entry.GetAsync(TestContext.Current.CancellationToken);
         var dead = set.Endpoints.Single(e => e.Address.Address.Equals(DiscoveryHarness.Ip(1)));
         entry.ReportFailure(dead, connectFailure: true);
         h.SetAddresses(Ttl, 2);

@@ -15,14 +15,14 @@ public sealed class LifetimeTests
         h.Server.AddAddress("busy", DiscoveryHarness.Ip(2), TimeSpan.Zero);
         var idle = h.Entry();
         var busy = h.Entry("busy.internal");
-        await idle.GetAsync(default);
-        await busy.GetAsync(default);
+        await idle.GetAsync(TestContext.Current.CancellationToken);
+        await busy.GetAsync(TestContext.Current.CancellationToken);
 
         // The unused name is refreshed ahead for two TTLs at most (nobody reads the answers); the busy one is used every 10 s.
         for (var i = 0; i < 3; i++)
         {
             await h.AdvanceAsync(TimeSpan.FromSeconds(10), alsoWatch: idle);
-            await busy.GetAsync(default);
+            await busy.GetAsync(TestContext.Current.CancellationToken);
         }
 
         h.Cache.TryGetService(DiscoveryHarness.Host, DiscoveryRecordTypes.A, out _).Should().BeFalse("unused for 30 s");
@@ -35,7 +35,7 @@ public sealed class LifetimeTests
         for (var i = 0; i < 6; i++)
         {
             await h.AdvanceAsync(TimeSpan.FromSeconds(10), alsoWatch: idle);
-            await busy.GetAsync(default);
+            await busy.GetAsync(TestContext.Current.CancellationToken);
         }
 
         h.AQueries.Should().Be(queriesAtEviction, "an evicted name is not refreshed");
@@ -45,7 +45,7 @@ public sealed class LifetimeTests
         var again = h.Entry();
         again.Should().NotBeSameAs(idle);
         again.Current.Should().BeNull();
-        (await again.GetAsync(default)).Endpoints.Should().ContainSingle();
+        (await again.GetAsync(TestContext.Current.CancellationToken)).Endpoints.Should().ContainSingle();
         h.AQueries.Should().Be(queriesAtEviction + 1);
     }
 
@@ -55,7 +55,7 @@ public sealed class LifetimeTests
         await using var h = await DiscoveryHarness.StartAsync(o => o.IdleTimeout = TimeSpan.FromSeconds(30));
         h.SetAddresses(TimeSpan.Zero, 1);
         var entry = h.Entry();
-        await entry.GetAsync(default);
+        await entry.GetAsync(TestContext.Current.CancellationToken);
         var first = entry.Hold();
         var second = entry.Hold();
 
@@ -138,7 +138,7 @@ public sealed class LifetimeTests
         for (var i = 0; i < 20; i++)
         {
             h.Server.AddAddress($"svc{i}", DiscoveryHarness.Ip(i + 1), TimeSpan.FromSeconds(10));
-            await h.Entry($"svc{i}.internal").GetAsync(default);
+            await h.Entry($"svc{i}.internal").GetAsync(TestContext.Current.CancellationToken);
         }
 
         await h.AdvanceAsync(TimeSpan.FromSeconds(30));

@@ -20,13 +20,13 @@ public sealed class MultiValueMergeTests
     {
         await using var h = await StartAsync();
         var entry = h.Entry();
-        var first = await entry.GetAsync(default);
+        var first = await entry.GetAsync(TestContext.Current.CancellationToken);
         first.Endpoints.Should().HaveCount(8);
         first.Endpoints.Should().OnlyContain(e => !e.IsMerged);
 
         await h.AdvanceInUseAsync(TimeSpan.FromSeconds(25), entry);
 
-        var set = await entry.GetAsync(default);
+        var set = await entry.GetAsync(TestContext.Current.CancellationToken);
         h.AQueries.Should().BeGreaterThanOrEqualTo(5);
         set.Endpoints.Should().HaveCountGreaterThan(8).And.HaveCountLessThanOrEqualTo(12);
         DiscoveryHarness.Texts(set).Should().BeSubsetOf(DiscoveryHarness.Texts(Twelve));
@@ -41,7 +41,7 @@ public sealed class MultiValueMergeTests
     {
         await using var h = await StartAsync(o => o.MultiValueRetention = TimeSpan.FromSeconds(60));
         var entry = h.Balancer();
-        await entry.GetAsync(default);
+        await entry.GetAsync(TestContext.Current.CancellationToken);
         await h.AdvanceInUseAsync(TimeSpan.FromSeconds(25), entry.Service);
         var grown = entry.Current;
         grown.Endpoints.Should().HaveCountGreaterThan(8);
@@ -71,7 +71,7 @@ public sealed class MultiValueMergeTests
     {
         await using var h = await StartAsync(o => o.MultiValueRetention = TimeSpan.FromSeconds(60));
         var entry = h.Entry();
-        await entry.GetAsync(default);
+        await entry.GetAsync(TestContext.Current.CancellationToken);
         await h.AdvanceInUseAsync(TimeSpan.FromSeconds(25), entry);
         var grown = DiscoveryHarness.Texts(entry.Current!);
         grown.Should().HaveCountGreaterThan(8);
@@ -99,7 +99,7 @@ public sealed class MultiValueMergeTests
     {
         await using var h = await StartAsync();
         var entry = h.Entry();
-        await entry.GetAsync(default);
+        await entry.GetAsync(TestContext.Current.CancellationToken);
         await h.AdvanceInUseAsync(TimeSpan.FromSeconds(25), entry);
         entry.Current!.Endpoints.Should().HaveCountGreaterThan(8);
 
@@ -114,7 +114,7 @@ public sealed class MultiValueMergeTests
     {
         await using var h = await StartAsync(o => o.MergeMultiValueAnswers = false);
         var entry = h.Entry();
-        await entry.GetAsync(default);
+        await entry.GetAsync(TestContext.Current.CancellationToken);
         var sizes = new List<int>();
         var seen = new HashSet<string>();
         for (var i = 0; i < 8; i++)

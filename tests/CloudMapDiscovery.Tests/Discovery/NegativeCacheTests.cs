@@ -11,7 +11,7 @@ public sealed class NegativeCacheTests
         h.Server.NegativeTtl = TimeSpan.FromSeconds(900);
         var entry = h.Entry();
 
-        var empty = await entry.GetAsync(default);
+        var empty = await entry.GetAsync(TestContext.Current.CancellationToken);
 
         empty.Endpoints.Should().BeEmpty();
         empty.NegativeReason.Should().Contain("NXDOMAIN").And.Contain(DiscoveryHarness.Host);
@@ -23,13 +23,13 @@ public sealed class NegativeCacheTests
         await h.AdvanceAsync(TimeSpan.FromSeconds(5)); // 62 % of the cap
         for (var i = 0; i < 1_000; i++)
         {
-            (await entry.GetAsync(default)).Should().BeSameAs(empty);
+            (await entry.GetAsync(TestContext.Current.CancellationToken)).Should().BeSameAs(empty);
         }
 
         h.AQueries.Should().Be(1);
 
         await h.AdvanceAsync(TimeSpan.FromSeconds(3) + TimeSpan.FromTicks(1)); // just past the cap
-        var after = await entry.GetAsync(default);
+        var after = await entry.GetAsync(TestContext.Current.CancellationToken);
 
         DiscoveryHarness.Texts(after).Should().Equal(DiscoveryHarness.Texts(7));
         after.NegativeReason.Should().BeNull();
@@ -42,18 +42,18 @@ public sealed class NegativeCacheTests
         await using var h = await DiscoveryHarness.StartAsync(o => o.NegativeTtlCap = TimeSpan.FromSeconds(5));
         h.Server.NegativeTtl = TimeSpan.FromSeconds(900);
         var entry = h.Entry();
-        (await entry.GetAsync(default)).Endpoints.Should().BeEmpty();
+        (await entry.GetAsync(TestContext.Current.CancellationToken)).Endpoints.Should().BeEmpty();
         h.SetAddresses(TimeSpan.FromSeconds(10), 9);
 
         // One jump past the cap: the request must not be served the expired negative answer.
         // DNS holds its answers, so a refresh the sweeper started on the way is still in flight too.
         h.HoldAnswers();
         h.Clock.Advance(TimeSpan.FromSeconds(5));
-        var get = entry.GetAsync(default);
+        var get = entry.GetAsync(TestContext.Current.CancellationToken);
         get.IsCompleted.Should().BeFalse("an expired negative answer is not served");
         await h.ReleaseAnswersAsync(held: 1);
 
-        DiscoveryHarness.Texts(await get.AsTask().WaitAsync(TimeSpan.FromSeconds(10))).Should().Equal(DiscoveryHarness.Texts(9));
+        DiscoveryHarness.Texts(await get.AsTask().WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken)).Should().Equal(DiscoveryHarness.Texts(9));
         h.AQueries.Should().Be(2);
     }
 
@@ -63,7 +63,7 @@ public sealed class NegativeCacheTests
         await using var h = await DiscoveryHarness.StartAsync();
         h.Server.AddAddress("name", System.Net.IPAddress.IPv6Loopback, TimeSpan.FromSeconds(10));
 
-        var set = await h.Entry().GetAsync(default);
+        var set = await h.Entry().GetAsync(TestContext.Current.CancellationToken);
 
         set.Endpoints.Should().BeEmpty();
         set.NegativeReason.Should().Contain("NODATA");
@@ -81,7 +81,7 @@ public sealed class NegativeCacheTests
         for (var i = 0; i < 60_000; i++)
         {
             h.Clock.Advance(TimeSpan.FromMilliseconds(1));
-            var get = entry.GetAsync(default);
+            var get = entry.GetAsync(TestContext.Current.CancellationToken);
             if (!get.IsCompleted)
             {
                 await get;

@@ -17,7 +17,7 @@ public sealed class RefreshAheadTests
             var host = $"svc{i}.internal";
             h.Server.AddAddress(host, DiscoveryHarness.Ip(i + 1), Ttl);
             var entry = h.Entry(host);
-            var set = await entry.GetAsync(default);
+            var set = await entry.GetAsync(TestContext.Current.CancellationToken);
             offsets.Add((EntryHooks.RefreshAt(entry) - set.FetchedAt) / (double)(Ttl.TotalSeconds * h.Clock.TimestampFrequency));
         }
 
@@ -31,19 +31,19 @@ public sealed class RefreshAheadTests
         await using var h = await DiscoveryHarness.StartAsync();
         h.SetAddresses(Ttl, 1);
         var entry = h.Entry();
-        var old = await entry.GetAsync(default);
+        var old = await entry.GetAsync(TestContext.Current.CancellationToken);
         var refreshAt = EntryHooks.RefreshAt(entry);
         h.SetAddresses(Ttl, 2);
 
         // Up to one tick before the refresh point nothing is asked, neither by requests nor by the sweeper.
         await h.AdvanceAsync(DiscoveryHarness.Elapsed(h.Clock, h.Clock.GetTimestamp(), refreshAt - 1));
-        (await entry.GetAsync(default)).Should().BeSameAs(old);
+        (await entry.GetAsync(TestContext.Current.CancellationToken)).Should().BeSameAs(old);
         h.AQueries.Should().Be(1);
 
         // Past it, with DNS holding its answer back, every request still gets the cached set synchronously.
         h.HoldAnswers();
         h.Clock.Advance(TimeSpan.FromTicks(2));
-        var served = Enumerable.Range(0, 1_000).Select(_ => DiscoveryHarness.Sync(entry.GetAsync(default))).ToList();
+        var served = Enumerable.Range(0, 1_000).Select(_ => DiscoveryHarness.Sync(entry.GetAsync(TestContext.Current.CancellationToken))).ToList();
 
         served.Should().OnlyContain(s => ReferenceEquals(s, old), "once a name is warm no request waits for DNS");
         var refresh = entry.PendingRefresh;
@@ -54,7 +54,7 @@ public sealed class RefreshAheadTests
         await DiscoveryHarness.Settle(entry);
 
         h.AQueries.Should().Be(2, "1,000 requests past the refresh point start one refresh");
-        var fresh = DiscoveryHarness.Sync(entry.GetAsync(default));
+        var fresh = DiscoveryHarness.Sync(entry.GetAsync(TestContext.Current.CancellationToken));
         DiscoveryHarness.Texts(fresh).Should().Equal(DiscoveryHarness.Texts(2));
         h.AQueries.Should().Be(2);
     }
@@ -65,12 +65,12 @@ public sealed class RefreshAheadTests
         await using var h = await DiscoveryHarness.StartAsync();
         h.SetAddresses(Ttl, 1);
         var entry = h.Entry();
-        await entry.GetAsync(default);
+        await entry.GetAsync(TestContext.Current.CancellationToken);
 
         // A request at the refresh point starts the refresh; its answer is held for now.
         h.HoldAnswers();
         h.Clock.Advance(DiscoveryHarness.Elapsed(h.Clock, h.Clock.GetTimestamp(), EntryHooks.RefreshAt(entry)));
-        DiscoveryHarness.Sync(entry.GetAsync(default));
+        DiscoveryHarness.Sync(entry.GetAsync(TestContext.Current.CancellationToken));
 
         // The cache counts the lookup after a request found the answer due and before it starts the refresh; the
         // listener parks one request (on its own thread) right there.
@@ -88,9 +88,9 @@ public sealed class RefreshAheadTests
         var late = Task.Run(() =>
         {
             Volatile.Write(ref lateThread, Environment.CurrentManagedThreadId);
-            return entry.GetAsync(default).AsTask();
+            return entry.GetAsync(TestContext.Current.CancellationToken).AsTask();
         });
-        await parked.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await parked.Task.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
 
         // Meanwhile the sweeper's refresh completes.
         await h.ReleaseAnswersAsync(held: 1);
@@ -98,7 +98,7 @@ public sealed class RefreshAheadTests
         h.AQueries.Should().Be(2);
 
         resume.Set();
-        await late.WaitAsync(TimeSpan.FromSeconds(10));
+        await late.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
         await DiscoveryHarness.Settle(entry);
 
         h.AQueries.Should().Be(2, "the answer the late request saw due has just been refreshed");
@@ -110,12 +110,12 @@ public sealed class RefreshAheadTests
         await using var h = await DiscoveryHarness.StartAsync();
         h.SetAddresses(Ttl, 1);
         var entry = h.Entry();
-        await entry.GetAsync(default);
+        await entry.GetAsync(TestContext.Current.CancellationToken);
         h.SetAddresses(Ttl, 3);
 
         // One request after the answer; none from here on. The 1 s timer fires inside Advance.
         await h.AdvanceAsync(TimeSpan.FromSeconds(1));
-        DiscoveryHarness.Sync(entry.GetAsync(default));
+        DiscoveryHarness.Sync(entry.GetAsync(TestContext.Current.CancellationToken));
         await h.AdvanceAsync(TimeSpan.FromSeconds(8.5));
 
         h.AQueries.Should().Be(2);
@@ -143,8 +143,8 @@ public sealed class RefreshAheadTests
         await h.AdvanceAsync(TimeSpan.FromSeconds(0.5)); // so the refresh point (3.75 s to 4.5 s) falls between two timer ticks
         var due = h.Entry("due.internal");
         var later = h.Entry("later.internal");
-        await due.GetAsync(default);
-        await later.GetAsync(default);
+        await due.GetAsync(TestContext.Current.CancellationToken);
+        await later.GetAsync(TestContext.Current.CancellationToken);
         var refreshAt = EntryHooks.RefreshAt(due);
 
         await h.AdvanceInUseAsync(DiscoveryHarness.Elapsed(h.Clock, h.Clock.GetTimestamp(), refreshAt - 1), due, later);
@@ -153,7 +153,7 @@ public sealed class RefreshAheadTests
         // A request at the refresh point reads the (coarse) clock, sees the answer due and starts the refresh itself,
         // whatever the sweeper's next tick.
         h.Clock.Advance(TimeSpan.FromTicks(1));
-        DiscoveryHarness.Sync(due.GetAsync(default));
+        DiscoveryHarness.Sync(due.GetAsync(TestContext.Current.CancellationToken));
         await h.SettleAsync();
         h.Server.GetQueryCount("due.internal").Should().Be(2, "the request found the answer due");
 
@@ -164,5 +164,31 @@ public sealed class RefreshAheadTests
         h.Server.GetQueryCount("later.internal").Should().Be(1);
         h.Server.GetQueryCount("cold.internal").Should().Be(0, "a name nobody resolved yet is not resolved by the sweeper");
         cold.Current.Should().BeNull();
+    }
+
+    [Fact]
+    public async Task Past_expiry_with_the_refresh_still_out_requests_get_the_last_answer_without_waiting()
+    {
+        // The DNS timeout runs on the same manual clock: keep it beyond every move below, so the held query is
+        // still out (not timed out) when the answer expires.
+        await using var h = await DiscoveryHarness.StartAsync(o => o.DnsTimeout = TimeSpan.FromSeconds(50));
+        h.SetAddresses(Ttl, 1);
+        var entry = h.Entry();
+        var old = await entry.GetAsync(TestContext.Current.CancellationToken);
+        h.SetAddresses(Ttl, 2);
+
+        // The refresh-ahead query goes out and its answer is held (a lost datagram waiting out the DNS timeout) ...
+        h.HoldAnswers();
+        h.Clock.Advance(DiscoveryHarness.Elapsed(h.Clock, h.Clock.GetTimestamp(), EntryHooks.RefreshAt(entry)));
+        DiscoveryHarness.Sync(entry.GetAsync(TestContext.Current.CancellationToken)).Should().BeSameAs(old);
+
+        // ... past the TTL, requests still do not wait on it.
+        h.Clock.Advance(Ttl);
+        entry.PendingRefresh!.IsCompleted.Should().BeFalse();
+        DiscoveryHarness.Sync(entry.GetAsync(TestContext.Current.CancellationToken)).Should().BeSameAs(old);
+
+        await h.ReleaseAnswersAsync(held: 1);
+        await DiscoveryHarness.Settle(entry);
+        DiscoveryHarness.Texts(DiscoveryHarness.Sync(entry.GetAsync(TestContext.Current.CancellationToken))).Should().Equal(DiscoveryHarness.Texts(2));
     }
 }

@@ -16,11 +16,11 @@ public sealed class SingleFlightTests
         h.HoldAnswers();
         var entry = h.Entry();
 
-        var gets = Enumerable.Range(0, 1_000).Select(_ => entry.GetAsync(default).AsTask()).ToList();
+        var gets = Enumerable.Range(0, 1_000).Select(_ => entry.GetAsync(TestContext.Current.CancellationToken).AsTask()).ToList();
 
         gets.Should().OnlyContain(t => !t.IsCompleted, "a cold name has nothing to serve until DNS answers");
         await h.ReleaseAnswersAsync(held: 1);
-        var sets = await Task.WhenAll(gets).WaitAsync(TimeSpan.FromSeconds(10));
+        var sets = await Task.WhenAll(gets).WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
 
         sets.Distinct().Should().ContainSingle("every waiter gets the one answer");
         sets[0].Endpoints.Should().HaveCount(3);
@@ -43,14 +43,14 @@ public sealed class SingleFlightTests
             var mine = new List<ResolvedEndpoints>();
             for (var i = 0; i < 125; i++)
             {
-                mine.Add(await entry.GetAsync(default));
+                mine.Add(await entry.GetAsync(TestContext.Current.CancellationToken));
             }
 
             return mine;
         })).ToList();
 
         start.Set();
-        var sets = (await Task.WhenAll(workers).WaitAsync(TimeSpan.FromSeconds(10))).SelectMany(s => s).ToList();
+        var sets = (await Task.WhenAll(workers).WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken)).SelectMany(s => s).ToList();
 
         sets.Should().HaveCount(1_000);
         sets.Distinct().Should().ContainSingle();
@@ -82,15 +82,15 @@ public sealed class SingleFlightTests
         });
 
         h.HoldAnswers();
-        var first = entry.GetAsync(default).AsTask();
-        var late = Task.Run(() => entry.GetAsync(default).AsTask());
-        await lateCallerLooked.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        var first = entry.GetAsync(TestContext.Current.CancellationToken).AsTask();
+        var late = Task.Run(() => entry.GetAsync(TestContext.Current.CancellationToken).AsTask());
+        await lateCallerLooked.Task.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
         await h.ReleaseAnswersAsync(held: 1);
-        var answer = await first.WaitAsync(TimeSpan.FromSeconds(10));
+        var answer = await first.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
         await DiscoveryHarness.Settle(entry);
         letLateCallerGo.Set();
 
-        (await late.WaitAsync(TimeSpan.FromSeconds(10))).Should().BeSameAs(answer);
+        (await late.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken)).Should().BeSameAs(answer);
         await DiscoveryHarness.Settle(entry);
         h.AQueries.Should().Be(1, "the late caller must take the answer that just arrived");
     }
@@ -104,9 +104,9 @@ public sealed class SingleFlightTests
         h.HoldAnswers();
         var entry = h.Entry(types: DiscoveryRecordTypes.AAndAaaa);
 
-        var gets = Enumerable.Range(0, 1_000).Select(_ => Task.Run(() => entry.GetAsync(default).AsTask())).ToList();
+        var gets = Enumerable.Range(0, 1_000).Select(_ => Task.Run(() => entry.GetAsync(TestContext.Current.CancellationToken).AsTask())).ToList();
         await h.ReleaseAnswersAsync(held: 2);
-        var sets = await Task.WhenAll(gets).WaitAsync(TimeSpan.FromSeconds(10));
+        var sets = await Task.WhenAll(gets).WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
 
         sets.Distinct().Should().ContainSingle();
         sets[0].Endpoints.Select(e => e.Address.Address.ToString()).Should().BeEquivalentTo(["127.0.0.1", "::1"]);
@@ -125,12 +125,12 @@ public sealed class SingleFlightTests
         using var cts = new CancellationTokenSource();
 
         var impatient = entry.GetAsync(cts.Token).AsTask();
-        var patient = entry.GetAsync(default).AsTask();
+        var patient = entry.GetAsync(TestContext.Current.CancellationToken).AsTask();
         await cts.CancelAsync();
 
         await impatient.Invoking(t => t).Should().ThrowAsync<OperationCanceledException>();
         await h.ReleaseAnswersAsync(held: 1);
-        (await patient.WaitAsync(TimeSpan.FromSeconds(10))).Endpoints.Should().ContainSingle();
+        (await patient.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken)).Endpoints.Should().ContainSingle();
         h.AQueries.Should().Be(1);
     }
 
@@ -141,8 +141,8 @@ public sealed class SingleFlightTests
         h.SetAddresses(Ttl, 1);
         h.Server.AddAddress("other", DiscoveryHarness.Ip(2), Ttl);
 
-        var a = await h.Entry().GetAsync(default);
-        var other = await h.Entry("other.internal").GetAsync(default);
+        var a = await h.Entry().GetAsync(TestContext.Current.CancellationToken);
+        var other = await h.Entry("other.internal").GetAsync(TestContext.Current.CancellationToken);
 
         h.Entry().Should().BeSameAs(h.Entry());
         h.Entry(types: DiscoveryRecordTypes.Aaaa).Should().NotBeSameAs(h.Entry());

@@ -12,7 +12,7 @@ public sealed class SnapshotTests
         h.SetAddresses(TimeSpan.FromSeconds(20), 1, 2);
         var entry = h.Balancer();
         var fetchedAt = h.Clock.GetUtcNow();
-        var set = await entry.GetAsync(default);
+        var set = await entry.GetAsync(TestContext.Current.CancellationToken);
         var one = set.Endpoints.Single(e => e.Address.Address.Equals(DiscoveryHarness.Ip(1)));
         for (var i = 0; i < 4; i++)
         {
@@ -66,8 +66,8 @@ public sealed class SnapshotTests
         h.Server.AddService("api", 1, 1, 3001, "task-b.api", TimeSpan.FromSeconds(10));
         h.Server.AddAddress("task-a.api", DiscoveryHarness.Ip(5), TimeSpan.FromSeconds(10));
         h.Server.AddAddress("task-b.api", DiscoveryHarness.Ip(6), TimeSpan.FromSeconds(10));
-        await h.Entry("api.internal", DiscoveryRecordTypes.Srv).GetAsync(default);
-        await h.Entry("gone.internal").GetAsync(default);
+        await h.Entry("api.internal", DiscoveryRecordTypes.Srv).GetAsync(TestContext.Current.CancellationToken);
+        await h.Entry("gone.internal").GetAsync(TestContext.Current.CancellationToken);
 
         var all = h.Registry.GetSnapshot();
 

@@ -11,7 +11,7 @@ public sealed class TtlTests
         h.SetAddresses(TimeSpan.Zero, 1, 2);
         var entry = h.Entry();
 
-        var first = await entry.GetAsync(default);
+        var first = await entry.GetAsync(TestContext.Current.CancellationToken);
 
         first.Ttl.Should().Be(h.Options.MinTtl, "TTL 0 (the AWS sample) must not mean a query per request");
         DiscoveryHarness.Texts(first).Should().Equal(DiscoveryHarness.Texts(1, 2));
@@ -21,7 +21,7 @@ public sealed class TtlTests
         for (var i = 0; i < 10_000; i++)
         {
             h.Clock.Advance(step);
-            DiscoveryHarness.Sync(entry.GetAsync(default)).Should().BeSameAs(first);
+            DiscoveryHarness.Sync(entry.GetAsync(TestContext.Current.CancellationToken)).Should().BeSameAs(first);
         }
 
         await h.SettleAsync();
@@ -43,7 +43,7 @@ public sealed class TtlTests
         for (var i = 0; i < 200_000; i++)
         {
             h.Clock.Advance(step);
-            var get = entry.GetAsync(default);
+            var get = entry.GetAsync(TestContext.Current.CancellationToken);
             if (!get.IsCompleted)
             {
                 await get;
@@ -71,7 +71,7 @@ public sealed class TtlTests
         h.SetAddresses(TimeSpan.FromSeconds(300), 1);
         var entry = h.Entry();
 
-        var set = await entry.GetAsync(default);
+        var set = await entry.GetAsync(TestContext.Current.CancellationToken);
 
         set.Ttl.Should().Be(h.Options.MaxTtl);
         h.Snapshot().Ttl.Should().Be(TimeSpan.FromSeconds(60));
@@ -79,11 +79,11 @@ public sealed class TtlTests
 
         await h.AdvanceAsync(TimeSpan.FromSeconds(44)); // 73 % of 60 s: nothing due yet
         h.AQueries.Should().Be(1);
-        DiscoveryHarness.Texts(await entry.GetAsync(default)).Should().Equal(DiscoveryHarness.Texts(1));
+        DiscoveryHarness.Texts(await entry.GetAsync(TestContext.Current.CancellationToken)).Should().Equal(DiscoveryHarness.Texts(1));
 
         await h.AdvanceAsync(TimeSpan.FromSeconds(11)); // 55 s: past 90 % of MaxTtl, far short of TTL 300
         h.AQueries.Should().Be(2);
-        DiscoveryHarness.Texts(await entry.GetAsync(default)).Should().Equal(DiscoveryHarness.Texts(2), "an answer is kept for MaxTtl, not for its 300 s TTL");
+        DiscoveryHarness.Texts(await entry.GetAsync(TestContext.Current.CancellationToken)).Should().Equal(DiscoveryHarness.Texts(2), "an answer is kept for MaxTtl, not for its 300 s TTL");
     }
 
     [Fact]
@@ -92,7 +92,7 @@ public sealed class TtlTests
         await using var h = await DiscoveryHarness.StartAsync();
         h.SetAddresses(TimeSpan.FromSeconds(20), 1);
 
-        var set = await h.Entry().GetAsync(default);
+        var set = await h.Entry().GetAsync(TestContext.Current.CancellationToken);
 
         set.Ttl.Should().Be(TimeSpan.FromSeconds(20));
         h.Server.GetQueryCount(DiscoveryHarness.Host, DnsRecordType.A).Should().Be(1);
@@ -106,10 +106,10 @@ public sealed class TtlTests
         h.Server.AddAddress("name", System.Net.IPAddress.IPv6Loopback, TimeSpan.Zero);
         var entry = h.Entry(types: DiscoveryRecordTypes.AAndAaaa);
 
-        var set = await entry.GetAsync(default);
+        var set = await entry.GetAsync(TestContext.Current.CancellationToken);
         for (var i = 0; i < 10_000; i++)
         {
-            (await entry.GetAsync(default)).Should().BeSameAs(set);
+            (await entry.GetAsync(TestContext.Current.CancellationToken)).Should().BeSameAs(set);
         }
 
         set.Ttl.Should().Be(h.Options.MinTtl);

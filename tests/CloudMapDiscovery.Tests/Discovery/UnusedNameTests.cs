@@ -12,7 +12,7 @@ public sealed class UnusedNameTests
         await using var h = await DiscoveryHarness.StartAsync();
         h.SetAddresses(TimeSpan.Zero, 1);
         var once = h.Entry();
-        await once.GetAsync(default);
+        await once.GetAsync(TestContext.Current.CancellationToken);
 
         await h.AdvanceAsync(h.Options.IdleTimeout + TimeSpan.FromSeconds(2), alsoWatch: once);
 
@@ -29,7 +29,7 @@ public sealed class UnusedNameTests
         foreach (var name in names)
         {
             h.Server.AddAddress(name, DiscoveryHarness.Ip(1), TimeSpan.Zero);
-            await h.Entry(name).GetAsync(default);
+            await h.Entry(name).GetAsync(TestContext.Current.CancellationToken);
         }
 
         await h.AdvanceAsync(TimeSpan.FromMinutes(2) + TimeSpan.FromSeconds(2));
@@ -50,16 +50,16 @@ public sealed class UnusedNameTests
         var a = h.Entry("a.internal");
         var b = h.Entry("b.internal");
         var c = h.Entry("c.internal");
-        await a.GetAsync(default);
-        await b.GetAsync(default);
-        await c.GetAsync(default);
+        await a.GetAsync(TestContext.Current.CancellationToken);
+        await b.GetAsync(TestContext.Current.CancellationToken);
+        await c.GetAsync(TestContext.Current.CancellationToken);
         using var hold = a.Hold();
 
         // b is used again later than c: c is the least recently used name that nobody holds.
         await h.AdvanceAsync(TimeSpan.FromSeconds(1));
-        DiscoveryHarness.Sync(b.GetAsync(default));
+        DiscoveryHarness.Sync(b.GetAsync(TestContext.Current.CancellationToken));
         var d = h.Entry("d.internal");
-        await d.GetAsync(default);
+        await d.GetAsync(TestContext.Current.CancellationToken);
 
         h.Cache.Count.Should().Be(3);
         c.IsRetired.Should().BeTrue("the least recently used name goes first");

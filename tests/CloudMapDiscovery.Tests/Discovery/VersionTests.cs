@@ -14,7 +14,7 @@ public sealed class VersionTests
         await using var h = await DiscoveryHarness.StartAsync();
         h.SetAddresses(Ttl, 1, 2, 3);
         var service = h.Entry();
-        var first = await service.GetAsync(default);
+        var first = await service.GetAsync(TestContext.Current.CancellationToken);
         var token = service.GetChangeToken();
 
         h.SetAddresses(Ttl, 3, 1, 2); // Route 53 shuffles every MULTIVALUE answer
@@ -32,7 +32,7 @@ public sealed class VersionTests
         await using var h = await DiscoveryHarness.StartAsync();
         h.SetAddresses(Ttl, 1);
         var service = h.Entry();
-        await service.GetAsync(default);
+        await service.GetAsync(TestContext.Current.CancellationToken);
         var heard = new List<long>();
         using var subscription = service.Subscribe(v => heard.Add(v.Version));
 
@@ -54,7 +54,7 @@ public sealed class VersionTests
         await using var h = await DiscoveryHarness.StartAsync();
         h.SetAddresses(Ttl, 1, 2);
         var balancer = h.Balancer();
-        var before = await balancer.GetAsync(default);
+        var before = await balancer.GetAsync(TestContext.Current.CancellationToken);
         before.Version.Should().Be(1);
 
         h.SetAddresses(Ttl, 2, 3);
@@ -69,7 +69,7 @@ public sealed class VersionTests
         balancer.ReportSuccess(stale);
         _ = h.Snapshot();
         balancer.Current.Should().BeSameAs(current, "reads and reports on an older set change nothing");
-        (await balancer.GetAsync(default)).Should().BeSameAs(current);
+        (await balancer.GetAsync(TestContext.Current.CancellationToken)).Should().BeSameAs(current);
         current.Endpoints.Should().Contain(before.Endpoints.Single(e => e.Address.Address.Equals(DiscoveryHarness.Ip(2))), "the address that stayed kept its health object");
     }
 
@@ -82,7 +82,7 @@ public sealed class VersionTests
         var v6 = new[] { IPAddress.Parse("::ffff:127.0.0.100"), IPAddress.Parse("::ffff:127.0.0.101") };
         h.Server.SetAddresses("name", TimeSpan.Zero, [.. DiscoveryHarness.Ips([.. Enumerable.Range(1, 12)]), .. v6]);
         var service = h.Entry(types: DiscoveryRecordTypes.AAndAaaa);
-        await service.GetAsync(default);
+        await service.GetAsync(TestContext.Current.CancellationToken);
 
         await h.AdvanceInUseAsync(TimeSpan.FromSeconds(30), service);
 

@@ -18,7 +18,7 @@ public class AllocationTests
     {
         var message = NamedReplies.EightA;
         var name = new string(Name.AsSpan());
-        DnsResponseParser.Parse(message, name, DnsRecordType.A, 8).Addresses.Should().HaveCount(8);
+        DnsResponseParser.Parse(message, name, DnsRecordType.A, 8, TestContext.Current.CancellationToken).Addresses.Should().HaveCount(8);
 
         var parse = Measure(() => DnsResponseParser.Parse(message, name, DnsRecordType.A, 8));
         var result = Measure(() => BuildExpectedResult(name));
@@ -34,7 +34,7 @@ public class AllocationTests
     {
         var name = new string(Name.AsSpan());
 
-        var r = DnsResponseParser.Parse(NamedReplies.EightA, name, DnsRecordType.A, 8);
+        var r = DnsResponseParser.Parse(NamedReplies.EightA, name, DnsRecordType.A, 8, TestContext.Current.CancellationToken);
 
         r.Addresses.Should().HaveCount(8).And.OnlyContain(a => ReferenceEquals(a.Name, name));
     }
@@ -46,7 +46,7 @@ public class AllocationTests
         var m = WireBuilder.Reply().Question("Eight.Internal", DnsRecordType.A).A("EIGHT.INTERNAL", "127.0.0.1").A("eight.internal", "127.0.0.2").ToArray();
         var name = new string(Name.AsSpan());
 
-        var r = DnsResponseParser.Parse(m, name, DnsRecordType.A, 8);
+        var r = DnsResponseParser.Parse(m, name, DnsRecordType.A, 8, TestContext.Current.CancellationToken);
 
         r.Addresses.Should().HaveCount(2).And.OnlyContain(a => ReferenceEquals(a.Name, name));
     }
@@ -107,7 +107,7 @@ public class AllocationTests
 
         var message = w.ToArray();
         var name = new string(Name.AsSpan());
-        DnsResponseParser.Parse(message, name, DnsRecordType.A, 8).Addresses.Should().HaveCount(DnsLimits.MaxRecords);
+        DnsResponseParser.Parse(message, name, DnsRecordType.A, 8, TestContext.Current.CancellationToken).Addresses.Should().HaveCount(DnsLimits.MaxRecords);
 
         var parse = Measure(() => DnsResponseParser.Parse(message, name, DnsRecordType.A, 8));
         var kept = Measure(() =>

@@ -13,7 +13,7 @@ public class DnsResponseParserTests
     {
         var name = "three.internal";
 
-        var r = DnsResponseParser.Parse(NamedReplies.ThreeA, name, DnsRecordType.A, MaxChain);
+        var r = DnsResponseParser.Parse(NamedReplies.ThreeA, name, DnsRecordType.A, MaxChain, TestContext.Current.CancellationToken);
 
         r.ResponseCode.Should().Be(DnsResponseCode.NoError);
         r.Addresses.Select(a => a.Address.ToString()).Should().BeEquivalentTo("127.0.0.2", "127.0.0.3", "127.0.0.4");
@@ -29,7 +29,7 @@ public class DnsResponseParserTests
     public void Named_A_answer_keeps_the_server_order()
     {
         // The capture holds 127.0.0.3, .2, .4 in that order (named shuffles; the parser must not).
-        var r = DnsResponseParser.Parse(NamedReplies.ThreeA, "three.internal", DnsRecordType.A, MaxChain);
+        var r = DnsResponseParser.Parse(NamedReplies.ThreeA, "three.internal", DnsRecordType.A, MaxChain, TestContext.Current.CancellationToken);
 
         r.Addresses.Select(a => a.Address.ToString()).Should().Equal("127.0.0.3", "127.0.0.2", "127.0.0.4");
     }
@@ -37,7 +37,7 @@ public class DnsResponseParserTests
     [Fact]
     public void The_glue_in_the_additional_section_is_not_an_answer()
     {
-        var r = DnsResponseParser.Parse(NamedReplies.ThreeA, "three.internal", DnsRecordType.A, MaxChain);
+        var r = DnsResponseParser.Parse(NamedReplies.ThreeA, "three.internal", DnsRecordType.A, MaxChain, TestContext.Current.CancellationToken);
 
         r.Addresses.Should().NotContain(a => a.Address.Equals(IPAddress.Loopback), "127.0.0.1 is ns1.internal's glue");
     }
@@ -45,7 +45,7 @@ public class DnsResponseParserTests
     [Fact]
     public void Named_AAAA_answer()
     {
-        var r = DnsResponseParser.Parse(NamedReplies.V6Aaaa, "v6.internal", DnsRecordType.AAAA, MaxChain);
+        var r = DnsResponseParser.Parse(NamedReplies.V6Aaaa, "v6.internal", DnsRecordType.AAAA, MaxChain, TestContext.Current.CancellationToken);
 
         r.Addresses.Select(a => a.Address).Should().BeEquivalentTo(new[] { IPAddress.IPv6Loopback, IPAddress.Parse("fd00::1"), IPAddress.Parse("fd00::2") });
         r.Addresses.Should().OnlyContain(a => a.Ttl == TimeSpan.FromSeconds(60) && a.Type == DnsRecordType.AAAA);
@@ -54,7 +54,7 @@ public class DnsResponseParserTests
     [Fact]
     public void Named_SRV_answer_takes_target_addresses_from_the_additional_section()
     {
-        var r = DnsResponseParser.Parse(NamedReplies.SvcSrv, "svc.internal", DnsRecordType.SRV, MaxChain);
+        var r = DnsResponseParser.Parse(NamedReplies.SvcSrv, "svc.internal", DnsRecordType.SRV, MaxChain, TestContext.Current.CancellationToken);
 
         r.Addresses.Should().BeEmpty();
         r.Services.Should().HaveCount(2);
@@ -70,7 +70,7 @@ public class DnsResponseParserTests
     [Fact]
     public void Named_SRV_answer_with_an_out_of_zone_target_has_no_addresses()
     {
-        var r = DnsResponseParser.Parse(NamedReplies.FarSrv, "far.internal", DnsRecordType.SRV, MaxChain);
+        var r = DnsResponseParser.Parse(NamedReplies.FarSrv, "far.internal", DnsRecordType.SRV, MaxChain, TestContext.Current.CancellationToken);
 
         var s = r.Services.Should().ContainSingle().Subject;
         s.Target.Should().Be("host.elsewhere");
@@ -90,7 +90,7 @@ public class DnsResponseParserTests
             .A("task-b.svc.internal", "127.0.0.12", 10, section: 2)
             .ToArray();
 
-        var r = DnsResponseParser.Parse(m, "svc.internal", DnsRecordType.SRV, MaxChain);
+        var r = DnsResponseParser.Parse(m, "svc.internal", DnsRecordType.SRV, MaxChain, TestContext.Current.CancellationToken);
 
         r.Services.Should().ContainSingle().Which.Addresses.Select(a => (a.Address.ToString(), a.Ttl.TotalSeconds))
             .Should().Equal(("127.0.0.11", 10d), ("::1", 20d));
@@ -99,7 +99,7 @@ public class DnsResponseParserTests
     [Fact]
     public void Named_CNAME_chain_inside_the_answer_is_followed()
     {
-        var r = DnsResponseParser.Parse(NamedReplies.Alias1A, "alias1.internal", DnsRecordType.A, MaxChain);
+        var r = DnsResponseParser.Parse(NamedReplies.Alias1A, "alias1.internal", DnsRecordType.A, MaxChain, TestContext.Current.CancellationToken);
 
         r.CanonicalNames.Should().Equal(
             new DnsCanonicalNameRecord("alias1.internal", "alias2.internal", TimeSpan.FromSeconds(30)),
@@ -119,7 +119,7 @@ public class DnsResponseParserTests
             .Cname("A.Internal", "B.internal", 8)
             .ToArray();
 
-        var r = DnsResponseParser.Parse(m, "a.internal", DnsRecordType.A, MaxChain);
+        var r = DnsResponseParser.Parse(m, "a.internal", DnsRecordType.A, MaxChain, TestContext.Current.CancellationToken);
 
         r.CanonicalNames.Select(c => (c.Name, c.Target)).Should().Equal(("a.internal", "B.internal"), ("B.internal", "c.internal"));
         r.Addresses.Should().ContainSingle().Which.Address.Should().Be(IPAddress.Parse("127.0.0.9"));
@@ -128,7 +128,7 @@ public class DnsResponseParserTests
     [Fact]
     public void A_CNAME_whose_target_the_server_did_not_chase_is_reported_for_a_follow_up_query()
     {
-        var r = DnsResponseParser.Parse(NamedReplies.OutCname, "out.internal", DnsRecordType.A, MaxChain);
+        var r = DnsResponseParser.Parse(NamedReplies.OutCname, "out.internal", DnsRecordType.A, MaxChain, TestContext.Current.CancellationToken);
 
         r.Addresses.Should().BeEmpty();
         r.CanonicalNames.Should().ContainSingle().Which.Should().Be(new DnsCanonicalNameRecord("out.internal", "host.elsewhere", TimeSpan.FromSeconds(30)));
@@ -145,7 +145,7 @@ public class DnsResponseParserTests
             .Soa("internal", 900, 60)
             .ToArray();
 
-        var r = DnsResponseParser.Parse(m, "alias.internal", DnsRecordType.AAAA, MaxChain);
+        var r = DnsResponseParser.Parse(m, "alias.internal", DnsRecordType.AAAA, MaxChain, TestContext.Current.CancellationToken);
 
         r.Addresses.Should().BeEmpty();
         r.CanonicalNames.Should().ContainSingle();
@@ -188,7 +188,7 @@ public class DnsResponseParserTests
 
         var m = w.A("n4.internal", "127.0.0.1").ToArray();
 
-        DnsResponseParser.Parse(m, "n0.internal", DnsRecordType.A, 4).Addresses.Should().ContainSingle();
+        DnsResponseParser.Parse(m, "n0.internal", DnsRecordType.A, 4, TestContext.Current.CancellationToken).Addresses.Should().ContainSingle();
         Action parse = () => DnsResponseParser.Parse(m, "n0.internal", DnsRecordType.A, 3);
         parse.Should().Throw<DnsFormatException>().WithMessage("*longer than 3 links*");
     }
@@ -196,7 +196,7 @@ public class DnsResponseParserTests
     [Fact]
     public void Named_NXDOMAIN_carries_the_SOA_negative_TTL()
     {
-        var r = DnsResponseParser.Parse(NamedReplies.MissingNx, "missing.internal", DnsRecordType.A, MaxChain);
+        var r = DnsResponseParser.Parse(NamedReplies.MissingNx, "missing.internal", DnsRecordType.A, MaxChain, TestContext.Current.CancellationToken);
 
         r.ResponseCode.Should().Be(DnsResponseCode.NXDomain);
         r.Addresses.Should().BeEmpty();
@@ -207,7 +207,7 @@ public class DnsResponseParserTests
     [Fact]
     public void Named_NODATA_carries_the_SOA_negative_TTL()
     {
-        var r = DnsResponseParser.Parse(NamedReplies.ThreeNoData, "three.internal", DnsRecordType.AAAA, MaxChain);
+        var r = DnsResponseParser.Parse(NamedReplies.ThreeNoData, "three.internal", DnsRecordType.AAAA, MaxChain, TestContext.Current.CancellationToken);
 
         r.ResponseCode.Should().Be(DnsResponseCode.NoError);
         r.Addresses.Should().BeEmpty();
@@ -223,7 +223,7 @@ public class DnsResponseParserTests
     {
         var m = WireBuilder.Reply(3).Question("missing.internal", DnsRecordType.A).Soa("internal", soaTtl, minimum).ToArray();
 
-        var r = DnsResponseParser.Parse(m, "missing.internal", DnsRecordType.A, MaxChain);
+        var r = DnsResponseParser.Parse(m, "missing.internal", DnsRecordType.A, MaxChain, TestContext.Current.CancellationToken);
 
         r.NegativeTtl.Should().Be(TimeSpan.FromSeconds(expectedSeconds));
     }
@@ -233,7 +233,7 @@ public class DnsResponseParserTests
     {
         var m = WireBuilder.Reply(3).Question("missing.internal", DnsRecordType.A).ToArray();
 
-        var r = DnsResponseParser.Parse(m, "missing.internal", DnsRecordType.A, MaxChain);
+        var r = DnsResponseParser.Parse(m, "missing.internal", DnsRecordType.A, MaxChain, TestContext.Current.CancellationToken);
 
         r.ResponseCode.Should().Be(DnsResponseCode.NXDomain);
         r.NegativeTtl.Should().BeNull();
@@ -244,7 +244,7 @@ public class DnsResponseParserTests
     {
         var m = WireBuilder.Reply().Question("three.internal", DnsRecordType.AAAA).Soa("internal", 10, 10, section: 0).Soa("internal", 20, 20, section: 2).ToArray();
 
-        var r = DnsResponseParser.Parse(m, "three.internal", DnsRecordType.AAAA, MaxChain);
+        var r = DnsResponseParser.Parse(m, "three.internal", DnsRecordType.AAAA, MaxChain, TestContext.Current.CancellationToken);
 
         r.NegativeTtl.Should().BeNull();
     }
@@ -259,7 +259,7 @@ public class DnsResponseParserTests
             .A("a.internal", "127.0.0.4", 7)
             .ToArray();
 
-        var r = DnsResponseParser.Parse(m, "a.internal", DnsRecordType.A, MaxChain);
+        var r = DnsResponseParser.Parse(m, "a.internal", DnsRecordType.A, MaxChain, TestContext.Current.CancellationToken);
 
         r.Addresses.Should().ContainSingle().Which.Should().Be(new DnsAddressRecord("a.internal", IPAddress.Parse("127.0.0.4"), TimeSpan.FromSeconds(7)));
     }
@@ -267,7 +267,7 @@ public class DnsResponseParserTests
     [Fact]
     public void Named_eight_record_answer()
     {
-        var r = DnsResponseParser.Parse(NamedReplies.EightA, "eight.internal", DnsRecordType.A, MaxChain);
+        var r = DnsResponseParser.Parse(NamedReplies.EightA, "eight.internal", DnsRecordType.A, MaxChain, TestContext.Current.CancellationToken);
 
         r.Addresses.Select(a => a.Address.ToString()).Should().BeEquivalentTo(Enumerable.Range(1, 8).Select(i => $"127.0.2.{i}"));
         r.Addresses.Should().OnlyContain(a => a.Ttl == TimeSpan.FromSeconds(5));
@@ -278,7 +278,7 @@ public class DnsResponseParserTests
     {
         NamedReplies.ManyTcp.Length.Should().BeGreaterThan(1232, "the answer does not fit the advertised UDP payload");
 
-        var r = DnsResponseParser.Parse(NamedReplies.ManyTcp, "many.internal", DnsRecordType.A, MaxChain);
+        var r = DnsResponseParser.Parse(NamedReplies.ManyTcp, "many.internal", DnsRecordType.A, MaxChain, TestContext.Current.CancellationToken);
 
         r.Addresses.Should().HaveCount(150);
         r.Addresses.Select(a => a.Address.ToString()).ToHashSet().SetEquals(Enumerable.Range(1, 150).Select(i => $"127.0.1.{i}")).Should().BeTrue();
@@ -289,7 +289,7 @@ public class DnsResponseParserTests
     {
         new DnsMessageReader(NamedReplies.ManyTruncated).Header.IsTruncated.Should().BeTrue();
 
-        var r = DnsResponseParser.Parse(NamedReplies.ManyTruncated, "many.internal", DnsRecordType.A, MaxChain);
+        var r = DnsResponseParser.Parse(NamedReplies.ManyTruncated, "many.internal", DnsRecordType.A, MaxChain, TestContext.Current.CancellationToken);
 
         r.Addresses.Should().BeEmpty();
         r.NegativeTtl.Should().BeNull();

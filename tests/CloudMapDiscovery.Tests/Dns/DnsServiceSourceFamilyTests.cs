@@ -24,14 +24,14 @@ public sealed class DnsServiceSourceFamilyTests : IAsyncLifetime
     private DnsTestServer _server = null!;
     private DnsServiceSource _source = null!;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         _server = await DnsTestServer.StartAsync(new DnsTestServerOptions { TimeProvider = _serverClock });
         _server.SetAddresses("name", TimeSpan.FromSeconds(10), V4, V6);
         _source = Source(_graceClock);
     }
 
-    public async Task DisposeAsync() => await _server.DisposeAsync();
+    public async ValueTask DisposeAsync() => await _server.DisposeAsync();
 
     [Theory]
     [InlineData(DnsRecordType.AAAA)]
@@ -40,7 +40,7 @@ public sealed class DnsServiceSourceFamilyTests : IAsyncLifetime
     {
         _server.InjectFault(DnsFault.ServFail(), "name", type: failing);
 
-        var resolution = await _source.ResolveAsync(Both, default).WaitAsync(TimeSpan.FromSeconds(10));
+        var resolution = await _source.ResolveAsync(Both, TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
 
         resolution.Addresses.Select(a => a.Address).Should().Equal(failing == DnsRecordType.A ? V6 : V4);
         resolution.NegativeReason.Should().BeNull();
@@ -53,12 +53,12 @@ public sealed class DnsServiceSourceFamilyTests : IAsyncLifetime
     {
         _server.InjectFault(DnsFault.Drop(), "name", type: DnsRecordType.AAAA);
 
-        var resolving = _source.ResolveAsync(Both, default);
+        var resolving = _source.ResolveAsync(Both, TestContext.Current.CancellationToken);
         await Poll.UntilAsync(() => _graceClock.ActiveTimers == 1, "_graceClock.ActiveTimers == 1"); // A has answered: the grace wait is armed
         _graceClock.Advance(TimeSpan.FromMilliseconds(49));
         resolving.IsCompleted.Should().BeFalse("the AAAA query still has a millisecond");
         _graceClock.Advance(TimeSpan.FromMilliseconds(1));
-        var resolution = await resolving.WaitAsync(TimeSpan.FromSeconds(10));
+        var resolution = await resolving.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
 
         resolution.Addresses.Select(a => a.Address).Should().Equal(V4);
         resolution.Source.Should().Contain("AAAA: no answer within 50 ms of the other family's, not waited for");
@@ -70,10 +70,10 @@ public sealed class DnsServiceSourceFamilyTests : IAsyncLifetime
     {
         _server.InjectFault(DnsFault.Delay(TimeSpan.FromMilliseconds(30)), "name", type: DnsRecordType.AAAA);
 
-        var resolving = _source.ResolveAsync(Both, default);
+        var resolving = _source.ResolveAsync(Both, TestContext.Current.CancellationToken);
         await Poll.UntilAsync(() => _graceClock.ActiveTimers == 1 && _serverClock.ActiveTimers == 1, "_graceClock.ActiveTimers == 1 && _serverClock.ActiveTimers == 1");
         _serverClock.Advance(TimeSpan.FromMilliseconds(30));
-        var resolution = await resolving.WaitAsync(TimeSpan.FromSeconds(10));
+        var resolution = await resolving.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
 
         resolution.Addresses.Select(a => a.Address).Should().BeEquivalentTo([V4, V6]);
         await Poll.UntilAsync(() => _graceClock.ActiveTimers == 0, "_graceClock.ActiveTimers == 0"); // the wait ended with the answer
@@ -87,14 +87,14 @@ public sealed class DnsServiceSourceFamilyTests : IAsyncLifetime
         _server.InjectFault(DnsFault.Delay(TimeSpan.FromMilliseconds(400)), "name", type: DnsRecordType.A);
         _server.InjectFault(DnsFault.Drop(), "name", type: DnsRecordType.AAAA);
 
-        var resolving = source.ResolveAsync(Both, default);
+        var resolving = source.ResolveAsync(Both, TestContext.Current.CancellationToken);
         await Poll.UntilAsync(() => _serverClock.ActiveTimers == 1, "_serverClock.ActiveTimers == 1"); // the A reply's delay
         _serverClock.Advance(TimeSpan.FromMilliseconds(400));
         await Poll.UntilAsync(() => _serverClock.ActiveTimers == 1, "_serverClock.ActiveTimers == 1"); // now the grace wait
         _serverClock.Advance(TimeSpan.FromMilliseconds(399));
         resolving.IsCompleted.Should().BeFalse();
         _serverClock.Advance(TimeSpan.FromMilliseconds(1));
-        var resolution = await resolving.WaitAsync(TimeSpan.FromSeconds(10));
+        var resolution = await resolving.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
 
         resolution.Addresses.Select(a => a.Address).Should().Equal(V4);
         resolution.Source.Should().Contain("no answer within 400 ms");
@@ -132,7 +132,7 @@ public sealed class DnsServiceSourceFamilyTests : IAsyncLifetime
     {
         _server.RemoveName("name");
 
-        var resolution = await _source.ResolveAsync(Both, default).WaitAsync(TimeSpan.FromSeconds(10));
+        var resolution = await _source.ResolveAsync(Both, TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
 
         resolution.IsNegative.Should().BeTrue();
         resolution.NegativeReason.Should().Contain("NXDOMAIN for name.internal");

@@ -35,7 +35,7 @@ public class HostileReplyParserTests
         var head = w.PointerChain(12, 126);
         w.RecordAt(0, head, DnsRecordType.A, 60, a => a.Raw(10, 0, 0, 1)).RecordAt(0, head, DnsRecordType.A, 60, a => a.Raw(10, 0, 0, 2));
 
-        var r = DnsResponseParser.Parse(w.ToArray(), Name, DnsRecordType.A, 8);
+        var r = DnsResponseParser.Parse(w.ToArray(), Name, DnsRecordType.A, 8, TestContext.Current.CancellationToken);
 
         r.Addresses.Select(a => a.Address.ToString()).Should().Equal("10.0.0.1", "10.0.0.2");
     }
@@ -52,7 +52,7 @@ public class HostileReplyParserTests
             w.RecordAt(0, 12, DnsRecordType.A, 60, a => a.Raw(10, 0, (byte)(i >> 8), (byte)i));
         }
 
-        var r = DnsResponseParser.Parse(w.ToArray(), Name, DnsRecordType.A, 8);
+        var r = DnsResponseParser.Parse(w.ToArray(), Name, DnsRecordType.A, 8, TestContext.Current.CancellationToken);
 
         r.Addresses.Should().HaveCount(kept);
         r.Addresses[^1].Address.Should().Be(new IPAddress([10, 0, (byte)((kept - 1) >> 8), (byte)(kept - 1)]), "the records are kept in reply order");
@@ -68,7 +68,7 @@ public class HostileReplyParserTests
             .Srv(Name, 1, 1, 3000, "host.internal").Srv(Name, 1, 1, 3001, "HOST.internal").Srv(Name, 1, 1, 3002, "host.internal")
             .A("host.internal", "10.0.0.1", section: 2).A("host.internal", "10.0.0.2", section: 2);
 
-        var r = DnsResponseParser.Parse(w.ToArray(), Name, DnsRecordType.SRV, 8);
+        var r = DnsResponseParser.Parse(w.ToArray(), Name, DnsRecordType.SRV, 8, TestContext.Current.CancellationToken);
 
         r.Services.Select(s => s.Port).Should().Equal(3000, 3001, 3002);
         r.Services.Should().OnlyContain(s => ReferenceEquals(s.Addresses, r.Services[0].Addresses), "the target's addresses are read once");
@@ -93,7 +93,7 @@ public class HostileReplyParserTests
             w.RecordAt(2, 12, DnsRecordType.A, 10, a => a.Raw(10, 0, (byte)(i >> 8), (byte)i));
         }
 
-        var r = DnsResponseParser.Parse(w.ToArray(), Name, DnsRecordType.SRV, 8);
+        var r = DnsResponseParser.Parse(w.ToArray(), Name, DnsRecordType.SRV, 8, TestContext.Current.CancellationToken);
 
         r.Services.Sum(s => Math.Max(1, s.Addresses.Count)).Should().BeLessThanOrEqualTo(DnsLimits.MaxRecords);
         r.Services.Should().ContainSingle("a second record would double 600 endpoints past the limit").Which.Addresses.Should().HaveCount(600);
@@ -115,7 +115,7 @@ public class HostileReplyParserTests
             w.A($"t{i}.{Name}", $"10.0.{i >> 8}.{i & 0xFF}", section: 2);
         }
 
-        var r = DnsResponseParser.Parse(w.ToArray(), Name, DnsRecordType.SRV, 8);
+        var r = DnsResponseParser.Parse(w.ToArray(), Name, DnsRecordType.SRV, 8, TestContext.Current.CancellationToken);
 
         r.Services.Should().HaveCount(300);
         foreach (var s in r.Services)
@@ -142,7 +142,7 @@ public class HostileReplyParserTests
             w.Cname(Link(i), Link(i + 1), (uint)(100 + i));
         }
 
-        var r = DnsResponseParser.Parse(w.A(Link(8), "10.0.0.8").ToArray(), Link(0), DnsRecordType.A, 8);
+        var r = DnsResponseParser.Parse(w.A(Link(8), "10.0.0.8").ToArray(), Link(0), DnsRecordType.A, 8, TestContext.Current.CancellationToken);
 
         r.CanonicalNames.Select(c => c.Target).Should().Equal(Enumerable.Range(1, 8).Select(Link));
         r.Addresses.Should().ContainSingle().Which.Should().Be(new DnsAddressRecord(Link(8), IPAddress.Parse("10.0.0.8"), TimeSpan.FromSeconds(60)));
@@ -166,7 +166,7 @@ public class HostileReplyParserTests
         Action plain = () => DnsName.Skip(invalid, x);
         plain.Should().Throw<DnsFormatException>().WithMessage("*does not point backwards*");
 
-        DnsResponseParser.Parse(valid, Name, DnsRecordType.A, 8).Addresses.Should().BeEmpty();
+        DnsResponseParser.Parse(valid, Name, DnsRecordType.A, 8, TestContext.Current.CancellationToken).Addresses.Should().BeEmpty();
         Action parse = () => DnsResponseParser.Parse(invalid, Name, DnsRecordType.A, 8);
         parse.Should().Throw<DnsFormatException>().WithMessage("*does not point backwards*");
     }

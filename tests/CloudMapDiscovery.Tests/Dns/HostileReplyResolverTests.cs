@@ -1,6 +1,5 @@
 using System.Net;
 using CloudMapDiscovery.Dns;
-using Xunit.Abstractions;
 
 namespace CloudMapDiscovery.Tests.Dns;
 
@@ -33,13 +32,13 @@ public class HostileReplyResolverTests
             : null);
         var resolver = Resolver(dns);
 
-        var result = await resolver.QueryAsync("alias.internal", DnsRecordType.A);
+        var result = await resolver.QueryAsync("alias.internal", DnsRecordType.A, TestContext.Current.CancellationToken);
 
         result.Addresses.Should().ContainSingle().Which.Address.Should().Be(IPAddress.Parse("10.0.0.9"));
         result.CanonicalName.Should().Be(string.Concat(Enumerable.Repeat(@"\255", 63)) + ".internal");
         dns.Queries.Where(q => q.Type == DnsRecordType.A).Select(q => Convert.ToHexString(q.Question)).Should()
             .Contain(Convert.ToHexString([63, .. AllFf, 8, .. Internal, 0, 0, 1, 0, 1]), "the follow-up query carries the 63 bytes as one label");
-        (await resolver.QueryAsync(result.CanonicalName, DnsRecordType.A)).Addresses.Should().ContainSingle("the text form can be asked for again as it is");
+        (await resolver.QueryAsync(result.CanonicalName, DnsRecordType.A, TestContext.Current.CancellationToken)).Addresses.Should().ContainSingle("the text form can be asked for again as it is");
     }
 
     [Fact]
@@ -52,7 +51,7 @@ public class HostileReplyResolverTests
             : q.Name == "alias.internal" ? q.Reply().RecordAt(0, 12, DnsRecordType.CNAME, 60, c => c.WireName(dotted, Internal)).ToArray()
             : null);
 
-        var result = await Resolver(dns).QueryAsync("alias.internal", DnsRecordType.A);
+        var result = await Resolver(dns).QueryAsync("alias.internal", DnsRecordType.A, TestContext.Current.CancellationToken);
 
         result.CanonicalName.Should().Be(@"a\046b.internal");
         result.Addresses.Should().ContainSingle().Which.Address.Should().Be(IPAddress.Parse("10.0.0.7"));
@@ -81,7 +80,7 @@ public class HostileReplyResolverTests
             _ => q.Reply().ToArray(), // NODATA
         });
 
-        var result = await Resolver(dns).QueryAsync("svc.internal", DnsRecordType.SRV);
+        var result = await Resolver(dns).QueryAsync("svc.internal", DnsRecordType.SRV, TestContext.Current.CancellationToken);
 
         result.Services.Select(s => (s.Port, string.Join(",", s.Addresses.Select(a => a.Address))))
             .Should().Equal((3001, "10.0.0.1"), (3002, "10.0.0.2"), (3003, string.Empty), (3004, string.Empty));

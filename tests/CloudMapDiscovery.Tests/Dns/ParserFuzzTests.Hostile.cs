@@ -28,7 +28,7 @@ public partial class ParserFuzzTests
             var ok = Exercise(message, seed.Name, seed.Type, 8, readDirectly: i % 8 == 0, out var failure);
             if (failure is null && ok)
             {
-                var r = DnsResponseParser.Parse(message, seed.Name, seed.Type, 8);
+                var r = DnsResponseParser.Parse(message, seed.Name, seed.Type, 8, TestContext.Current.CancellationToken);
                 var kept = r.Addresses.Count + r.Services.Sum(s => Math.Max(1, s.Addresses.Count));
                 failure = kept > DnsLimits.MaxRecords ? $"kept {kept} records, more than {DnsLimits.MaxRecords}" : null;
                 cut += r.ReachedRecordLimit ? 1 : 0;

@@ -2,7 +2,6 @@ using System.Buffers.Binary;
 using System.Diagnostics;
 using CloudMapDiscovery.Dns;
 using CloudMapDiscovery.Dns.Wire;
-using Xunit.Abstractions;
 
 namespace CloudMapDiscovery.Tests.Dns;
 

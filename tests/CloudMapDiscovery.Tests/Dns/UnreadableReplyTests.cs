@@ -26,7 +26,7 @@ public class UnreadableReplyTests
         await using var server = await StartWithNameService();
         server.InjectFault(DnsFault.Malformed(malformation), count: 1); // the UDP reply only
 
-        var result = await Resolver(server.EndPoint).QueryAsync("name.internal", DnsRecordType.A);
+        var result = await Resolver(server.EndPoint).QueryAsync("name.internal", DnsRecordType.A, TestContext.Current.CancellationToken);
 
         result.Transport.Should().Be(DnsTransport.Tcp);
         result.Server.Should().Be(server.EndPoint);
@@ -41,7 +41,7 @@ public class UnreadableReplyTests
         var whole = WireBuilder.Reply().Question("name.internal", DnsRecordType.A).A("name.internal", "127.0.0.6").A("name.internal", "127.0.0.7").ToArray();
         server.InjectFault(DnsFault.RawReply(whole.AsSpan(0, whole.Length - 5)), count: 1);
 
-        var result = await Resolver(server.EndPoint).QueryAsync("name.internal", DnsRecordType.A);
+        var result = await Resolver(server.EndPoint).QueryAsync("name.internal", DnsRecordType.A, TestContext.Current.CancellationToken);
 
         result.Transport.Should().Be(DnsTransport.Tcp);
         result.Addresses.Select(a => a.Address).Should().Equal(Tasks);

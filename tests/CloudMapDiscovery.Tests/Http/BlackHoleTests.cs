@@ -32,7 +32,7 @@ public sealed class BlackHoleTests
         // timeout and is retried on another task.
         for (var i = 0; i < 3; i++)
         {
-            (await client.GetAsync(h.Url())).EnsureSuccessStatusCode();
+            (await client.GetAsync(h.Url(), TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
         }
 
         connects.Count(hole).Should().Be(1, "the first request to the hole found it dead");
@@ -44,7 +44,7 @@ public sealed class BlackHoleTests
             clock.Advance(TimeSpan.FromSeconds(1));
             for (var i = 0; i < 3; i++)
             {
-                (await client.GetAsync(h.Url())).EnsureSuccessStatusCode();
+                (await client.GetAsync(h.Url(), TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
             }
         }
 

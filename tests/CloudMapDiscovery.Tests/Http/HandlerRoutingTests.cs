@@ -15,7 +15,7 @@ public sealed class HandlerRoutingTests
         var answers = new List<string>();
         for (var i = 0; i < 300; i++)
         {
-            answers.Add(await client.GetStringAsync(h.Url()));
+            answers.Add(await client.GetStringAsync(h.Url(), TestContext.Current.CancellationToken));
         }
 
         var byTask = answers.GroupBy(a => a).ToDictionary(g => g.Key, g => g.Count());
@@ -35,7 +35,7 @@ public sealed class HandlerRoutingTests
         var hosts = new List<string>();
         for (var i = 0; i < 6; i++)
         {
-            hosts.Add(await client.GetStringAsync(h.Url("/host")));
+            hosts.Add(await client.GetStringAsync(h.Url("/host"), TestContext.Current.CancellationToken));
         }
 
         hosts.Should().AllBe($"name.internal:{h.Fleet.Port}");
@@ -51,14 +51,14 @@ public sealed class HandlerRoutingTests
 
         using var custom = new HttpRequestMessage(HttpMethod.Get, original);
         custom.Headers.Host = "virtual.example:8443";
-        using var customResponse = await client.SendAsync(custom);
-        (await customResponse.Content.ReadAsStringAsync()).Should().Be("virtual.example:8443");
+        using var customResponse = await client.SendAsync(custom, TestContext.Current.CancellationToken);
+        (await customResponse.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).Should().Be("virtual.example:8443");
         custom.RequestUri.Should().BeSameAs(original);
         custom.Headers.Host.Should().Be("virtual.example:8443");
 
         using var plain = new HttpRequestMessage(HttpMethod.Get, original);
-        using var plainResponse = await client.SendAsync(plain);
-        (await plainResponse.Content.ReadAsStringAsync()).Should().Be($"name.internal:{h.Fleet.Port}");
+        using var plainResponse = await client.SendAsync(plain, TestContext.Current.CancellationToken);
+        (await plainResponse.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).Should().Be($"name.internal:{h.Fleet.Port}");
         plain.RequestUri.Should().BeSameAs(original, "callers and logs see the URI they asked for");
         plainResponse.RequestMessage!.RequestUri.Should().Be(original);
         plain.Headers.Host.Should().BeNull("the Host the handler added must not follow the request if an outer handler sends it again");
@@ -73,7 +73,7 @@ public sealed class HandlerRoutingTests
 
         for (var i = 0; i < 4; i++)
         {
-            (await client.GetStringAsync(new Uri($"http://127.0.0.3:{h.Fleet.Port}/host"))).Should().Be($"127.0.0.3:{h.Fleet.Port}");
+            (await client.GetStringAsync(new Uri($"http://127.0.0.3:{h.Fleet.Port}/host"), TestContext.Current.CancellationToken)).Should().Be($"127.0.0.3:{h.Fleet.Port}");
         }
 
         h.Fleet.Hits(1).Should().Be(4);
@@ -108,10 +108,10 @@ public sealed class HandlerRoutingTests
 
         foreach (var uri in untouched)
         {
-            (await client.GetStringAsync(uri)).Should().Be(uri.ToString());
+            (await client.GetStringAsync(uri, TestContext.Current.CancellationToken)).Should().Be(uri.ToString());
         }
 
-        await client.GetStringAsync(h.Url("/in?q=1#frag"));
+        await client.GetStringAsync(h.Url("/in?q=1#frag"), TestContext.Current.CancellationToken);
 
         recorder.Seen.Take(untouched.Length).Should().Equal(untouched.Select(u => ((Uri?)u, (string?)null)));
         var discovered = recorder.Seen[^1];
@@ -129,8 +129,8 @@ public sealed class HandlerRoutingTests
         await using var h = await DiscoveryHarness.StartAsync(2, o => o.ServiceDiscoveryDomain = "internal");
         using var client = h.CreateClient();
 
-        var first = await client.GetStringAsync(new Uri($"http://name:{h.Fleet.Port}/"));
-        var second = await client.GetStringAsync(new Uri($"http://name:{h.Fleet.Port}/"));
+        var first = await client.GetStringAsync(new Uri($"http://name:{h.Fleet.Port}/"), TestContext.Current.CancellationToken);
+        var second = await client.GetStringAsync(new Uri($"http://name:{h.Fleet.Port}/"), TestContext.Current.CancellationToken);
 
         new[] { first, second }.Should().BeEquivalentTo(h.Fleet.Addresses.Select(a => a.ToString()));
         h.Dns.GetQueryCount("name.internal").Should().Be(1);

@@ -25,10 +25,10 @@ public sealed class HotPathTests
 
         for (var i = 0; i < 10; i++)
         {
-            (await client.GetStringAsync(h.Url())).Should().BeOneOf(name);
-            (await client.GetStringAsync(h.Url(host: "other.internal"))).Should().BeOneOf(other);
-            (await client.GetStringAsync(h.Url(host: "NAME.Internal"))).Should().BeOneOf(name, "host names are case-insensitive");
-            (await client.GetStringAsync(new Uri($"http://{h.Fleet.Addresses[3]}:{h.Fleet.Port}/"))).Should().Be(other[1], "an IP literal in between is left alone");
+            (await client.GetStringAsync(h.Url(), TestContext.Current.CancellationToken)).Should().BeOneOf(name);
+            (await client.GetStringAsync(h.Url(host: "other.internal"), TestContext.Current.CancellationToken)).Should().BeOneOf(other);
+            (await client.GetStringAsync(h.Url(host: "NAME.Internal"), TestContext.Current.CancellationToken)).Should().BeOneOf(name, "host names are case-insensitive");
+            (await client.GetStringAsync(new Uri($"http://{h.Fleet.Addresses[3]}:{h.Fleet.Port}/"), TestContext.Current.CancellationToken)).Should().Be(other[1], "an IP literal in between is left alone");
         }
 
         h.Fleet.Hits(0).Should().Be(10);
@@ -48,9 +48,9 @@ public sealed class HotPathTests
 
         for (var i = 0; i < 4; i++)
         {
-            (await client.GetStringAsync(new Uri($"http://name:{h.Fleet.Port}/"))).Should().BeOneOf(tasks);
-            (await client.GetStringAsync(h.Url(host: "name.internal."))).Should().BeOneOf(tasks);
-            (await client.GetStringAsync(h.Url())).Should().BeOneOf(tasks);
+            (await client.GetStringAsync(new Uri($"http://name:{h.Fleet.Port}/"), TestContext.Current.CancellationToken)).Should().BeOneOf(tasks);
+            (await client.GetStringAsync(h.Url(host: "name.internal."), TestContext.Current.CancellationToken)).Should().BeOneOf(tasks);
+            (await client.GetStringAsync(h.Url(), TestContext.Current.CancellationToken)).Should().BeOneOf(tasks);
         }
 
         h.Fleet.TotalHits.Should().Be(12);
@@ -87,7 +87,7 @@ public sealed class HotPathTests
         var codes = new List<HttpStatusCode>();
         for (var i = 0; i < 2; i++)
         {
-            using var response = await client.GetAsync(h.Url());
+            using var response = await client.GetAsync(h.Url(), TestContext.Current.CancellationToken);
             codes.Add(response.StatusCode);
         }
 
@@ -106,7 +106,7 @@ public sealed class HotPathTests
             o => o.IdleTimeout = TimeSpan.FromSeconds(30),
             services: (s, _) => s.AddSingleton<TimeProvider>(clock));
         using var client = h.CreateClient();
-        await client.GetStringAsync(h.Url());
+        await client.GetStringAsync(h.Url(), TestContext.Current.CancellationToken);
         h.Dns.GetQueryCount("name").Should().Be(1);
 
         // Unused for longer than IdleTimeout, though its 60 s answer would still be fresh: the sweeper drops it.
@@ -114,7 +114,7 @@ public sealed class HotPathTests
         h.Registry.Diagnostics.GetSnapshot().Should().BeEmpty();
 
         // The same handler (its lifetime is 2 minutes) must not keep serving from the dropped entry.
-        await client.GetStringAsync(h.Url());
+        await client.GetStringAsync(h.Url(), TestContext.Current.CancellationToken);
         h.Dns.GetQueryCount("name").Should().Be(2, "the name starts over in the cache");
         h.Registry.Diagnostics.GetSnapshot().Should().ContainSingle().Which.Host.Should().Be(DiscoveryHarness.Host);
     }
@@ -137,10 +137,10 @@ public sealed class HotPathTests
         for (var i = 0; i < 6; i++)
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, original);
-            using var response = await client.SendAsync(request);
+            using var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
 
             response.StatusCode.Should().Be(HttpStatusCode.OK);
-            (await response.Content.ReadAsStringAsync()).Should().Be($"http://{h.Fleet.Addresses[2]}:{h.Fleet.Port}/x");
+            (await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).Should().Be($"http://{h.Fleet.Addresses[2]}:{h.Fleet.Port}/x");
             request.RequestUri.Should().BeSameAs(original);
             request.Headers.Host.Should().BeNull();
         }

@@ -21,7 +21,7 @@ public sealed class HttpsTests
         var answers = new List<string>();
         for (var i = 0; i < 4; i++)
         {
-            answers.Add(await client.GetStringAsync(h.Url("/sni", scheme: "https")));
+            answers.Add(await client.GetStringAsync(h.Url("/sni", scheme: "https"), TestContext.Current.CancellationToken));
         }
 
         answers.Should().AllBe("name.internal", "each task saw SNI name.internal, not its address");
@@ -29,7 +29,7 @@ public sealed class HttpsTests
         h.Fleet.Hits(1).Should().Be(2);
         h.Fleet.SniNames.Should().HaveCount(2, "one TLS connection per address, reused").And.AllBe("name.internal");
         errors.Should().HaveCount(2).And.AllBeEquivalentTo(SslPolicyErrors.None, "the certificate carries name.internal only, so the name was checked, not an address");
-        (await client.GetStringAsync(h.Url("/host", scheme: "https"))).Should().Be($"name.internal:{h.Fleet.Port}");
+        (await client.GetStringAsync(h.Url("/host", scheme: "https"), TestContext.Current.CancellationToken)).Should().Be($"name.internal:{h.Fleet.Port}");
     }
 
     [Fact]

@@ -26,11 +26,11 @@ public sealed class MetricsTests
         using var endpoints = new MetricCollector<long>(meter, "cloudmap.endpoints");
 
         using var client = h.CreateClient();
-        await client.GetStringAsync(h.Url());
+        await client.GetStringAsync(h.Url(), TestContext.Current.CancellationToken);
         await h.Fleet.KillAsync(0);
         for (var i = 0; i < 3; i++)
         {
-            await client.GetStringAsync(h.Url());
+            await client.GetStringAsync(h.Url(), TestContext.Current.CancellationToken);
         }
 
         h.Dns.RemoveName("name");
@@ -57,11 +57,11 @@ public sealed class MetricsTests
         await using var h = await DiscoveryHarness.StartAsync(2, client: b => b.ConfigurePrimaryHttpMessageHandler(() => new ThrowingOnPathHandler { InnerHandler = new SocketsHttpHandler() }));
         using var requests = new MetricCollector<long>(h.Context.Metrics.Meter, "cloudmap.requests");
         using var client = h.CreateClient();
-        await client.GetStringAsync(h.Url()); // warm
+        await client.GetStringAsync(h.Url(), TestContext.Current.CancellationToken); // warm
 
         using var cancel = new CancellationTokenSource();
         var slow = client.GetAsync(h.Url("/slow"), cancel.Token);
-        await h.Fleet.SlowArrived.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await h.Fleet.SlowArrived.Task.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
         await cancel.CancelAsync();
         await ((Func<Task>)(() => slow)).Should().ThrowAsync<OperationCanceledException>();
         await ((Func<Task>)(() => client.GetAsync(h.Url("/throw")))).Should().ThrowAsync<InvalidOperationException>();
@@ -77,7 +77,7 @@ public sealed class MetricsTests
         var meter = h.Context.Metrics.Meter;
         using var requests = new MetricCollector<long>(meter, "cloudmap.requests");
         using var client = h.CreateClient();
-        await client.GetStringAsync(h.Url()); // warm: both tasks known
+        await client.GetStringAsync(h.Url(), TestContext.Current.CancellationToken); // warm: both tasks known
         await h.Fleet.KillAsync(0);
 
         // The caller gives up at the moment the retry is recorded: after the failed attempt was classified, before

@@ -30,7 +30,7 @@ public sealed class RegistrationTests
         h.Fleet.TotalHits.Should().Be(1);
 
         h.Fleet.AbortNext = 1;
-        await retrying.GetStringAsync(h.Url("/flaky"));
+        await retrying.GetStringAsync(h.Url("/flaky"), TestContext.Current.CancellationToken);
         h.Fleet.TotalHits.Should().Be(3);
     }
 
@@ -50,8 +50,8 @@ public sealed class RegistrationTests
 
         using var all = h.CreateClient();
         using var localOnly = h.CreateClient("local-only");
-        await all.GetStringAsync(h.Url());
-        await localOnly.GetStringAsync(h.Url());
+        await all.GetStringAsync(h.Url(), TestContext.Current.CancellationToken);
+        await localOnly.GetStringAsync(h.Url(), TestContext.Current.CancellationToken);
 
         h.Fleet.TotalHits.Should().Be(1);
         recorder.Seen.Should().ContainSingle().Which.Should().Be((h.Url(), (string?)null));
@@ -95,7 +95,7 @@ public sealed class RegistrationTests
         h.Fleet.AbortNext = 1;
         await ((Func<Task>)(() => singleClient.GetStringAsync(h.Url("/flaky")))).Should().ThrowAsync<HttpRequestException>();
         h.Fleet.AbortNext = 1;
-        await sharedClient.GetStringAsync(h.Url("/flaky"));
+        await sharedClient.GetStringAsync(h.Url("/flaky"), TestContext.Current.CancellationToken);
         h.Fleet.TotalHits.Should().Be(3);
         PrimaryOf(h.Services, "shared").ConnectTimeout.Should().Be(TimeSpan.FromMilliseconds(750));
     }
@@ -127,7 +127,7 @@ public sealed class RegistrationTests
             .And.Contain(e => e.Message.Contains("MaxAttempts", StringComparison.Ordinal))
             .And.Contain(e => e.Message.Contains("ConnectTimeout", StringComparison.Ordinal));
         using var good = h.CreateClient();
-        (await good.GetStringAsync(h.Url())).Should().Be("127.0.0.2");
+        (await good.GetStringAsync(h.Url(), TestContext.Current.CancellationToken)).Should().Be("127.0.0.2");
     }
 
     [Fact]
@@ -160,7 +160,7 @@ public sealed class RegistrationTests
     public async Task AddCloudMapDiscoveryToAllHttpClients_turns_discovery_on_for_every_client()
     {
         await using var fleet = await TaskFleet.StartAsync(2);
-        await using var dns = await DnsTestServer.StartAsync("internal");
+        await using var dns = await DnsTestServer.StartAsync("internal", cancellationToken: TestContext.Current.CancellationToken);
         dns.SetAddresses("name", DiscoveryHarness.RecordTtl, fleet.Addresses);
         var services = new ServiceCollection();
         services.AddHttpClient();
@@ -172,7 +172,7 @@ public sealed class RegistrationTests
         using var unnamed = factory.CreateClient();
         using var named = factory.CreateClient("anything");
         var url = new Uri($"http://name.internal:{fleet.Port}/");
-        var answers = new[] { await unnamed.GetStringAsync(url), await named.GetStringAsync(url), await named.GetStringAsync(new Uri($"http://127.0.0.3:{fleet.Port}/")) };
+        var answers = new[] { await unnamed.GetStringAsync(url, TestContext.Current.CancellationToken), await named.GetStringAsync(url, TestContext.Current.CancellationToken), await named.GetStringAsync(new Uri($"http://127.0.0.3:{fleet.Port}/"), TestContext.Current.CancellationToken) };
 
         answers.Take(2).Should().BeEquivalentTo(fleet.Addresses.Select(a => a.ToString()), "both clients share one endpoint cache and its round robin");
         answers[2].Should().Be("127.0.0.3");
@@ -180,14 +180,14 @@ public sealed class RegistrationTests
         PrimaryOf(provider, "anything").ConnectTimeout.Should().Be(TimeSpan.FromSeconds(2));
         PrimaryOf(provider, "own-primary").ConnectTimeout.Should().Be(TimeSpan.FromSeconds(9), "a primary handler the client chose keeps its settings");
         using var ownPrimary = factory.CreateClient("own-primary");
-        (await ownPrimary.GetStringAsync(url)).Should().BeOneOf(fleet.Addresses.Select(a => a.ToString()));
+        (await ownPrimary.GetStringAsync(url, TestContext.Current.CancellationToken)).Should().BeOneOf(fleet.Addresses.Select(a => a.ToString()));
     }
 
     [Fact]
     public async Task AddCloudMapDiscoveryToAllHttpClients_gives_each_client_its_own_configuration_section()
     {
         await using var fleet = await TaskFleet.StartAsync(3);
-        await using var dns = await DnsTestServer.StartAsync("internal");
+        await using var dns = await DnsTestServer.StartAsync("internal", cancellationToken: TestContext.Current.CancellationToken);
         dns.SetAddresses("name", DiscoveryHarness.RecordTtl, fleet.Addresses);
         var services = new ServiceCollection();
         services.AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
@@ -207,7 +207,7 @@ public sealed class RegistrationTests
         await ((Func<Task>)(() => once.GetStringAsync(url))).Should().ThrowAsync<HttpRequestException>("client 'once' makes one attempt");
         fleet.TotalHits.Should().Be(1);
         fleet.AbortNext = 1;
-        await other.GetStringAsync(url);
+        await other.GetStringAsync(url, TestContext.Current.CancellationToken);
         fleet.TotalHits.Should().Be(3);
         PrimaryOf(provider, "quick").ConnectTimeout.Should().Be(TimeSpan.FromMilliseconds(600));
         PrimaryOf(provider, "other").ConnectTimeout.Should().Be(TimeSpan.FromSeconds(2));
@@ -245,7 +245,7 @@ public sealed class RegistrationTests
             using var invoker = new HttpMessageInvoker(handler, disposeHandler: false);
             using var request = new HttpRequestMessage(HttpMethod.Get, h.Url());
             using var response = await invoker.SendAsync(request, CancellationToken.None);
-            seen.Add(new Uri(await response.Content.ReadAsStringAsync()).Host);
+            seen.Add(new Uri(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).Host);
         }
 
         seen.Should().BeEquivalentTo(h.Fleet.Addresses.Select(a => a.ToString()), "every handler went through discovery");

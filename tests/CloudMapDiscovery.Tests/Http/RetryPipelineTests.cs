@@ -40,7 +40,7 @@ public sealed class RetryPipelineTests
         // Round robin from a random start: within three requests one starts on a dead task and is retried elsewhere.
         for (var i = 0; i < 3; i++)
         {
-            (await client.GetAsync(h.Url())).EnsureSuccessStatusCode();
+            (await client.GetAsync(h.Url(), TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
         }
 
         var retries = events.GetMeasurementSnapshot()

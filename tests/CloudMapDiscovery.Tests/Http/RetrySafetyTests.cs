@@ -43,7 +43,7 @@ public sealed class RetrySafetyTests
         using var client = h.CreateClient();
         h.Fleet.AbortNext = 1;
 
-        var answer = await client.GetStringAsync(h.Url("/flaky"));
+        var answer = await client.GetStringAsync(h.Url("/flaky"), TestContext.Current.CancellationToken);
 
         h.Fleet.TotalHits.Should().Be(2);
         var second = h.Fleet.IndexOf(answer.Split(':')[0]);
@@ -61,10 +61,10 @@ public sealed class RetrySafetyTests
         using var request = new HttpRequestMessage(HttpMethod.Post, h.Url("/flaky")) { Content = new ByteArrayContent("order-3"u8.ToArray()) };
         request.Options.Set(CloudMapRequestOptions.AllowRetryAfterSend, true);
 
-        using var response = await client.SendAsync(request);
+        using var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
 
         response.EnsureSuccessStatusCode();
-        (await response.Content.ReadAsStringAsync()).Should().EndWith(":order-3", "the second task got the same bytes");
+        (await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).Should().EndWith(":order-3", "the second task got the same bytes");
         h.Fleet.BodiesReceived.Should().Be(2);
     }
 
@@ -91,11 +91,11 @@ public sealed class RetrySafetyTests
         using var client = h.CreateClient();
 
         // Round robin: of two consecutive requests, one starts on the dead task (unless the first ejected it).
-        var first = await client.PostAsync(h.Url("/echo"), new StreamContent(new NonSeekableStream("a")));
-        var second = await client.PostAsync(h.Url("/echo"), new StreamContent(new NonSeekableStream("b")));
+        var first = await client.PostAsync(h.Url("/echo"), new StreamContent(new NonSeekableStream("a")), TestContext.Current.CancellationToken);
+        var second = await client.PostAsync(h.Url("/echo"), new StreamContent(new NonSeekableStream("b")), TestContext.Current.CancellationToken);
 
-        (await first.Content.ReadAsStringAsync()).Should().Be("a");
-        (await second.Content.ReadAsStringAsync()).Should().Be("b");
+        (await first.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).Should().Be("a");
+        (await second.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).Should().Be("b");
         h.Fleet.BodiesReceived.Should().Be(2);
         h.Endpoint(0).State.Should().Be(EndpointState.Ejected, "one of the POSTs met the refused connection and went on");
         h.Endpoint(0).RequestsPicked.Should().Be(1);

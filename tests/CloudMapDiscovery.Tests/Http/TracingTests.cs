@@ -27,14 +27,14 @@ public sealed class TracingTests
         string first;
         using (var call = Caller.StartActivity("first call")!)
         {
-            first = await client.GetStringAsync(h.Url());
+            first = await client.GetStringAsync(h.Url(), TestContext.Current.CancellationToken);
         }
 
         await h.Fleet.KillAsync(h.Fleet.IndexOf(first) is var i && i >= 0 ? (i + 1) % 3 : 0); // the next in the rotation
         string retried;
         using (var call = Caller.StartActivity("retried call")!)
         {
-            retried = await client.GetStringAsync(h.Url());
+            retried = await client.GetStringAsync(h.Url(), TestContext.Current.CancellationToken);
         }
 
         tracing.ForceFlush();
@@ -66,7 +66,7 @@ public sealed class TracingTests
         await using var h = await DiscoveryHarness.StartAsync(1);
         using var client = h.CreateClient();
 
-        await client.GetStringAsync(h.Url());
+        await client.GetStringAsync(h.Url(), TestContext.Current.CancellationToken);
         h.Dns.InjectFault(CloudMapDiscovery.Testing.DnsFault.ServFail());
         await ((Func<Task>)(() => client.GetStringAsync(h.Url(host: "down.internal")))).Should().ThrowAsync<HttpRequestException>();
 

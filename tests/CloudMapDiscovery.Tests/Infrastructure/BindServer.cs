@@ -25,7 +25,7 @@ namespace CloudMapDiscovery.Tests.Infrastructure;
 /// exercise the skip path); <c>nsupdate</c> and <c>dig</c> are taken from PATH (or /usr/bin).
 /// </para>
 /// </remarks>
-public sealed class BindServer : IAsyncLifetime, IAsyncDisposable
+public sealed class BindServer : IAsyncLifetime
 {
     /// <summary>The environment variable that overrides the path of <c>named</c>.</summary>
     public const string NamedPathVariable = "CLOUDMAP_NAMED_PATH";
@@ -90,7 +90,7 @@ public sealed class BindServer : IAsyncLifetime, IAsyncDisposable
     }
 
     /// <summary>
-    /// Skips the calling <c>[SkippableFact]</c> when BIND is not installed, or fails it when <c>CI=true</c>
+    /// Skips the calling test (xunit.v3's <c>Assert.Skip</c>) when BIND is not installed, or fails it when <c>CI=true</c>
     /// (CI must never silently skip the DNS integration tests).
     /// </summary>
     /// <exception cref="InvalidOperationException">BIND is missing and this is CI.</exception>
@@ -107,7 +107,7 @@ public sealed class BindServer : IAsyncLifetime, IAsyncDisposable
             throw new InvalidOperationException($"{reason}. CI=true, so the BIND integration tests fail instead of being skipped.");
         }
 
-        Skip.If(true, reason);
+        Assert.Skip(reason);
     }
 
     /// <summary>Starts a private named with the seed zone (for tests that must not share the collection's instance).</summary>
@@ -131,7 +131,7 @@ public sealed class BindServer : IAsyncLifetime, IAsyncDisposable
 
     /// <summary>Starts named (xunit fixture hook). Does nothing when BIND is not installed: tests then skip or fail through <see cref="SkipIfUnavailable"/>.</summary>
     /// <returns>A task that completes when named answers.</returns>
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         if (UnavailableReason is not null)
         {
@@ -150,9 +150,9 @@ public sealed class BindServer : IAsyncLifetime, IAsyncDisposable
         }
     }
 
-    /// <summary>Stops named and deletes its directory.</summary>
+    /// <summary>Stops named and deletes its directory (also the xunit fixture hook).</summary>
     /// <returns>A task that completes when named has exited.</returns>
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         Live.TryRemove(this, out _);
         var process = _process;
@@ -171,9 +171,6 @@ public sealed class BindServer : IAsyncLifetime, IAsyncDisposable
 
         _updateLock.Dispose();
     }
-
-    /// <inheritdoc />
-    async ValueTask IAsyncDisposable.DisposeAsync() => await DisposeAsync();
 
     /// <summary>Adds a record with <c>nsupdate</c>. Names and data are taken as absolute (a missing trailing dot is added to the owner name).</summary>
     /// <param name="name">The owner name, in <c>internal</c> or <c>elsewhere</c>, e.g. <c>added.internal</c>.</param>
@@ -446,12 +443,13 @@ public sealed class BindServer : IAsyncLifetime, IAsyncDisposable
 
             try
             {
-                var query = RawDns.BuildQuery(id++, TokenName, 16 /* TXT */);
-                var udp = await RawDns.UdpExchangeAsync(endPoint, query, TimeSpan.FromMilliseconds(250), cancellationToken);
-                if (RawDns.ResponseCode(udp) == 0 && udp.AsSpan().IndexOf(tokenBytes) >= 0)
+                var queryId = id++;
+                var query = RawDns.Query(queryId, TokenName, RawDns.Txt, ednsPayloadSize: 1232);
+                var udp = await RawDns.UdpExchangeAsync(endPoint, query, TimeSpan.FromMilliseconds(250));
+                if (IsOurAnswer(udp, queryId, tokenBytes))
                 {
-                    var tcp = await RawDns.TcpExchangeAsync(endPoint, query, TimeSpan.FromSeconds(1), cancellationToken);
-                    if (RawDns.ResponseCode(tcp) == 0 && tcp.AsSpan().IndexOf(tokenBytes) >= 0)
+                    var tcp = await RawDns.TcpExchangeAsync(endPoint, query, TimeSpan.FromSeconds(1));
+                    if (IsOurAnswer(tcp, queryId, tokenBytes))
                     {
                         return null;
                     }
@@ -461,7 +459,9 @@ public sealed class BindServer : IAsyncLifetime, IAsyncDisposable
                 else
                 {
                     // Something else answered on this port, or the zone is not loaded yet.
-                    lastError = $"reply without our token (rcode {RawDns.ResponseCode(udp)})";
+                    lastError = udp.Length < RawDns.HeaderLength
+                        ? $"a {udp.Length}-byte reply"
+                        : $"reply without our token (id {RawDns.Id(udp)}, rcode {RawDns.ResponseCode(udp)})";
                 }
             }
             catch (Exception ex) when (ex is SocketException or TimeoutException or IOException)
@@ -475,6 +475,10 @@ public sealed class BindServer : IAsyncLifetime, IAsyncDisposable
 
         return $"not ready after {StartTimeout.TotalSeconds:0} s: {lastError}";
     }
+
+    // A NOERROR reply to this query (its ID) that carries the instance's token.
+    private static bool IsOurAnswer(byte[] reply, ushort id, byte[] token) =>
+        reply.Length >= RawDns.HeaderLength && RawDns.Id(reply) == id && RawDns.ResponseCode(reply) == 0 && reply.AsSpan().IndexOf(token) >= 0;
 
     private static int FindFreePort()
     {

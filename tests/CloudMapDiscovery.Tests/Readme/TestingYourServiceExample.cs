@@ -16,8 +16,11 @@ public sealed class OrdersDiscoveryTests
     [Fact]
     public async Task Calls_spread_over_the_registered_tasks_and_survive_a_DNS_outage()
     {
+        // xunit.v3 cancels this token when the run is stopped or times out: a stuck call does not hold the run.
+        var cancel = TestContext.Current.CancellationToken;
+
         // Cloud Map, in process: the namespace "internal" on a loopback port.
-        await using var cloudMap = await DnsTestServer.StartAsync("internal");
+        await using var cloudMap = await DnsTestServer.StartAsync("internal", cancellationToken: cancel);
 
         // Two "tasks" of the orders service, on their own loopback addresses, sharing one port as on ECS.
         var port = FreePort();
@@ -36,7 +39,7 @@ public sealed class OrdersDiscoveryTests
         var answers = new List<string>();
         for (var i = 0; i < 4; i++)
         {
-            answers.Add(await orders.GetStringAsync("/"));
+            answers.Add(await orders.GetStringAsync("/", cancel));
         }
 
         answers.Order().Should().Equal("127.0.0.2", "127.0.0.2", "127.0.0.3", "127.0.0.3");
@@ -44,7 +47,7 @@ public sealed class OrdersDiscoveryTests
         // DNS goes down and the answer's TTL runs out: the last good answer is still served (stale).
         cloudMap.InjectFault(DnsFault.ServFail());
         clock.Advance(TimeSpan.FromSeconds(30));
-        (await orders.GetStringAsync("/")).Should().BeOneOf("127.0.0.2", "127.0.0.3");
+        (await orders.GetStringAsync("/", cancel)).Should().BeOneOf("127.0.0.2", "127.0.0.3");
     }
 
     private static int FreePort()

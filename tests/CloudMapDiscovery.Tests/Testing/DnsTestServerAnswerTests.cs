@@ -1,6 +1,7 @@
 using System.Net;
 using CloudMapDiscovery.Dns;
 using CloudMapDiscovery.Testing;
+using CloudMapDiscovery.Tests.Infrastructure;
 
 namespace CloudMapDiscovery.Tests.Testing;
 
@@ -9,9 +10,9 @@ public sealed class DnsTestServerAnswerTests : IAsyncLifetime
     private static readonly TimeSpan Ttl = TimeSpan.FromSeconds(10);
     private DnsTestServer _server = null!;
 
-    public async Task InitializeAsync() => _server = await DnsTestServer.StartAsync();
+    public async ValueTask InitializeAsync() => _server = await DnsTestServer.StartAsync();
 
-    public async Task DisposeAsync() => await _server.DisposeAsync();
+    public async ValueTask DisposeAsync() => await _server.DisposeAsync();
 
     [Fact]
     public async Task A_query_gets_an_authoritative_answer_with_compressed_owner_names_in_the_client_case()
@@ -19,7 +20,7 @@ public sealed class DnsTestServerAnswerTests : IAsyncLifetime
         _server.AddAddress("name", IPAddress.Parse("10.0.0.1"), TimeSpan.Zero);
         _server.AddAddress("NAME.internal", IPAddress.Parse("10.0.0.2"), TimeSpan.Zero);
 
-        var reply = RawDns.Parse(await RawDns.ExchangeUdpAsync(_server.EndPoint, RawDns.Query(0x1234, "Name.Internal", RawDns.A)));
+        var reply = RawDns.Parse(await RawDns.UdpExchangeAsync(_server.EndPoint, RawDns.Query(0x1234, "Name.Internal", RawDns.A)));
 
         reply.Id.Should().Be(0x1234);
         reply.IsResponse.Should().BeTrue();
@@ -43,8 +44,8 @@ public sealed class DnsTestServerAnswerTests : IAsyncLifetime
     {
         _server.SetAddresses("dual", Ttl, IPAddress.Parse("10.0.0.1"), IPAddress.Parse("fd00::1"), IPAddress.Parse("fd00::2"));
 
-        var v6 = RawDns.Parse(await RawDns.ExchangeUdpAsync(_server.EndPoint, RawDns.Query(1, "dual.internal", RawDns.Aaaa)));
-        var v4 = RawDns.Parse(await RawDns.ExchangeUdpAsync(_server.EndPoint, RawDns.Query(2, "dual.internal", RawDns.A)));
+        var v6 = RawDns.Parse(await RawDns.UdpExchangeAsync(_server.EndPoint, RawDns.Query(1, "dual.internal", RawDns.Aaaa)));
+        var v4 = RawDns.Parse(await RawDns.UdpExchangeAsync(_server.EndPoint, RawDns.Query(2, "dual.internal", RawDns.A)));
 
         v6.Answers.Should().OnlyContain(a => a.Type == RawDns.Aaaa && a.Ttl == 10);
         v6.Answers.Select(a => a.Address).Should().Equal(IPAddress.Parse("fd00::1"), IPAddress.Parse("fd00::2"));
@@ -59,7 +60,7 @@ public sealed class DnsTestServerAnswerTests : IAsyncLifetime
         _server.AddAddress("task-1.name", IPAddress.Parse("10.0.1.1"), Ttl);
         _server.AddAddress("task-2.name", IPAddress.Parse("fd00::2"), Ttl);
 
-        var reply = RawDns.Parse(await RawDns.ExchangeUdpAsync(_server.EndPoint, RawDns.Query(7, "name.internal", RawDns.Srv)));
+        var reply = RawDns.Parse(await RawDns.UdpExchangeAsync(_server.EndPoint, RawDns.Query(7, "name.internal", RawDns.Srv)));
 
         reply.Answers.Select(a => (a.Type, a.Priority, a.Weight, a.Port, a.Target)).Should().Equal(
             (RawDns.Srv, (ushort)1, (ushort)1, (ushort)3000, "task-1.name.internal"),
@@ -69,7 +70,7 @@ public sealed class DnsTestServerAnswerTests : IAsyncLifetime
             ("task-2.name.internal", IPAddress.Parse("fd00::2")));
 
         _server.IncludeServiceTargetAddresses = false;
-        var bare = RawDns.Parse(await RawDns.ExchangeUdpAsync(_server.EndPoint, RawDns.Query(8, "name.internal", RawDns.Srv)));
+        var bare = RawDns.Parse(await RawDns.UdpExchangeAsync(_server.EndPoint, RawDns.Query(8, "name.internal", RawDns.Srv)));
         bare.Answers.Should().HaveCount(2);
         bare.Additional.Should().BeEmpty();
     }
@@ -81,8 +82,8 @@ public sealed class DnsTestServerAnswerTests : IAsyncLifetime
         _server.SetCanonicalName("middle", "name", TimeSpan.FromSeconds(20));
         _server.AddAddress("name", IPAddress.Parse("10.0.0.9"), Ttl);
 
-        var reply = RawDns.Parse(await RawDns.ExchangeUdpAsync(_server.EndPoint, RawDns.Query(3, "alias.internal", RawDns.A)));
-        var cnameOnly = RawDns.Parse(await RawDns.ExchangeUdpAsync(_server.EndPoint, RawDns.Query(4, "alias.internal", RawDns.Cname)));
+        var reply = RawDns.Parse(await RawDns.UdpExchangeAsync(_server.EndPoint, RawDns.Query(3, "alias.internal", RawDns.A)));
+        var cnameOnly = RawDns.Parse(await RawDns.UdpExchangeAsync(_server.EndPoint, RawDns.Query(4, "alias.internal", RawDns.Cname)));
 
         reply.Answers.Select(a => (a.Name, a.Type, a.Ttl, a.Target, a.Address)).Should().Equal(
             ("alias.internal", RawDns.Cname, 30u, "middle.internal", (IPAddress?)null),
@@ -96,7 +97,7 @@ public sealed class DnsTestServerAnswerTests : IAsyncLifetime
     {
         _server.SetCanonicalName("ext", "service.example.", Ttl);
 
-        var reply = RawDns.Parse(await RawDns.ExchangeUdpAsync(_server.EndPoint, RawDns.Query(5, "ext.internal", RawDns.A)));
+        var reply = RawDns.Parse(await RawDns.UdpExchangeAsync(_server.EndPoint, RawDns.Query(5, "ext.internal", RawDns.A)));
 
         reply.ResponseCode.Should().Be((int)DnsResponseCode.NoError);
         reply.Answers.Should().ContainSingle().Which.Target.Should().Be("service.example");
@@ -108,7 +109,7 @@ public sealed class DnsTestServerAnswerTests : IAsyncLifetime
     {
         _server.NegativeTtl = TimeSpan.FromSeconds(42);
 
-        var reply = RawDns.Parse(await RawDns.ExchangeUdpAsync(_server.EndPoint, RawDns.Query(9, "missing.internal", RawDns.A)));
+        var reply = RawDns.Parse(await RawDns.UdpExchangeAsync(_server.EndPoint, RawDns.Query(9, "missing.internal", RawDns.A)));
 
         reply.ResponseCode.Should().Be((int)DnsResponseCode.NXDomain);
         reply.Authoritative.Should().BeTrue();
@@ -123,7 +124,7 @@ public sealed class DnsTestServerAnswerTests : IAsyncLifetime
     [Fact]
     public async Task Default_negative_TTL_is_Cloud_Maps_900_seconds()
     {
-        var reply = RawDns.Parse(await RawDns.ExchangeUdpAsync(_server.EndPoint, RawDns.Query(9, "missing.internal", RawDns.A)));
+        var reply = RawDns.Parse(await RawDns.UdpExchangeAsync(_server.EndPoint, RawDns.Query(9, "missing.internal", RawDns.A)));
 
         _server.NegativeTtl.Should().Be(TimeSpan.FromSeconds(900));
         reply.Authority.Single().Minimum.Should().Be(900);
@@ -138,7 +139,7 @@ public sealed class DnsTestServerAnswerTests : IAsyncLifetime
         _server.AddAddress("name", IPAddress.Parse("10.0.0.1"), Ttl);
         _server.AddAddress("task-1.svc", IPAddress.Parse("10.0.0.2"), Ttl);
 
-        var reply = RawDns.Parse(await RawDns.ExchangeUdpAsync(_server.EndPoint, RawDns.Query(10, name, type)));
+        var reply = RawDns.Parse(await RawDns.UdpExchangeAsync(_server.EndPoint, RawDns.Query(10, name, type)));
 
         reply.ResponseCode.Should().Be((int)DnsResponseCode.NoError);
         reply.Answers.Should().BeEmpty();
@@ -148,7 +149,7 @@ public sealed class DnsTestServerAnswerTests : IAsyncLifetime
     [Fact]
     public async Task Name_outside_the_zone_is_refused_without_authority()
     {
-        var reply = RawDns.Parse(await RawDns.ExchangeUdpAsync(_server.EndPoint, RawDns.Query(11, "example.com", RawDns.A)));
+        var reply = RawDns.Parse(await RawDns.UdpExchangeAsync(_server.EndPoint, RawDns.Query(11, "example.com", RawDns.A)));
 
         reply.ResponseCode.Should().Be((int)DnsResponseCode.Refused);
         reply.Authoritative.Should().BeFalse();
@@ -160,9 +161,9 @@ public sealed class DnsTestServerAnswerTests : IAsyncLifetime
     {
         _server.AddAddress("name", IPAddress.Parse("10.0.0.1"), Ttl);
 
-        var with = RawDns.Parse(await RawDns.ExchangeUdpAsync(_server.EndPoint, RawDns.Query(12, "name.internal", RawDns.A, ednsPayloadSize: 4096)));
-        var without = RawDns.Parse(await RawDns.ExchangeUdpAsync(_server.EndPoint, RawDns.Query(13, "name.internal", RawDns.A)));
-        var badVersion = RawDns.Parse(await RawDns.ExchangeUdpAsync(_server.EndPoint, RawDns.Query(14, "name.internal", RawDns.A, ednsPayloadSize: 4096, ednsVersion: 1)));
+        var with = RawDns.Parse(await RawDns.UdpExchangeAsync(_server.EndPoint, RawDns.Query(12, "name.internal", RawDns.A, ednsPayloadSize: 4096)));
+        var without = RawDns.Parse(await RawDns.UdpExchangeAsync(_server.EndPoint, RawDns.Query(13, "name.internal", RawDns.A)));
+        var badVersion = RawDns.Parse(await RawDns.UdpExchangeAsync(_server.EndPoint, RawDns.Query(14, "name.internal", RawDns.A, ednsPayloadSize: 4096, ednsVersion: 1)));
 
         with.Opt.Should().NotBeNull();
         with.Opt!.Class.Should().Be(1232, "the OPT CLASS field is the server's UDP payload size");
@@ -179,10 +180,10 @@ public sealed class DnsTestServerAnswerTests : IAsyncLifetime
         _server.SetAddresses("big", Ttl, addresses);
         _server.AddAddress("small", IPAddress.Parse("10.0.0.1"), Ttl);
 
-        var classic = RawDns.Parse(await RawDns.ExchangeUdpAsync(_server.EndPoint, RawDns.Query(15, "big.internal", RawDns.A)));
-        var edns = RawDns.Parse(await RawDns.ExchangeUdpAsync(_server.EndPoint, RawDns.Query(16, "big.internal", RawDns.A, ednsPayloadSize: 1232)));
-        var ednsSmall = RawDns.Parse(await RawDns.ExchangeUdpAsync(_server.EndPoint, RawDns.Query(17, "small.internal", RawDns.A, ednsPayloadSize: 1232)));
-        var tcp = RawDns.Parse(await RawDns.ExchangeTcpAsync(_server.EndPoint, RawDns.Query(18, "big.internal", RawDns.A, ednsPayloadSize: 1232)));
+        var classic = RawDns.Parse(await RawDns.UdpExchangeAsync(_server.EndPoint, RawDns.Query(15, "big.internal", RawDns.A)));
+        var edns = RawDns.Parse(await RawDns.UdpExchangeAsync(_server.EndPoint, RawDns.Query(16, "big.internal", RawDns.A, ednsPayloadSize: 1232)));
+        var ednsSmall = RawDns.Parse(await RawDns.UdpExchangeAsync(_server.EndPoint, RawDns.Query(17, "small.internal", RawDns.A, ednsPayloadSize: 1232)));
+        var tcp = RawDns.Parse(await RawDns.TcpExchangeAsync(_server.EndPoint, RawDns.Query(18, "big.internal", RawDns.A, ednsPayloadSize: 1232)));
 
         classic.Truncated.Should().BeTrue();
         classic.Answers.Should().BeEmpty();
@@ -200,8 +201,8 @@ public sealed class DnsTestServerAnswerTests : IAsyncLifetime
         // 60 A records take about 1 KB: too big for 512, small enough for 4096.
         _server.SetAddresses("mid", Ttl, Enumerable.Range(1, 60).Select(i => new IPAddress([10, 2, 0, (byte)i])).ToArray());
 
-        var small = RawDns.Parse(await RawDns.ExchangeUdpAsync(_server.EndPoint, RawDns.Query(19, "mid.internal", RawDns.A, ednsPayloadSize: 512)));
-        var large = RawDns.Parse(await RawDns.ExchangeUdpAsync(_server.EndPoint, RawDns.Query(20, "mid.internal", RawDns.A, ednsPayloadSize: 4096)));
+        var small = RawDns.Parse(await RawDns.UdpExchangeAsync(_server.EndPoint, RawDns.Query(19, "mid.internal", RawDns.A, ednsPayloadSize: 512)));
+        var large = RawDns.Parse(await RawDns.UdpExchangeAsync(_server.EndPoint, RawDns.Query(20, "mid.internal", RawDns.A, ednsPayloadSize: 4096)));
 
         small.Truncated.Should().BeTrue();
         large.Truncated.Should().BeFalse();
@@ -218,7 +219,7 @@ public sealed class DnsTestServerAnswerTests : IAsyncLifetime
         var seen = new HashSet<IPAddress>();
         for (ushort id = 0; id < 10; id++)
         {
-            var reply = RawDns.Parse(await RawDns.ExchangeUdpAsync(_server.EndPoint, RawDns.Query(id, "many.internal", RawDns.A)));
+            var reply = RawDns.Parse(await RawDns.UdpExchangeAsync(_server.EndPoint, RawDns.Query(id, "many.internal", RawDns.A)));
             reply.Answers.Should().HaveCount(8);
             reply.Answers.Select(a => a.Address!).Should().OnlyHaveUniqueItems().And.BeSubsetOf(all);
             seen.UnionWith(reply.Answers.Select(a => a.Address!));
@@ -234,16 +235,16 @@ public sealed class DnsTestServerAnswerTests : IAsyncLifetime
         _server.SetAddresses("name", Ttl, IPAddress.Parse("10.0.0.1"), IPAddress.Parse("10.0.0.2"));
         _server.RemoveAddress("name", IPAddress.Parse("10.0.0.1")).Should().BeTrue();
         _server.RemoveAddress("name", IPAddress.Parse("10.0.0.1")).Should().BeFalse();
-        var afterRemove = RawDns.Parse(await RawDns.ExchangeUdpAsync(_server.EndPoint, RawDns.Query(1, "name.internal", RawDns.A)));
+        var afterRemove = RawDns.Parse(await RawDns.UdpExchangeAsync(_server.EndPoint, RawDns.Query(1, "name.internal", RawDns.A)));
 
         _server.AddService("name", 1, 1, 80, "t1.name", Ttl);
         _server.RemoveService("name", "t1.name.internal").Should().BeTrue();
         _server.RemoveName("name").Should().BeTrue();
-        var afterRemoveName = RawDns.Parse(await RawDns.ExchangeUdpAsync(_server.EndPoint, RawDns.Query(2, "name.internal", RawDns.A)));
+        var afterRemoveName = RawDns.Parse(await RawDns.UdpExchangeAsync(_server.EndPoint, RawDns.Query(2, "name.internal", RawDns.A)));
 
         _server.AddAddress("other", IPAddress.Parse("10.0.0.3"), Ttl);
         _server.Clear();
-        var afterClear = RawDns.Parse(await RawDns.ExchangeUdpAsync(_server.EndPoint, RawDns.Query(3, "other.internal", RawDns.A)));
+        var afterClear = RawDns.Parse(await RawDns.UdpExchangeAsync(_server.EndPoint, RawDns.Query(3, "other.internal", RawDns.A)));
 
         afterRemove.Answers.Select(a => a.Address).Should().Equal(IPAddress.Parse("10.0.0.2"));
         afterRemoveName.ResponseCode.Should().Be((int)DnsResponseCode.NXDomain);

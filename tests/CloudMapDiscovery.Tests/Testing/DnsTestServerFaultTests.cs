@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using CloudMapDiscovery.Dns;
 using CloudMapDiscovery.Testing;
+using CloudMapDiscovery.Tests.Infrastructure;
 
 namespace CloudMapDiscovery.Tests.Testing;
 
@@ -11,14 +12,14 @@ public sealed class DnsTestServerFaultTests : IAsyncLifetime
     private readonly SignalingTimeProvider _clock = new();
     private DnsTestServer _server = null!;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         _server = await DnsTestServer.StartAsync(new DnsTestServerOptions { TimeProvider = _clock });
         _server.AddAddress("name", Address, TimeSpan.FromSeconds(10));
         _server.AddAddress("other", IPAddress.Parse("10.0.0.2"), TimeSpan.FromSeconds(10));
     }
 
-    public async Task DisposeAsync() => await _server.DisposeAsync();
+    public async ValueTask DisposeAsync() => await _server.DisposeAsync();
 
     [Fact]
     public async Task Drop_sends_nothing_and_the_next_query_is_answered()
@@ -80,7 +81,7 @@ public sealed class DnsTestServerFaultTests : IAsyncLifetime
             _ => DnsFault.WithResponseCode(code),
         });
 
-        var reply = RawDns.Parse(await RawDns.ExchangeUdpAsync(_server.EndPoint, RawDns.Query(6, "name.internal", RawDns.A)));
+        var reply = RawDns.Parse(await RawDns.UdpExchangeAsync(_server.EndPoint, RawDns.Query(6, "name.internal", RawDns.A)));
 
         reply.Id.Should().Be(6);
         reply.ResponseCode.Should().Be((int)code);
@@ -93,9 +94,9 @@ public sealed class DnsTestServerFaultTests : IAsyncLifetime
     {
         _server.InjectFault(DnsFault.Truncate(), count: 1);
 
-        var tcp = RawDns.Parse(await RawDns.ExchangeTcpAsync(_server.EndPoint, RawDns.Query(7, "name.internal", RawDns.A)));
-        var udp = RawDns.Parse(await RawDns.ExchangeUdpAsync(_server.EndPoint, RawDns.Query(8, "name.internal", RawDns.A)));
-        var udpAgain = RawDns.Parse(await RawDns.ExchangeUdpAsync(_server.EndPoint, RawDns.Query(9, "name.internal", RawDns.A)));
+        var tcp = RawDns.Parse(await RawDns.TcpExchangeAsync(_server.EndPoint, RawDns.Query(7, "name.internal", RawDns.A)));
+        var udp = RawDns.Parse(await RawDns.UdpExchangeAsync(_server.EndPoint, RawDns.Query(8, "name.internal", RawDns.A)));
+        var udpAgain = RawDns.Parse(await RawDns.UdpExchangeAsync(_server.EndPoint, RawDns.Query(9, "name.internal", RawDns.A)));
 
         tcp.Truncated.Should().BeFalse();
         tcp.Answers.Should().ContainSingle();
@@ -110,7 +111,7 @@ public sealed class DnsTestServerFaultTests : IAsyncLifetime
     {
         _server.InjectFault(DnsFault.WrongId());
 
-        var reply = RawDns.Parse(await RawDns.ExchangeUdpAsync(_server.EndPoint, RawDns.Query(10, "name.internal", RawDns.A)));
+        var reply = RawDns.Parse(await RawDns.UdpExchangeAsync(_server.EndPoint, RawDns.Query(10, "name.internal", RawDns.A)));
 
         reply.Id.Should().NotBe(10);
         reply.Answers.Should().ContainSingle();
@@ -121,7 +122,7 @@ public sealed class DnsTestServerFaultTests : IAsyncLifetime
     {
         _server.InjectFault(DnsFault.WrongQuestion());
 
-        var reply = RawDns.Parse(await RawDns.ExchangeUdpAsync(_server.EndPoint, RawDns.Query(11, "name.internal", RawDns.A)));
+        var reply = RawDns.Parse(await RawDns.UdpExchangeAsync(_server.EndPoint, RawDns.Query(11, "name.internal", RawDns.A)));
 
         reply.Id.Should().Be(11);
         reply.Questions.Single().Name.Should().Be("mismatch.name.internal");
@@ -136,7 +137,7 @@ public sealed class DnsTestServerFaultTests : IAsyncLifetime
     {
         _server.InjectFault(DnsFault.Malformed(malformation));
 
-        var bytes = await RawDns.ExchangeUdpAsync(_server.EndPoint, RawDns.Query(12, "name.internal", RawDns.A));
+        var bytes = await RawDns.UdpExchangeAsync(_server.EndPoint, RawDns.Query(12, "name.internal", RawDns.A));
 
         (bytes[0], bytes[1]).Should().Be(((byte)0, (byte)12));
         bytes.AsSpan(12, 15).ToArray().Should().Equal(RawDns.Query(12, "name.internal", RawDns.A).AsSpan(12, 15).ToArray());
@@ -150,8 +151,8 @@ public sealed class DnsTestServerFaultTests : IAsyncLifetime
         _server.InjectFault(DnsFault.RawReply([0xFF, 0xFF, 0x81, 0x80, 0xAB]));
         _server.InjectFault(DnsFault.RawReply([0xFF, 0xFF, 0x81], replaceId: false), "other");
 
-        var withId = await RawDns.ExchangeUdpAsync(_server.EndPoint, RawDns.Query(0x0102, "name.internal", RawDns.A));
-        var asIs = await RawDns.ExchangeUdpAsync(_server.EndPoint, RawDns.Query(0x0102, "other.internal", RawDns.A));
+        var withId = await RawDns.UdpExchangeAsync(_server.EndPoint, RawDns.Query(0x0102, "name.internal", RawDns.A));
+        var asIs = await RawDns.UdpExchangeAsync(_server.EndPoint, RawDns.Query(0x0102, "other.internal", RawDns.A));
 
         withId.Should().Equal(0x01, 0x02, 0x81, 0x80, 0xAB);
         asIs.Should().Equal(0xFF, 0xFF, 0x81);
@@ -215,10 +216,10 @@ public sealed class DnsTestServerFaultTests : IAsyncLifetime
     {
         _server.InjectFault(DnsFault.ServFail(), "name");
 
-        var faulted = RawDns.Parse(await RawDns.ExchangeUdpAsync(_server.EndPoint, RawDns.Query(16, "NAME.internal", RawDns.Aaaa)));
-        var other = RawDns.Parse(await RawDns.ExchangeUdpAsync(_server.EndPoint, RawDns.Query(17, "other.internal", RawDns.A)));
+        var faulted = RawDns.Parse(await RawDns.UdpExchangeAsync(_server.EndPoint, RawDns.Query(16, "NAME.internal", RawDns.Aaaa)));
+        var other = RawDns.Parse(await RawDns.UdpExchangeAsync(_server.EndPoint, RawDns.Query(17, "other.internal", RawDns.A)));
         _server.ClearFaults();
-        var cleared = RawDns.Parse(await RawDns.ExchangeUdpAsync(_server.EndPoint, RawDns.Query(18, "name.internal", RawDns.A)));
+        var cleared = RawDns.Parse(await RawDns.UdpExchangeAsync(_server.EndPoint, RawDns.Query(18, "name.internal", RawDns.A)));
 
         faulted.ResponseCode.Should().Be((int)DnsResponseCode.ServFail);
         other.ResponseCode.Should().Be((int)DnsResponseCode.NoError);
@@ -231,8 +232,8 @@ public sealed class DnsTestServerFaultTests : IAsyncLifetime
         _server.InjectFault(DnsFault.Refused());
         _server.InjectFault(DnsFault.ServFail(), "name", count: 1);
 
-        var first = RawDns.Parse(await RawDns.ExchangeUdpAsync(_server.EndPoint, RawDns.Query(19, "name.internal", RawDns.A)));
-        var second = RawDns.Parse(await RawDns.ExchangeUdpAsync(_server.EndPoint, RawDns.Query(20, "name.internal", RawDns.A)));
+        var first = RawDns.Parse(await RawDns.UdpExchangeAsync(_server.EndPoint, RawDns.Query(19, "name.internal", RawDns.A)));
+        var second = RawDns.Parse(await RawDns.UdpExchangeAsync(_server.EndPoint, RawDns.Query(20, "name.internal", RawDns.A)));
 
         first.ResponseCode.Should().Be((int)DnsResponseCode.ServFail);
         second.ResponseCode.Should().Be((int)DnsResponseCode.Refused);
@@ -245,10 +246,10 @@ public sealed class DnsTestServerFaultTests : IAsyncLifetime
         _server.InjectFault(DnsFault.ServFail(), "name", type: DnsRecordType.AAAA);
         _server.InjectFault(DnsFault.Refused(), type: DnsRecordType.SRV);
 
-        var aaaa = RawDns.Parse(await RawDns.ExchangeUdpAsync(_server.EndPoint, RawDns.Query(21, "name.internal", RawDns.Aaaa)));
-        var a = RawDns.Parse(await RawDns.ExchangeUdpAsync(_server.EndPoint, RawDns.Query(22, "name.internal", RawDns.A)));
-        var srv = RawDns.Parse(await RawDns.ExchangeUdpAsync(_server.EndPoint, RawDns.Query(23, "other.internal", RawDns.Srv)));
-        var otherA = RawDns.Parse(await RawDns.ExchangeUdpAsync(_server.EndPoint, RawDns.Query(24, "other.internal", RawDns.A)));
+        var aaaa = RawDns.Parse(await RawDns.UdpExchangeAsync(_server.EndPoint, RawDns.Query(21, "name.internal", RawDns.Aaaa)));
+        var a = RawDns.Parse(await RawDns.UdpExchangeAsync(_server.EndPoint, RawDns.Query(22, "name.internal", RawDns.A)));
+        var srv = RawDns.Parse(await RawDns.UdpExchangeAsync(_server.EndPoint, RawDns.Query(23, "other.internal", RawDns.Srv)));
+        var otherA = RawDns.Parse(await RawDns.UdpExchangeAsync(_server.EndPoint, RawDns.Query(24, "other.internal", RawDns.A)));
 
         aaaa.ResponseCode.Should().Be((int)DnsResponseCode.ServFail);
         a.Answers.Should().ContainSingle().Which.Address.Should().Be(Address);

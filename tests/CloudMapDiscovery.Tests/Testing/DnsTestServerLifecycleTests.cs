@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using CloudMapDiscovery.Dns;
 using CloudMapDiscovery.Testing;
+using CloudMapDiscovery.Tests.Infrastructure;
 
 namespace CloudMapDiscovery.Tests.Testing;
 
@@ -12,7 +13,7 @@ public sealed class DnsTestServerLifecycleTests
     [Fact]
     public async Task Stopped_server_refuses_UDP_and_TCP_and_restarts_on_the_same_port_with_its_records()
     {
-        await using var server = await DnsTestServer.StartAsync();
+        await using var server = await DnsTestServer.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
         server.AddAddress("name", IPAddress.Parse("10.0.0.1"), Ttl);
         var endPoint = server.EndPoint;
         using var idle = await RawDns.ConnectTcpAsync(endPoint);
@@ -37,8 +38,8 @@ public sealed class DnsTestServerLifecycleTests
 
         server.IsRunning.Should().BeTrue();
         server.EndPoint.Should().Be(endPoint);
-        var viaUdp = RawDns.Parse(await RawDns.ExchangeUdpAsync(endPoint, RawDns.Query(2, "name.internal", RawDns.A)));
-        var viaTcp = RawDns.Parse(await RawDns.ExchangeTcpAsync(endPoint, RawDns.Query(3, "name.internal", RawDns.A)));
+        var viaUdp = RawDns.Parse(await RawDns.UdpExchangeAsync(endPoint, RawDns.Query(2, "name.internal", RawDns.A)));
+        var viaTcp = RawDns.Parse(await RawDns.TcpExchangeAsync(endPoint, RawDns.Query(3, "name.internal", RawDns.A)));
         viaUdp.Answers.Single().Address.Should().Be(IPAddress.Parse("10.0.0.1"));
         viaTcp.Answers.Single().Address.Should().Be(IPAddress.Parse("10.0.0.1"));
     }
@@ -46,25 +47,25 @@ public sealed class DnsTestServerLifecycleTests
     [Fact]
     public async Task Server_starts_on_a_given_port_and_address()
     {
-        await using var first = await DnsTestServer.StartAsync();
+        await using var first = await DnsTestServer.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
         var port = first.EndPoint.Port;
         await first.StopAsync();
 
-        await using var second = await DnsTestServer.StartAsync("Corp.Local.", IPAddress.Loopback, port);
+        await using var second = await DnsTestServer.StartAsync("Corp.Local.", IPAddress.Loopback, port, TestContext.Current.CancellationToken);
 
         second.EndPoint.Should().Be(new IPEndPoint(IPAddress.Loopback, port));
         second.Zone.Should().Be("corp.local");
         second.ToString().Should().Contain("corp.local");
     }
 
-    [SkippableFact]
+    [Fact]
     public async Task Server_listens_on_IPv6_loopback()
     {
-        Skip.IfNot(Socket.OSSupportsIPv6);
-        await using var server = await DnsTestServer.StartAsync(address: IPAddress.IPv6Loopback);
+        Assert.SkipUnless(Socket.OSSupportsIPv6, "This machine has no IPv6.");
+        await using var server = await DnsTestServer.StartAsync(address: IPAddress.IPv6Loopback, cancellationToken: TestContext.Current.CancellationToken);
         server.AddAddress("name", IPAddress.Parse("fd00::1"), Ttl);
 
-        var reply = RawDns.Parse(await RawDns.ExchangeUdpAsync(server.EndPoint, RawDns.Query(1, "name.internal", RawDns.Aaaa)));
+        var reply = RawDns.Parse(await RawDns.UdpExchangeAsync(server.EndPoint, RawDns.Query(1, "name.internal", RawDns.Aaaa)));
 
         reply.Answers.Single().Address.Should().Be(IPAddress.Parse("fd00::1"));
     }
@@ -72,14 +73,14 @@ public sealed class DnsTestServerLifecycleTests
     [Fact]
     public async Task Counters_count_per_name_type_and_transport()
     {
-        await using var server = await DnsTestServer.StartAsync();
+        await using var server = await DnsTestServer.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
         server.AddAddress("name", IPAddress.Parse("10.0.0.1"), Ttl);
 
-        await RawDns.ExchangeUdpAsync(server.EndPoint, RawDns.Query(1, "name.internal", RawDns.A));
-        await RawDns.ExchangeUdpAsync(server.EndPoint, RawDns.Query(2, "NAME.internal", RawDns.Aaaa));
-        await RawDns.ExchangeTcpAsync(server.EndPoint, RawDns.Query(3, "name.internal", RawDns.A));
-        await RawDns.ExchangeUdpAsync(server.EndPoint, RawDns.Query(4, "missing.internal", RawDns.Srv));
-        await RawDns.ExchangeUdpAsync(server.EndPoint, RawDns.Query(5, "example.com", RawDns.A));
+        await RawDns.UdpExchangeAsync(server.EndPoint, RawDns.Query(1, "name.internal", RawDns.A));
+        await RawDns.UdpExchangeAsync(server.EndPoint, RawDns.Query(2, "NAME.internal", RawDns.Aaaa));
+        await RawDns.TcpExchangeAsync(server.EndPoint, RawDns.Query(3, "name.internal", RawDns.A));
+        await RawDns.UdpExchangeAsync(server.EndPoint, RawDns.Query(4, "missing.internal", RawDns.Srv));
+        await RawDns.UdpExchangeAsync(server.EndPoint, RawDns.Query(5, "example.com", RawDns.A));
 
         server.QueryCount.Should().Be(5);
         server.TcpQueryCount.Should().Be(1);
@@ -99,7 +100,7 @@ public sealed class DnsTestServerLifecycleTests
     [Fact]
     public async Task Garbage_is_ignored_or_answered_with_FORMERR_and_the_server_keeps_serving()
     {
-        await using var server = await DnsTestServer.StartAsync();
+        await using var server = await DnsTestServer.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
         server.AddAddress("name", IPAddress.Parse("10.0.0.1"), Ttl);
         using var udp = RawDns.ConnectUdp(server.EndPoint);
         var badQuestion = new byte[] { 0, 42, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xC0, 0x0C, 0, 1, 0, 1 };
@@ -130,7 +131,7 @@ public sealed class DnsTestServerLifecycleTests
     public async Task Dispose_ends_cleanly_with_delayed_replies_and_open_connections_pending()
     {
         var clock = new SignalingTimeProvider();
-        var server = await DnsTestServer.StartAsync(new DnsTestServerOptions { TimeProvider = clock });
+        var server = await DnsTestServer.StartAsync(new DnsTestServerOptions { TimeProvider = clock }, TestContext.Current.CancellationToken);
         server.InjectFault(DnsFault.Delay(TimeSpan.FromHours(1)));
         using var udp = RawDns.ConnectUdp(server.EndPoint);
         using var tcp = await RawDns.ConnectTcpAsync(server.EndPoint);
