@@ -15,6 +15,11 @@ if (args.Length > 0 && args[0] == "blackhole")
     return await BlackHoleMode.RunAsync(args[1..]);
 }
 
+if (args.Length > 0 && args[0] == "memory")
+{
+    return await MemoryMode.RunAsync(args[1..]);
+}
+
 if (args.Length > 0 && args[0] == "dnsload")
 {
     return await DnsLoadMode.RunAsync(args[1..]);
