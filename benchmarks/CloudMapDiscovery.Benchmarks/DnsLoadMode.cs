@@ -5,7 +5,7 @@ using CloudMapDiscovery.Dns;
 namespace CloudMapDiscovery.Benchmarks;
 
 /// <summary>
-/// <c>dnsload</c>: issue 3's "TTL 0 and 10,000 requests per second: at most one query per name per MinTtl".
+/// <c>dnsload</c>: the promise "TTL 0 and 10,000 requests per second: at most one query per name per MinTtl".
 /// Two names (<c>name.internal</c>, <c>hello.internal</c>) with A records at TTL 0, <c>MinTtl</c> 5 s, and a
 /// paced stream of requests through the handler, alternating between the names. By default the primary handler
 /// is in memory so that the requested rate is reached exactly (the DNS side does not depend on it); with

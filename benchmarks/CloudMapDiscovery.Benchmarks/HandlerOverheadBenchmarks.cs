@@ -6,7 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace CloudMapDiscovery.Benchmarks;
 
 /// <summary>
-/// Issue 4's target: the handler adds at most 150 ns and one Uri worth of allocation per request. Two
+/// The target: the handler adds at most 150 ns and one Uri worth of allocation per request. Two
 /// IHttpClientFactory clients, identical except for <c>AddCloudMapDiscovery()</c>, both ending in an in-memory
 /// primary handler that returns one cached 200 response, so only the pipeline is measured (no sockets).
 /// </summary>

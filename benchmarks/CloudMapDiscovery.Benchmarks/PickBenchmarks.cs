@@ -7,7 +7,7 @@ using CloudMapDiscovery.Testing;
 namespace CloudMapDiscovery.Benchmarks;
 
 /// <summary>
-/// Issue 3's target: a warm pick costs at most 20 ns and allocates nothing. The baseline is the cheapest
+/// The target: a warm pick costs at most 20 ns and allocates nothing. The baseline is the cheapest
 /// correct round robin there is (an immutable array snapshot, Interlocked.Increment, modulo), the floor any
 /// lock-free balancer pays. Our rows add, step by step, what the handler really does per request.
 /// </summary>
@@ -31,7 +31,7 @@ public class PickBenchmarks
     [Benchmark]
     public object? Pick() => _f.Entry.Pick(_f.Set, null);
 
-    /// <summary>The warm pick: ServiceBalancer.TryGetFresh (two field reads while fresh) then Pick. Issue 3's 20 ns target.</summary>
+    /// <summary>The warm pick: ServiceBalancer.TryGetFresh (one coarse clock read while fresh) then Pick. Target: 20 ns.</summary>
     [Benchmark]
     public object? GetAsyncAndPick() => _f.WarmPick();
 

@@ -5,7 +5,7 @@ using CloudMapDiscovery.Tests.Infrastructure;
 namespace CloudMapDiscovery.ServiceDiscovery.Tests;
 
 /// <summary>
-/// Issue 13's measurements of Microsoft.Extensions.ServiceDiscovery, repeated with this provider: an HttpClient with
+/// The measurements made of Microsoft.Extensions.ServiceDiscovery's own DNS provider, repeated with this provider: an HttpClient with
 /// <c>AddServiceDiscovery()</c> calling real Kestrel tasks whose TTL-0 A records live in BIND, on a manual clock
 /// (MinTtl 5 s, the default). DNS queries are counted on the wire, by a relay in front of BIND.
 /// </summary>
@@ -60,7 +60,7 @@ public sealed class BindHttpClientTests
         var failures = await h.SendAsync(name, 100);
         var elapsed = watch.Elapsed;
 
-        // Issue 13 measured Microsoft's DNS provider at 35,337 queries for 100 requests. On the real clock the only bound
+        // Microsoft's own DNS provider was measured at 35,337 queries for 100 requests. On the real clock the only bound
         // that cannot flake is the floor itself: the first query, then at most one per MinTtl that has passed.
         var queries = relay.Count(name);
         _output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"100 requests in {elapsed.TotalMilliseconds:0} ms, {queries} DNS queries for {name}"));

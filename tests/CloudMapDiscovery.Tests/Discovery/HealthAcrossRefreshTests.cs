@@ -37,8 +37,8 @@ public sealed class HealthAcrossRefreshTests
     [Fact]
     public async Task Address_that_leaves_DNS_takes_its_health_with_it_even_while_ejected()
     {
-        // Issue 12: after every task stopped and its record was deleted, tasks that came back on the same addresses
-        // stayed ejected from before. An address that leaves DNS is a task that is gone; one that comes back is new
+        // After every task stopped and its record was deleted, tasks that came back on the same addresses used to
+        // stay ejected from before. An address that leaves DNS is a task that is gone; one that comes back is new
         // (and, where the service has healthy addresses, is probed before its first request).
         await using var h = await StartAsync();
         h.SetAddresses(Ttl, 1, 2, 3);
