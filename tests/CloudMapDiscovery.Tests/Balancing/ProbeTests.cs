@@ -1,10 +1,12 @@
 using System.Net;
 using CloudMapDiscovery.Balancing;
 using CloudMapDiscovery.Diagnostics;
+using CloudMapDiscovery.Discovery;
 using CloudMapDiscovery.Integration.Tests.Infrastructure;
 using CloudMapDiscovery.Testing;
 using CloudMapDiscovery.Tests.Discovery;
 using CloudMapDiscovery.Tests.Infrastructure;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 
 namespace CloudMapDiscovery.Tests.Balancing;
 
@@ -188,6 +190,74 @@ public sealed class ProbeTests : IAsyncLifetime
         Picks(balancer, 30).Should().Contain(Endpoint(balancer, 4));
     }
 
+    [Fact]
+    public async Task An_SRV_address_is_probed_on_the_port_DNS_gives_it_not_on_the_port_of_the_request()
+    {
+        var srvPort = LoopbackTasks.FreePort();
+        _h.Server.AddService("name", 1, 1, (ushort)srvPort, "task-a.name", Ttl);
+        _h.Server.AddService("name", 1, 1, (ushort)srvPort, "task-b.name", Ttl);
+        _h.Server.AddAddress("task-a.name", Ip(2), Ttl);
+        _h.Server.AddAddress("task-b.name", Ip(3), Ttl);
+        var onSrvPort = Accepting(3, srvPort);
+        var onRequestPort = Accepting(3); // the port of the request: a probe that went here would pass too, but count here
+        var balancer = _h.Balancer(types: DiscoveryRecordTypes.Srv);
+        balancer.UseRequestPort(_port);
+        await balancer.GetAsync(TestContext.Current.CancellationToken);
+        var dead = balancer.Current.Endpoints.Single(e => e.Address.Address.Equals(Ip(3)));
+        dead.Address.Port.Should().Be(srvPort);
+
+        balancer.ReportFailure(dead, connectFailure: true);
+        await _h.AdvanceAsync(Until(dead.EjectedUntil) + TimeSpan.FromMilliseconds(1), step: TimeSpan.FromSeconds(20));
+        await Poll.UntilAsync(() => !dead.AwaitingProbe, "the probe on the SRV port");
+
+        onSrvPort.Accepted.Should().Be(1);
+        onRequestPort.Accepted.Should().Be(0, "an SRV address has a port of its own");
+    }
+
+    [Fact]
+    public async Task Probes_are_counted_by_outcome_and_an_address_being_probed_is_gauged_as_probing()
+    {
+        var meter = _h.Registry.Metrics.Meter;
+        using var probes = new MetricCollector<long>(meter, "cloudmap.probes");
+        using var endpoints = new MetricCollector<long>(meter, "cloudmap.endpoints");
+        Accepting(2);
+        using var hole = await BlackHoleListener.OpenAsync(new IPEndPoint(Ip(3), _port));
+        var balancer = await StartAsync(2, 3);
+        var dead = Endpoint(balancer, 3);
+        balancer.ReportFailure(dead, connectFailure: true);
+
+        // Its ejection ends: the probe's connect hangs, and the gauge shows the address as probing.
+        await _h.AdvanceAsync(Until(dead.EjectedUntil) + TimeSpan.FromMilliseconds(1), step: TimeSpan.FromSeconds(20));
+        await Poll.UntilAsync(() => dead.Probe is { Running: true }, "the probe to start");
+        endpoints.RecordObservableInstruments();
+        Latest(endpoints, "probing").Should().Be(1);
+        Latest(endpoints, "healthy").Should().Be(1);
+
+        // It times out: one failed probe.
+        _h.Clock.Advance(TimeSpan.FromSeconds(1));
+        await Poll.UntilAsync(() => dead.ConsecutiveFailures == 2, "the timed-out probe");
+        Count(probes, "failure").Should().Be(1);
+        Count(probes, "success").Should().Be(0);
+
+        // The task is back: the next probe connects, one successful probe.
+        hole.Dispose();
+        Accepting(3);
+        await _h.AdvanceAsync(Until(dead.EjectedUntil) + TimeSpan.FromMilliseconds(1), step: TimeSpan.FromSeconds(30));
+        await Poll.UntilAsync(() => !dead.AwaitingProbe, "the successful probe");
+        Count(probes, "success").Should().Be(1);
+        Count(probes, "failure").Should().Be(1);
+        endpoints.RecordObservableInstruments();
+        Latest(endpoints, "healthy").Should().Be(2);
+        Latest(endpoints, "probing").Should().Be(0);
+
+        static long Count(MetricCollector<long> collector, string outcome) => collector.GetMeasurementSnapshot()
+            .Where(m => Equals(m.Tags["server.address"], DiscoveryHarness.Host) && Equals(m.Tags["cloudmap.probe.outcome"], outcome))
+            .Sum(m => m.Value);
+
+        static long Latest(MetricCollector<long> collector, string state) => collector.GetMeasurementSnapshot()
+            .Last(m => Equals(m.Tags["server.address"], DiscoveryHarness.Host) && Equals(m.Tags["cloudmap.endpoint.state"], state)).Value;
+    }
+
     private static IPAddress Ip(int n) => DiscoveryHarness.Ip(n);
 
     private TimeSpan Until(long timestamp) => DiscoveryHarness.Elapsed(_h.Clock, _h.Clock.GetTimestamp(), timestamp);
@@ -197,9 +267,9 @@ public sealed class ProbeTests : IAsyncLifetime
     private static List<BalancedEndpoint> Picks(ServiceBalancer balancer, int count)
         => [.. Enumerable.Range(0, count).Select(_ => balancer.Pick(balancer.Current, null)!)];
 
-    private CountingListener Accepting(int n)
+    private CountingListener Accepting(int n, int? port = null)
     {
-        var listener = CountingListener.Open(new IPEndPoint(Ip(n), _port));
+        var listener = CountingListener.Open(new IPEndPoint(Ip(n), port ?? _port));
         _tasks.Add(listener);
         return listener;
     }
