@@ -121,6 +121,25 @@ public sealed class MetricsTests
             .Which.Value.Should().BeGreaterThanOrEqualTo(0.29, "a lookup that timed out took the DNS timeout, not 0 s");
     }
 
+    [Fact]
+    public async Task A_request_no_task_accepts_counts_as_failure_and_one_DNS_cannot_answer_as_dns_error()
+    {
+        await using var h = await DiscoveryHarness.StartAsync(2);
+        using var requests = new MetricCollector<long>(h.Context.Metrics.Meter, "cloudmap.requests");
+        using var client = h.CreateClient();
+        h.Dns.SetAddresses("broken", DiscoveryHarness.RecordTtl, h.Fleet.Addresses);
+        h.Dns.InjectFault(CloudMapDiscovery.Testing.DnsFault.ServFail(), name: "broken");
+        await h.Fleet.KillAsync(0);
+        await h.Fleet.KillAsync(1);
+
+        await ((Func<Task>)(() => client.GetStringAsync(h.Url()))).Should().ThrowAsync<HttpRequestException>();
+        await ((Func<Task>)(() => client.GetStringAsync(h.Url(host: "broken.internal")))).Should().ThrowAsync<HttpRequestException>();
+
+        Sum(requests, ("server.address", Service), ("cloudmap.request.outcome", "failure")).Should().Be(1);
+        Sum(requests, ("server.address", "broken.internal"), ("cloudmap.request.outcome", "dns_error")).Should().Be(1);
+        requests.GetMeasurementSnapshot().Should().HaveCount(2, "one outcome per request");
+    }
+
     private static double Sum<T>(MetricCollector<T> collector, params (string Key, string Value)[] tags)
         where T : struct
         => collector.GetMeasurementSnapshot()
