@@ -1,3 +1,4 @@
+using System.Net;
 using CloudMapDiscovery.Discovery;
 
 namespace CloudMapDiscovery.Tests.Discovery;
@@ -34,6 +35,35 @@ public sealed class MultiValueMergeTests
         var snapshot = h.Snapshot();
         snapshot.Endpoints.Count(e => !e.Merged).Should().Be(8, "the latest answer holds 8 records");
         snapshot.Endpoints.Count(e => e.Merged).Should().Be(set.Endpoints.Length - 8);
+    }
+
+    [Fact]
+    public async Task With_A_and_AAAA_each_answer_is_merged_on_its_own()
+    {
+        await using var h = await StartAsync(); // 12 A records, answered 8 at a time
+        var v6 = new[] { IPAddress.Parse("fd00::1"), IPAddress.Parse("fd00::2") };
+        h.Server.SetAddresses("name", TimeSpan.Zero, [.. Twelve.Select(DiscoveryHarness.Ip), .. v6]);
+        var entry = h.Entry(types: DiscoveryRecordTypes.AAndAaaa);
+        await entry.GetAsync(TestContext.Current.CancellationToken);
+
+        await h.AdvanceInUseAsync(TimeSpan.FromSeconds(25), entry);
+
+        var set = await entry.GetAsync(TestContext.Current.CancellationToken);
+        V4(set).Should().HaveCountGreaterThan(8, "the A answer of 8 is merged across refreshes although A and AAAA together are 10")
+            .And.BeSubsetOf(DiscoveryHarness.Texts(Twelve));
+        V6(set).Should().BeEquivalentTo(["fd00::1", "fd00::2"]);
+
+        // The AAAA answer shrinks: being short of 8, it replaces the AAAA part while the A part stays merged.
+        h.Server.RemoveAddress("name", v6[1]).Should().BeTrue();
+        await h.AdvanceInUseAsync(TimeSpan.FromSeconds(6), entry);
+
+        set = await entry.GetAsync(TestContext.Current.CancellationToken);
+        V6(set).Should().Equal("fd00::1");
+        V4(set).Should().HaveCountGreaterThan(8);
+
+        static string[] V4(ResolvedEndpoints set) => [.. DiscoveryHarness.Texts(set).Where(a => !a.Contains(':', StringComparison.Ordinal))];
+
+        static string[] V6(ResolvedEndpoints set) => [.. DiscoveryHarness.Texts(set).Where(a => a.Contains(':', StringComparison.Ordinal))];
     }
 
     [Fact]
