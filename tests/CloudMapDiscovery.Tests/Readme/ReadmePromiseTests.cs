@@ -1,0 +1,110 @@
+using System.Text.RegularExpressions;
+using CloudMapDiscovery.Testing;
+using CloudMapDiscovery.Tests.Http;
+using CloudMapDiscovery.Tests.Infrastructure;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace CloudMapDiscovery.Tests.Readme;
+
+/// <summary>What the README promises about options and configuration, checked against the library.</summary>
+public sealed partial class ReadmePromiseTests
+{
+    /// <summary>Each row of the README's options table: the default it states, and that default on the options.</summary>
+    private static readonly Dictionary<string, (string Stated, Func<CloudMapDiscoveryOptions, bool> Holds)> Defaults = new(StringComparer.Ordinal)
+    {
+        ["`NameServers`"] = ("/etc/resolv.conf", o => o.NameServers.Count == 0),
+        ["`RecordTypes`"] = ("`A`", o => o.RecordTypes == DiscoveryRecordTypes.A),
+        ["`MinTtl`"] = ("5 s", o => o.MinTtl == TimeSpan.FromSeconds(5)),
+        ["`MaxTtl`"] = ("60 s", o => o.MaxTtl == TimeSpan.FromSeconds(60)),
+        ["`MaxStale`"] = ("5 min", o => o.MaxStale == TimeSpan.FromMinutes(5)),
+        ["`NegativeTtlCap`"] = ("5 s", o => o.NegativeTtlCap == TimeSpan.FromSeconds(5)),
+        ["`MergeMultiValueAnswers`"] = ("on", o => o.MergeMultiValueAnswers),
+        ["`ConsecutiveConnectFailures`"] = ("1", o => o.ConsecutiveConnectFailures == 1),
+        ["`ConsecutiveFailures`"] = ("3", o => o.ConsecutiveFailures == 3),
+        ["`BaseEjectionTime` / `MaxEjectionTime`"] = ("10 s / 2 min", o => o.BaseEjectionTime == TimeSpan.FromSeconds(10) && o.MaxEjectionTime == TimeSpan.FromMinutes(2)),
+        ["`ProbeEjectedEndpoints`"] = ("on", o => o.ProbeEjectedEndpoints),
+        ["`ProbeNewEndpoints`"] = ("on", o => o.ProbeNewEndpoints),
+        ["`MaxAttempts`"] = ("3", o => o.MaxAttempts == 3),
+        ["`ConnectTimeout`"] = ("2 s", o => o.ConnectTimeout == TimeSpan.FromSeconds(2)),
+
+        // Unset on the options: the resolver takes resolv.conf's values, else 2 s and 2 (ResolvConfTests checks those).
+        ["`DnsTimeout` / `DnsAttempts`"] = ("resolv.conf's, else 2 s / 2", o => o.DnsTimeout is null && o.DnsAttempts is null),
+        ["`IdleTimeout`"] = ("10 min", o => o.IdleTimeout == TimeSpan.FromMinutes(10)),
+        ["`MaxCachedNames`"] = ("1,000", o => o.MaxCachedNames == 1_000),
+        ["`EjectOnGatewayErrors`"] = ("off", o => !o.EjectOnGatewayErrors),
+    };
+
+    [Fact]
+    public void Every_default_in_the_README_options_table_is_the_options_default()
+    {
+        var readme = File.ReadAllText(Path.Combine(Repository.Root(), "README.md")).ReplaceLineEndings("\n");
+        var section = readme[readme.IndexOf("### Options", StringComparison.Ordinal)..readme.IndexOf("In `appsettings.json`", StringComparison.Ordinal)];
+        var rows = TableRow().Matches(section).ToDictionary(m => m.Groups["option"].Value.Trim(), m => m.Groups["default"].Value.Trim(), StringComparer.Ordinal);
+        var options = new CloudMapDiscoveryOptions();
+
+        rows.Keys.Should().BeEquivalentTo(Defaults.Keys, "every option the README lists has its default checked here");
+        foreach (var (option, (stated, holds)) in Defaults)
+        {
+            rows[option].Should().Be(stated, "the README states {0}'s default", option);
+            holds(options).Should().BeTrue("{0} defaults to {1}, as the README says", option, stated);
+        }
+    }
+
+    [Fact]
+    public async Task Options_come_from_environment_variables_shared_and_per_client()
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        await using var fleet = await TaskFleet.StartAsync(3);
+        await using var dns = await DnsTestServer.StartAsync("internal", cancellationToken: cancel);
+        dns.SetAddresses("name", DiscoveryHarness.RecordTtl, fleet.Addresses);
+
+        // The README's variables, behind a prefix of this test's own so that no other test can see them.
+        var prefix = $"CLOUDMAP_README_{Guid.NewGuid():N}_";
+        (string Key, string Value)[] variables =
+        [
+            ("CloudMapDiscovery__NameServers__0", dns.EndPoint.ToString()),
+            ("CloudMapDiscovery__Clients__name__MaxAttempts", "2"),
+        ];
+        try
+        {
+            foreach (var (key, value) in variables)
+            {
+                Environment.SetEnvironmentVariable(prefix + key, value);
+            }
+
+            var services = new ServiceCollection();
+            services.AddSingleton<IConfiguration>(new ConfigurationBuilder().AddEnvironmentVariables(prefix).Build());
+            services.AddHttpClient("name").AddCloudMapDiscovery();
+            services.AddHttpClient("other").AddCloudMapDiscovery();
+            await using var provider = services.BuildServiceProvider();
+            var monitor = provider.GetRequiredService<IOptionsMonitor<CloudMapDiscoveryOptions>>();
+            monitor.Get("name").MaxAttempts.Should().Be(2);
+            monitor.Get("other").MaxAttempts.Should().Be(3, "the per-client variable is for client 'name' alone");
+            var factory = provider.GetRequiredService<IHttpClientFactory>();
+            using var name = factory.CreateClient("name");
+            using var other = factory.CreateClient("other");
+            var url = new Uri($"http://name.internal:{fleet.Port}/flaky");
+
+            // Two aborted attempts: client 'name' gives up after its two, 'other' makes a third and gets an answer.
+            fleet.AbortNext = 2;
+            await ((Func<Task>)(() => name.GetStringAsync(url, cancel))).Should().ThrowAsync<HttpRequestException>();
+            fleet.TotalHits.Should().Be(2);
+            fleet.AbortNext = 2;
+            (await other.GetStringAsync(url, cancel)).Should().StartWith("127.0.0.");
+            fleet.TotalHits.Should().Be(5);
+            dns.GetQueryCount("name").Should().Be(1, "both clients asked the name server the variable named");
+        }
+        finally
+        {
+            foreach (var (key, _) in variables)
+            {
+                Environment.SetEnvironmentVariable(prefix + key, null);
+            }
+        }
+    }
+
+    [GeneratedRegex(@"^\| (?<option>`[^|]+) \| (?<default>[^|]+) \|", RegexOptions.Multiline)]
+    private static partial Regex TableRow();
+}
