@@ -1,7 +1,11 @@
+using System.Net;
 using System.Text.RegularExpressions;
 using CloudMapDiscovery.Testing;
 using CloudMapDiscovery.Tests.Http;
 using CloudMapDiscovery.Tests.Infrastructure;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -103,6 +107,27 @@ public sealed partial class ReadmePromiseTests
                 Environment.SetEnvironmentVariable(prefix + key, null);
             }
         }
+    }
+
+    [Fact]
+    public async Task A_redirect_followed_below_discovery_carries_the_services_name_to_the_other_host()
+    {
+        // The README's limit: SocketsHttpHandler follows redirects below the handler and keeps the Host it was given.
+        var cancel = TestContext.Current.CancellationToken;
+        await using var h = await DiscoveryHarness.StartAsync(1);
+        var port = Integration.Tests.Infrastructure.LoopbackTasks.FreePort();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls($"http://127.0.0.9:{port}");
+        await using var redirector = builder.Build();
+        redirector.MapGet("/", () => Results.Redirect($"http://127.0.0.2:{h.Fleet.Port}/host"));
+        await redirector.StartAsync(cancel);
+        h.Dns.SetAddresses("redirector", DiscoveryHarness.RecordTtl, IPAddress.Parse("127.0.0.9"));
+        using var client = h.CreateClient();
+
+        var host = await client.GetStringAsync(new Uri($"http://redirector.internal:{port}/"), cancel);
+
+        host.Should().Be($"redirector.internal:{port}", "the task at the redirect's target gets the service's name");
+        h.Fleet.Hits(0).Should().Be(1);
     }
 
     [GeneratedRegex(@"^\| (?<option>`[^|]+) \| (?<default>[^|]+) \|", RegexOptions.Multiline)]
