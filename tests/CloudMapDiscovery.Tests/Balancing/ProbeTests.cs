@@ -70,14 +70,8 @@ public sealed class ProbeTests : IAsyncLifetime
     [Fact]
     public async Task A_probe_into_a_black_hole_gives_up_after_ConnectTimeout_on_the_clock()
     {
-        Accepting(2);
-        using var hole = await BlackHoleListener.OpenAsync(new IPEndPoint(Ip(3), _port));
-        var balancer = await StartAsync(2, 3);
-        var dead = Endpoint(balancer, 3);
-        balancer.ReportFailure(dead, connectFailure: true);
-
-        await _h.AdvanceAsync(Until(dead.EjectedUntil) + TimeSpan.FromMilliseconds(1), step: TimeSpan.FromSeconds(20));
-        await Poll.UntilAsync(() => dead.Probe is { Running: true }, "the probe to start");
+        var (hole, balancer, dead) = await ProbeIntoBlackHoleAsync();
+        using var _ = hole;
         _h.Snapshot().Endpoints.Single(e => e.Address == Ip(3).ToString()).State.Should().Be(EndpointState.Probing);
         dead.ConsecutiveFailures.Should().Be(1, "the connect hangs until the probe's timeout");
 
@@ -220,15 +214,9 @@ public sealed class ProbeTests : IAsyncLifetime
         var meter = _h.Registry.Metrics.Meter;
         using var probes = new MetricCollector<long>(meter, "cloudmap.probes");
         using var endpoints = new MetricCollector<long>(meter, "cloudmap.endpoints");
-        Accepting(2);
-        using var hole = await BlackHoleListener.OpenAsync(new IPEndPoint(Ip(3), _port));
-        var balancer = await StartAsync(2, 3);
-        var dead = Endpoint(balancer, 3);
-        balancer.ReportFailure(dead, connectFailure: true);
-
         // Its ejection ends: the probe's connect hangs, and the gauge shows the address as probing.
-        await _h.AdvanceAsync(Until(dead.EjectedUntil) + TimeSpan.FromMilliseconds(1), step: TimeSpan.FromSeconds(20));
-        await Poll.UntilAsync(() => dead.Probe is { Running: true }, "the probe to start");
+        var (hole, _, dead) = await ProbeIntoBlackHoleAsync();
+        using var closing = hole;
         endpoints.RecordObservableInstruments();
         Latest(endpoints, "probing").Should().Be(1);
         Latest(endpoints, "healthy").Should().Be(1);
@@ -266,6 +254,20 @@ public sealed class ProbeTests : IAsyncLifetime
 
     private static List<BalancedEndpoint> Picks(ServiceBalancer balancer, int count)
         => [.. Enumerable.Range(0, count).Select(_ => balancer.Pick(balancer.Current, null)!)];
+
+    /// <summary>127.0.0.2 accepts, 127.0.0.3 is a black hole, ejected after a failed connect; returns once its probe's connect hangs.</summary>
+    private async Task<(BlackHoleListener Hole, ServiceBalancer Balancer, BalancedEndpoint Dead)> ProbeIntoBlackHoleAsync()
+    {
+        Accepting(2);
+        var hole = await BlackHoleListener.OpenAsync(new IPEndPoint(Ip(3), _port));
+        var balancer = await StartAsync(2, 3);
+        var dead = Endpoint(balancer, 3);
+        balancer.ReportFailure(dead, connectFailure: true);
+
+        await _h.AdvanceAsync(Until(dead.EjectedUntil) + TimeSpan.FromMilliseconds(1), step: TimeSpan.FromSeconds(20));
+        await Poll.UntilAsync(() => dead.Probe is { Running: true }, "the probe to start");
+        return (hole, balancer, dead);
+    }
 
     private CountingListener Accepting(int n, int? port = null)
     {

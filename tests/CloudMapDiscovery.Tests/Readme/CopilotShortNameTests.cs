@@ -1,5 +1,6 @@
 using CloudMapDiscovery.Testing;
 using CloudMapDiscovery.Tests.Http;
+using CloudMapDiscovery.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace CloudMapDiscovery.Tests.Readme;
@@ -27,25 +28,17 @@ public sealed class CopilotShortNameTests
         await using var fleet = await TaskFleet.StartAsync(2);
         await using var dns = await DnsTestServer.StartAsync("test.app.local", cancellationToken: cancel);
         dns.SetAddresses("api", DiscoveryHarness.RecordTtl, fleet.Addresses);
-        var before = Environment.GetEnvironmentVariable(Variable);
-        try
-        {
-            Environment.SetEnvironmentVariable(Variable, "test.app.local");
-            var services = new ServiceCollection();
-            services.AddHttpClient("api").AddCloudMapDiscovery(o => o.NameServers.Add(dns.EndPoint.ToString()));
-            await using var provider = services.BuildServiceProvider();
-            using var api = provider.GetRequiredService<IHttpClientFactory>().CreateClient("api");
-            var url = new Uri($"http://api:{fleet.Port}/host");
+        using var copilot = ScopedEnvironment.Set((Variable, "test.app.local"));
+        var services = new ServiceCollection();
+        services.AddHttpClient("api").AddCloudMapDiscovery(o => o.NameServers.Add(dns.EndPoint.ToString()));
+        await using var provider = services.BuildServiceProvider();
+        using var api = provider.GetRequiredService<IHttpClientFactory>().CreateClient("api");
+        var url = new Uri($"http://api:{fleet.Port}/host");
 
-            string[] hosts = [await api.GetStringAsync(url, cancel), await api.GetStringAsync(url, cancel)];
+        string[] hosts = [await api.GetStringAsync(url, cancel), await api.GetStringAsync(url, cancel)];
 
-            hosts.Should().AllBe($"api:{fleet.Port}", "the request keeps the name it was written with");
-            Enumerable.Range(0, 2).Select(fleet.Hits).Should().Equal(1, 1);
-            dns.GetQueryCount("api.test.app.local").Should().Be(1);
-        }
-        finally
-        {
-            Environment.SetEnvironmentVariable(Variable, before);
-        }
+        hosts.Should().AllBe($"api:{fleet.Port}", "the request keeps the name it was written with");
+        Enumerable.Range(0, 2).Select(fleet.Hits).Should().Equal(1, 1);
+        dns.GetQueryCount("api.test.app.local").Should().Be(1);
     }
 }

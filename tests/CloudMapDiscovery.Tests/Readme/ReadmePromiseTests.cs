@@ -66,47 +66,30 @@ public sealed partial class ReadmePromiseTests
 
         // The README's variables, behind a prefix of this test's own so that no other test can see them.
         var prefix = $"CLOUDMAP_README_{Guid.NewGuid():N}_";
-        (string Key, string Value)[] variables =
-        [
-            ("CloudMapDiscovery__NameServers__0", dns.EndPoint.ToString()),
-            ("CloudMapDiscovery__Clients__name__MaxAttempts", "2"),
-        ];
-        try
-        {
-            foreach (var (key, value) in variables)
-            {
-                Environment.SetEnvironmentVariable(prefix + key, value);
-            }
+        using var variables = ScopedEnvironment.Set(
+            (prefix + "CloudMapDiscovery__NameServers__0", dns.EndPoint.ToString()),
+            (prefix + "CloudMapDiscovery__Clients__name__MaxAttempts", "2"));
+        var services = new ServiceCollection();
+        services.AddSingleton<IConfiguration>(new ConfigurationBuilder().AddEnvironmentVariables(prefix).Build());
+        services.AddHttpClient("name").AddCloudMapDiscovery();
+        services.AddHttpClient("other").AddCloudMapDiscovery();
+        await using var provider = services.BuildServiceProvider();
+        var monitor = provider.GetRequiredService<IOptionsMonitor<CloudMapDiscoveryOptions>>();
+        monitor.Get("name").MaxAttempts.Should().Be(2);
+        monitor.Get("other").MaxAttempts.Should().Be(3, "the per-client variable is for client 'name' alone");
+        var factory = provider.GetRequiredService<IHttpClientFactory>();
+        using var name = factory.CreateClient("name");
+        using var other = factory.CreateClient("other");
+        var url = new Uri($"http://name.internal:{fleet.Port}/flaky");
 
-            var services = new ServiceCollection();
-            services.AddSingleton<IConfiguration>(new ConfigurationBuilder().AddEnvironmentVariables(prefix).Build());
-            services.AddHttpClient("name").AddCloudMapDiscovery();
-            services.AddHttpClient("other").AddCloudMapDiscovery();
-            await using var provider = services.BuildServiceProvider();
-            var monitor = provider.GetRequiredService<IOptionsMonitor<CloudMapDiscoveryOptions>>();
-            monitor.Get("name").MaxAttempts.Should().Be(2);
-            monitor.Get("other").MaxAttempts.Should().Be(3, "the per-client variable is for client 'name' alone");
-            var factory = provider.GetRequiredService<IHttpClientFactory>();
-            using var name = factory.CreateClient("name");
-            using var other = factory.CreateClient("other");
-            var url = new Uri($"http://name.internal:{fleet.Port}/flaky");
-
-            // Two aborted attempts: client 'name' gives up after its two, 'other' makes a third and gets an answer.
-            fleet.AbortNext = 2;
-            await ((Func<Task>)(() => name.GetStringAsync(url, cancel))).Should().ThrowAsync<HttpRequestException>();
-            fleet.TotalHits.Should().Be(2);
-            fleet.AbortNext = 2;
-            (await other.GetStringAsync(url, cancel)).Should().StartWith("127.0.0.");
-            fleet.TotalHits.Should().Be(5);
-            dns.GetQueryCount("name").Should().Be(1, "both clients asked the name server the variable named");
-        }
-        finally
-        {
-            foreach (var (key, _) in variables)
-            {
-                Environment.SetEnvironmentVariable(prefix + key, null);
-            }
-        }
+        // Two aborted attempts: client 'name' gives up after its two, 'other' makes a third and gets an answer.
+        fleet.AbortNext = 2;
+        await ((Func<Task>)(() => name.GetStringAsync(url, cancel))).Should().ThrowAsync<HttpRequestException>();
+        fleet.TotalHits.Should().Be(2);
+        fleet.AbortNext = 2;
+        (await other.GetStringAsync(url, cancel)).Should().StartWith("127.0.0.");
+        fleet.TotalHits.Should().Be(5);
+        dns.GetQueryCount("name").Should().Be(1, "both clients asked the name server the variable named");
     }
 
     [Fact]
