@@ -1,4 +1,3 @@
-using System.Net;
 using CloudMapDiscovery.Discovery;
 
 namespace CloudMapDiscovery.Tests.Discovery;
@@ -71,24 +70,5 @@ public sealed class VersionTests
         balancer.Current.Should().BeSameAs(current, "reads and reports on an older set change nothing");
         (await balancer.GetAsync(TestContext.Current.CancellationToken)).Should().BeSameAs(current);
         current.Endpoints.Should().Contain(before.Endpoints.Single(e => e.Address.Address.Equals(DiscoveryHarness.Ip(2))), "the address that stayed kept its health object");
-    }
-
-    [Fact]
-    public async Task With_A_and_AAAA_each_family_is_merged_on_its_own_when_its_answer_is_full()
-    {
-        // Twelve IPv4 tasks answered 8 at a time, beside two IPv6 ones: 8 + 2 records is not "8", yet the A answer is full.
-        await using var h = await DiscoveryHarness.StartAsync(o => o.RecordTypes = DiscoveryRecordTypes.AAndAaaa);
-        h.Server.MaxAnswerRecords = 8;
-        var v6 = new[] { IPAddress.Parse("::ffff:127.0.0.100"), IPAddress.Parse("::ffff:127.0.0.101") };
-        h.Server.SetAddresses("name", TimeSpan.Zero, [.. DiscoveryHarness.Ips([.. Enumerable.Range(1, 12)]), .. v6]);
-        var service = h.Entry(types: DiscoveryRecordTypes.AAndAaaa);
-        await service.GetAsync(TestContext.Current.CancellationToken);
-
-        await h.AdvanceInUseAsync(TimeSpan.FromSeconds(30), service);
-
-        var set = service.Current!.Endpoints;
-        set.Count(e => e.Address.Address.IsIPv4MappedToIPv6).Should().Be(2, "the AAAA answer is complete");
-        set.Count(e => !e.Address.Address.IsIPv4MappedToIPv6).Should().BeGreaterThan(8, "the full A answers are merged across refreshes");
-        set.Where(e => e.IsMerged).Should().OnlyContain(e => !e.Address.Address.IsIPv4MappedToIPv6);
     }
 }
