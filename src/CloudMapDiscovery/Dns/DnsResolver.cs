@@ -205,10 +205,8 @@ public sealed class DnsResolver : IDnsResolver
             var services = response.Services;
             if (type == DnsRecordType.SRV && ServiceTargetLookup.AnyNeeded(services))
             {
-                services = await _targets.FillAsync(name, services, start, cancellationToken).ConfigureAwait(false);
-
-                // Looked-up addresses count against the same bound as those the reply carried.
-                if (ServiceAnswer.KeepWithinBudget(services))
+                (services, var limited) = await _targets.FillAsync(name, services, start, cancellationToken).ConfigureAwait(false);
+                if (limited)
                 {
                     Log.DnsRecordLimitReached(_logger, current, type, server, DnsLimits.MaxRecords);
                 }

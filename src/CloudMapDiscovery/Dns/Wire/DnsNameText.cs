@@ -60,12 +60,8 @@ internal static class DnsNameText
             return trimmed; // already canonical: the common case allocates nothing more
         }
 
-        Span<char> text = stackalloc char[DnsName.MaxTextLength];
-        return new string(text[..DnsName.FormatValidated(wire[..length], 0, text)]);
+        return DnsName.Read(wire[..length], 0, out _);
     }
-
-    /// <summary>Encodes canonical text (escapes included) to wire form; false when it is not a name.</summary>
-    public static bool TryEncode(string name, Span<byte> destination) => Encode(name, destination, out _, out _) == EncodeStatus.Ok;
 
     /// <summary>Number of label separators in a normalised (canonical) name, where an escaped dot is <c>\046</c>.</summary>
     public static int CountDots(string name) => name.AsSpan().Count('.');
