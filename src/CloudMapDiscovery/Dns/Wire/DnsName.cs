@@ -75,11 +75,7 @@ internal static class DnsName
 
             if ((len & 0xC0) == 0)
             {
-                if (wire + len + 2 > MaxLength)
-                {
-                    throw new DnsFormatException("a name is longer than 255 bytes", offset);
-                }
-
+                CheckBounds(hops, wire + len + 2, offset);
                 if (pos + 1 + len > message.Length)
                 {
                     throw new DnsFormatException("a label runs past the end of the message", pos);
@@ -113,24 +109,12 @@ internal static class DnsName
                 throw new DnsFormatException($"a compression pointer to {target} does not point backwards", pos);
             }
 
-            if (++hops > MaxPointerHops)
-            {
-                throw new DnsFormatException($"a name follows more than {MaxPointerHops} compression pointers", offset);
-            }
-
+            CheckBounds(++hops, wire + 1, offset);
             jumps[hops - 1] = (target, pos, length, hops, wire);
             (lowest, pos) = (target, target);
         }
 
-        if (hops + tail.Hops > MaxPointerHops)
-        {
-            throw new DnsFormatException($"a name follows more than {MaxPointerHops} compression pointers", offset);
-        }
-
-        if (wire + tail.Wire + 1 > MaxLength)
-        {
-            throw new DnsFormatException("a name is longer than 255 bytes", offset);
-        }
+        CheckBounds(hops + tail.Hops, wire + tail.Wire + 1, offset);
 
         var name = tail.Text.Length == 0 ? new string(text[..length]) : length == 0 ? tail.Text : string.Concat(text[..length], ".", tail.Text);
         if (cache is not null)
@@ -160,6 +144,20 @@ internal static class DnsName
             {
                 cache.Add(target, new NameSuffix(rest, hops - before, wire - wireBefore, restEnd), at == 0 || at == length ? 0 : rest.Length);
             }
+        }
+    }
+
+    // A name of `wire` bytes (root included) that follows `hops` pointers.
+    private static void CheckBounds(int hops, int wire, int offset)
+    {
+        if (hops > MaxPointerHops)
+        {
+            throw new DnsFormatException($"a name follows more than {MaxPointerHops} compression pointers", offset);
+        }
+
+        if (wire > MaxLength)
+        {
+            throw new DnsFormatException("a name is longer than 255 bytes", offset);
         }
     }
 
