@@ -28,7 +28,7 @@ internal static class DnsResponseParser
         var names = NameCache.Rent();
         try
         {
-            var count = Read(message, names, header, type, records, out var negativeTtl, cancellationToken);
+            var count = Read(message, names, header, name, type, records, out var negativeTtl, cancellationToken);
             return Interpret(message, header, records.AsSpan(0, count), negativeTtl, name, type, maxCnameChain);
         }
         finally
@@ -40,13 +40,19 @@ internal static class DnsResponseParser
 
     // Validates every record and keeps those that can matter; the negative TTL comes from the first SOA of the authority.
     private static int Read(
-        ReadOnlySpan<byte> message, NameCache names, DnsHeader header, DnsRecordType type, ReplyRecord[] records, out uint? negativeTtl, CancellationToken cancellationToken)
+        ReadOnlySpan<byte> message, NameCache names, DnsHeader header, string name, DnsRecordType type, ReplyRecord[] records, out uint? negativeTtl, CancellationToken cancellationToken)
     {
         negativeTtl = null;
         var pos = DnsHeader.Size;
         for (var i = 0; i < header.QuestionCount; i++)
         {
-            DnsName.Read(message, pos, out pos, names);
+            // Written as asked, the question's text is the caller's string: names pointing to it then compare by reference.
+            var question = DnsName.Read(message, pos, out pos, names);
+            if (i == 0 && string.Equals(question, name, StringComparison.Ordinal))
+            {
+                names.Alias(DnsHeader.Size, name);
+            }
+
             if (pos + 4 > message.Length)
             {
                 throw new DnsFormatException("the question runs past the end of the message", pos);

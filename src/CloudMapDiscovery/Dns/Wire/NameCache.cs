@@ -45,6 +45,15 @@ internal sealed class NameCache
     /// <summary>The name that starts at <paramref name="offset"/>, if read before.</summary>
     public bool TryGet(int offset, out NameSuffix name) => _names.TryGetValue(offset, out name);
 
+    /// <summary>Gives the name read at <paramref name="offset"/> the equal text <paramref name="text"/> (another instance, or letter case).</summary>
+    public void Alias(int offset, string text)
+    {
+        if (_names.TryGetValue(offset, out var name))
+        {
+            _names[offset] = name with { Text = text };
+        }
+    }
+
     /// <summary>Remembers the name that starts at <paramref name="offset"/>; <paramref name="newChars"/> is the text made for it.</summary>
     public void Add(int offset, NameSuffix name, int newChars)
     {
