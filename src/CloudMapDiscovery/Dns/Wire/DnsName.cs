@@ -46,8 +46,9 @@ internal static class DnsName
     /// <summary>Reads the name at <paramref name="offset"/> as canonical text, going through <paramref name="cache"/> when one is given.</summary>
     public static string Read(ReadOnlySpan<byte> message, int offset, out int end, NameCache? cache)
     {
-        Span<char> text = stackalloc char[MaxTextLength];
-        Span<(int Target, int At, int Length, int Hops, int Wire)> jumps = stackalloc (int, int, int, int, int)[MaxPointerHops];
+        // A reply's names use the cache's scratch: stack memory would be zeroed on every read, names found at once included.
+        Span<char> text = cache is not null ? cache.Text : stackalloc char[MaxTextLength];
+        Span<(int Target, int At, int Length, int Hops, int Wire)> jumps = cache is not null ? cache.Jumps : stackalloc (int, int, int, int, int)[MaxPointerHops];
         var (pos, lowest, length, hops, wire, rootEnd) = (offset, offset, 0, 0, 0, -1);
         var tail = NameCache.Root;
         end = -1;

@@ -161,24 +161,27 @@ internal static class DnsResponseParser
     private static (List<DnsCanonicalNameRecord> Chain, string End) FollowChain(ReadOnlySpan<ReplyRecord> records, string name, DnsRecordType type, int maxCnameChain)
     {
         var chain = new List<DnsCanonicalNameRecord>();
+        // Names come from the cache, equal ones mostly as one string: each string's characters are hashed once.
         Dictionary<string, int>? links = null;
+        HashSet<string>? seen = null;
         for (var i = 0; i < records.Length; i++)
         {
-            if (records[i].Header.Type == DnsRecordType.CNAME)
+            if (records[i].Header.Type == DnsRecordType.CNAME && (seen ??= new(ReferenceEqualityComparer.Instance)).Add(records[i].Owner))
             {
                 (links ??= new(StringComparer.OrdinalIgnoreCase)).TryAdd(records[i].Owner, i);
             }
         }
 
-        if (links is null)
+        if (links is null || seen is null)
         {
             return (chain, name);
         }
 
         var answered = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        seen.Clear();
         foreach (ref readonly var r in records)
         {
-            if (r.Header.Section == DnsSection.Answer && r.Header.Type == type)
+            if (r.Header.Section == DnsSection.Answer && r.Header.Type == type && seen.Add(r.Owner))
             {
                 answered.Add(r.Owner);
             }
@@ -215,9 +218,16 @@ internal static class DnsResponseParser
         }
 
         var addresses = new List<DnsAddressRecord>(Math.Min(ofType, DnsLimits.MaxRecords));
+        var (last, matches) = (owner, true);
         foreach (ref readonly var r in records)
         {
-            if (r.Header.Type != type || !string.Equals(r.Owner, owner, StringComparison.OrdinalIgnoreCase))
+            // Records of one name mostly share its string: compared once.
+            if (!ReferenceEquals(r.Owner, last))
+            {
+                (last, matches) = (r.Owner, string.Equals(r.Owner, owner, StringComparison.OrdinalIgnoreCase));
+            }
+
+            if (r.Header.Type != type || !matches)
             {
                 continue;
             }

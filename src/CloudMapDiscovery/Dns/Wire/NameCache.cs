@@ -20,6 +20,12 @@ internal sealed class NameCache
     private readonly Dictionary<int, NameSuffix> _names = [];
     private int _chars;
 
+    /// <summary>Gets scratch for the text of one name.</summary>
+    public char[] Text { get; } = new char[DnsName.MaxTextLength];
+
+    /// <summary>Gets scratch for the pointers of one name.</summary>
+    public (int Target, int At, int Length, int Hops, int Wire)[] Jumps { get; } = new (int, int, int, int, int)[DnsName.MaxPointerHops];
+
     /// <summary>Gets the root name.</summary>
     public static NameSuffix Root { get; } = new(string.Empty, 0, 0, -1);
 

@@ -18,6 +18,7 @@ internal static class ServiceRecords
         limited = false;
         var picked = new List<(int Record, string Target, List<DnsAddressRecord> Addresses)>();
         var targets = new Dictionary<string, (string Text, List<DnsAddressRecord> Addresses)>(StringComparer.OrdinalIgnoreCase);
+        var (lastTarget, target) = ((string?)null, default((string Text, List<DnsAddressRecord> Addresses)));
         for (var i = 0; i < records.Length; i++)
         {
             ref readonly var r = ref records[i];
@@ -32,19 +33,31 @@ internal static class ServiceRecords
                 break;
             }
 
-            // A target's text is that of the first record naming it; later ones share it.
-            if (!targets.TryGetValue(r.Target!, out var target))
+            // A target's text is that of the first record naming it; later ones share it (and mostly its string).
+            if (!ReferenceEquals(r.Target, lastTarget) && !targets.TryGetValue(lastTarget = r.Target!, out target))
             {
                 targets.Add(r.Target!, target = (r.Target!, []));
             }
 
-            picked.Add((i, target.Text, target.Addresses));
+            picked.Add((i, target.Text!, target.Addresses!));
         }
 
         var kept = 0;
+        var (last, found) = ((string?)null, false);
         foreach (ref readonly var r in records)
         {
-            if (picked.Count == 0 || r.Header.Type is not (DnsRecordType.A or DnsRecordType.AAAA) || !targets.TryGetValue(r.Owner, out var target))
+            // Records of one name mostly share its string: looked up once.
+            if (picked.Count == 0 || r.Header.Type is not (DnsRecordType.A or DnsRecordType.AAAA))
+            {
+                continue;
+            }
+
+            if (!ReferenceEquals(r.Owner, last))
+            {
+                (last, found) = (r.Owner, targets.TryGetValue(r.Owner, out target));
+            }
+
+            if (!found)
             {
                 continue;
             }
@@ -55,12 +68,12 @@ internal static class ServiceRecords
                 break;
             }
 
-            target.Addresses.Add(new DnsAddressRecord(target.Text, new IPAddress(message.Slice(r.Header.DataOffset, r.Header.DataLength)), r.Header.TimeToLive));
+            target.Addresses!.Add(new DnsAddressRecord(target.Text!, new IPAddress(message.Slice(r.Header.DataOffset, r.Header.DataLength)), r.Header.TimeToLive));
         }
 
         var services = new List<DnsServiceRecord>(picked.Count);
         var endpoints = 0;
-        foreach (var (i, target, addresses) in picked)
+        foreach (var (i, text, addresses) in picked)
         {
             if ((endpoints += Math.Max(1, addresses.Count)) > DnsLimits.MaxRecords)
             {
@@ -70,7 +83,7 @@ internal static class ServiceRecords
 
             var data = message.Slice(records[i].Header.DataOffset, 6);
             var (priority, weight, port) = (BinaryPrimitives.ReadUInt16BigEndian(data), BinaryPrimitives.ReadUInt16BigEndian(data[2..]), BinaryPrimitives.ReadUInt16BigEndian(data[4..]));
-            services.Add(new DnsServiceRecord(owner, priority, weight, port, target, records[i].Header.TimeToLive, addresses.ToArray()));
+            services.Add(new DnsServiceRecord(owner, priority, weight, port, text, records[i].Header.TimeToLive, addresses.ToArray()));
         }
 
         return services;
