@@ -16,8 +16,14 @@ internal static class ServiceRecords
     public static List<DnsServiceRecord> Collect(ReadOnlySpan<byte> message, ReadOnlySpan<ReplyRecord> records, string owner, out bool limited)
     {
         limited = false;
-        var picked = new List<(int Record, string Target, List<DnsAddressRecord> Addresses)>();
-        var targets = new Dictionary<string, (string Text, List<DnsAddressRecord> Addresses)>(StringComparer.OrdinalIgnoreCase);
+        var srv = 0;
+        foreach (ref readonly var r in records)
+        {
+            srv += r.Header.Type == DnsRecordType.SRV ? 1 : 0;
+        }
+
+        var picked = new List<(int Record, string Target, List<DnsAddressRecord> Addresses)>(Math.Min(srv, DnsLimits.MaxRecords));
+        var targets = new Dictionary<string, (string Text, List<DnsAddressRecord> Addresses)>(Math.Min(srv, DnsLimits.MaxRecords), StringComparer.OrdinalIgnoreCase);
         var (lastTarget, target) = ((string?)null, default((string Text, List<DnsAddressRecord> Addresses)));
         for (var i = 0; i < records.Length; i++)
         {
