@@ -9,16 +9,6 @@ namespace CloudMapDiscovery.Dns;
 public sealed class DnsQueryResult
 {
     /// <summary>Creates a result; the resolver (and the library's tests) make these.</summary>
-    /// <param name="name">The name that was asked (after search-list expansion).</param>
-    /// <param name="type">The record type that was asked.</param>
-    /// <param name="responseCode">The reply's response code.</param>
-    /// <param name="server">The name server that answered.</param>
-    /// <param name="transport">How the answer arrived.</param>
-    /// <param name="addresses">A/AAAA answers (for an SRV question: empty; see <paramref name="services"/>).</param>
-    /// <param name="services">SRV answers with their targets' addresses.</param>
-    /// <param name="canonicalNames">The CNAME chain followed from <paramref name="name"/>, in order.</param>
-    /// <param name="negativeTtl">For a negative answer, the negative-caching TTL from the SOA; otherwise <see langword="null"/>.</param>
-    /// <param name="elapsed">The time from the first query sent to the answer.</param>
     internal DnsQueryResult(
         string name,
         DnsRecordType type,

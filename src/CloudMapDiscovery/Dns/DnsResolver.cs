@@ -25,7 +25,8 @@ namespace CloudMapDiscovery.Dns;
 /// 127 compression pointers, and a reply is turned into at most 1,000 records (A/AAAA answers, SRV records, or SRV
 /// endpoints: a record times its target's addresses). Beyond that the first 1,000 are kept and a warning is
 /// logged; Route 53 answers with at most 8. When SRV targets come without addresses, at most 64 distinct targets
-/// are asked for, and one that cannot be resolved only loses its own addresses. Names read off the wire (CNAME
+/// are asked for, and one that cannot be resolved only loses its own addresses (<see cref="DnsServiceRecord.TargetError"/>
+/// says why). Names read off the wire (CNAME
 /// and SRV targets) are asked for byte for byte as the server wrote them; in results they appear in text form,
 /// with <c>\DDD</c> for bytes text cannot carry, and can be passed back to <see cref="QueryAsync"/> as they are.
 /// </para>
@@ -205,10 +206,8 @@ public sealed class DnsResolver : IDnsResolver
             var services = response.Services;
             if (type == DnsRecordType.SRV && ServiceTargetLookup.AnyNeeded(services))
             {
-                services = await _targets.FillAsync(name, services, start, cancellationToken).ConfigureAwait(false);
-
-                // Looked-up addresses count against the same bound as those the reply carried.
-                if (ServiceAnswer.KeepWithinBudget(services))
+                (services, var limited) = await _targets.FillAsync(name, services, start, cancellationToken).ConfigureAwait(false);
+                if (limited)
                 {
                     Log.DnsRecordLimitReached(_logger, current, type, server, DnsLimits.MaxRecords);
                 }

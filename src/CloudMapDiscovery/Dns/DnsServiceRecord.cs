@@ -18,4 +18,15 @@ public sealed record DnsServiceRecord(
     ushort Port,
     string Target,
     TimeSpan Ttl,
-    IReadOnlyList<DnsAddressRecord> Addresses);
+    IReadOnlyList<DnsAddressRecord> Addresses)
+{
+    /// <summary>Gets why the target's addresses are unknown, or <see langword="null"/> when <see cref="Addresses"/> is an answer.</summary>
+    /// <remarks>
+    /// Set when the reply left the target's addresses out and asking for them failed (A and AAAA both, or one failed
+    /// and the other found none), or was not tried because more than 64 targets lacked addresses: <see cref="Addresses"/>
+    /// is then empty for want of an answer, not because the target has none. <see langword="null"/> when the addresses
+    /// came from the reply or from a successful lookup (an empty list then means the target has none), and for the
+    /// target "." (RFC 2782: the service is decidedly not available).
+    /// </remarks>
+    public string? TargetError { get; init; }
+}

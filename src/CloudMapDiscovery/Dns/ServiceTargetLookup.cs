@@ -4,12 +4,13 @@ using Microsoft.Extensions.Logging;
 
 namespace CloudMapDiscovery.Dns;
 
-/// <summary>
-/// The addresses of SRV targets that a reply left out, asked for directly. Cloud Map puts the targets' A/AAAA records
-/// in the additional section; when a server does not, each distinct target is asked for once (its result shared by
-/// every record naming it), at most <see cref="DnsLimits.MaxTargetLookups"/> of them. A target that cannot be
-/// resolved keeps an empty address list (the SRV answer itself is good), and the failure is logged.
-/// </summary>
+/// <summary>The addresses of SRV targets that a reply left out, asked for directly.</summary>
+/// <remarks>
+/// Cloud Map puts the targets' A/AAAA records in the additional section; when a server does not, each distinct target
+/// is asked for once, at most <see cref="DnsLimits.MaxTargetLookups"/> of them. A target whose lookup fails keeps an
+/// empty address list with <see cref="DnsServiceRecord.TargetError"/> saying why (the SRV answer itself is good), and
+/// the failure is logged. Every record gets its own copy of its target's addresses.
+/// </remarks>
 internal sealed class ServiceTargetLookup
 {
     private readonly Func<string, DnsRecordType, long, CancellationToken, ValueTask<DnsQueryResult>> _resolve;
@@ -26,10 +27,13 @@ internal sealed class ServiceTargetLookup
     /// <summary>Whether any of <paramref name="services"/> needs its target's addresses asked for.</summary>
     public static bool AnyNeeded(List<DnsServiceRecord> services) => services.Exists(NeedsAddresses);
 
-    /// <summary><paramref name="services"/> with the addresses of their targets filled in where the reply left them out.</summary>
-    public async ValueTask<List<DnsServiceRecord>> FillAsync(string name, List<DnsServiceRecord> services, long start, CancellationToken cancellationToken)
+    /// <summary>
+    /// <paramref name="services"/> with the addresses of their targets filled in where the reply left them out, kept
+    /// within <see cref="DnsLimits.MaxRecords"/> endpoints like those the reply carried; <c>Limited</c> when records were dropped.
+    /// </summary>
+    public async ValueTask<(List<DnsServiceRecord> Services, bool Limited)> FillAsync(string name, List<DnsServiceRecord> services, long start, CancellationToken cancellationToken)
     {
-        var lookups = new Dictionary<string, Task<DnsAddressRecord[]>>(StringComparer.OrdinalIgnoreCase);
+        var lookups = new Dictionary<string, Task<(DnsAddressRecord[] Addresses, string? Error)>>(StringComparer.OrdinalIgnoreCase);
         var skipped = 0;
         foreach (var service in services)
         {
@@ -53,27 +57,49 @@ internal sealed class ServiceTargetLookup
         }
 
         await Task.WhenAll(lookups.Values).ConfigureAwait(false);
-        return services.ConvertAll(s => NeedsAddresses(s) && lookups.TryGetValue(s.Target, out var found) ? s with { Addresses = found.Result } : s);
+        var filled = new List<DnsServiceRecord>(services.Count);
+        var endpoints = 0;
+        foreach (var service in services)
+        {
+            var s = !NeedsAddresses(service) ? service
+                : lookups.TryGetValue(service.Target, out var found) ? service with { Addresses = found.Result.Addresses, TargetError = found.Result.Error }
+                : service with { TargetError = $"not looked up: more than {DnsLimits.MaxTargetLookups} targets came without addresses" };
+            if ((endpoints += Math.Max(1, s.Addresses.Count)) > DnsLimits.MaxRecords)
+            {
+                return (filled, true);
+            }
+
+            // Records naming one target share its lookup; each gets its own array.
+            filled.Add(ReferenceEquals(s, service) || s.Addresses.Count == 0 ? s : s with { Addresses = [.. s.Addresses] });
+        }
+
+        return (filled, false);
     }
 
-    private async Task<DnsAddressRecord[]> TargetAddressesAsync(DnsServiceRecord service, long start, CancellationToken cancellationToken)
+    private async Task<(DnsAddressRecord[] Addresses, string? Error)> TargetAddressesAsync(DnsServiceRecord service, long start, CancellationToken cancellationToken)
     {
         // A and AAAA separately: one family failing must not lose the other's addresses.
         var v4 = FamilyAddressesAsync(service, DnsRecordType.A, start, cancellationToken);
         var v6 = FamilyAddressesAsync(service, DnsRecordType.AAAA, start, cancellationToken);
-        return [.. await v4.ConfigureAwait(false), .. await v6.ConfigureAwait(false)];
+        var (a, aError) = await v4.ConfigureAwait(false);
+        var (aaaa, aaaaError) = await v6.ConfigureAwait(false);
+        DnsAddressRecord[] addresses = [.. a, .. aaaa];
+
+        // Without addresses, a family that failed may have had some: the target is unknown, not empty.
+        var error = addresses.Length > 0 || (aError ?? aaaaError) is null ? null : string.Join(" ", new[] { aError, aaaaError }.OfType<string>());
+        return (addresses, error);
     }
 
-    private async Task<IReadOnlyList<DnsAddressRecord>> FamilyAddressesAsync(DnsServiceRecord service, DnsRecordType type, long start, CancellationToken cancellationToken)
+    private async Task<(IReadOnlyList<DnsAddressRecord> Addresses, string? Error)> FamilyAddressesAsync(DnsServiceRecord service, DnsRecordType type, long start, CancellationToken cancellationToken)
     {
         try
         {
-            return (await _resolve(service.Target, type, start, cancellationToken).ConfigureAwait(false)).Addresses;
+            return ((await _resolve(service.Target, type, start, cancellationToken).ConfigureAwait(false)).Addresses, null);
         }
         catch (DnsResolutionException ex)
         {
             Log.DnsServiceTargetFailed(_logger, service.Target, service.Name, ex.Message);
-            return [];
+            return ([], ex.Message);
         }
     }
 

@@ -61,7 +61,7 @@ public class HostileReplyParserTests
     }
 
     [Fact]
-    public void SRV_records_naming_one_target_share_its_address_list()
+    public void SRV_records_naming_one_target_each_get_its_addresses_in_a_list_of_their_own()
     {
         // Three ports on one host (legitimate), and the host's two addresses.
         var w = WireBuilder.Reply().Question(Name, DnsRecordType.SRV)
@@ -71,8 +71,9 @@ public class HostileReplyParserTests
         var r = DnsResponseParser.Parse(w.ToArray(), Name, DnsRecordType.SRV, 8, TestContext.Current.CancellationToken);
 
         r.Services.Select(s => s.Port).Should().Equal(3000, 3001, 3002);
-        r.Services.Should().OnlyContain(s => ReferenceEquals(s.Addresses, r.Services[0].Addresses), "the target's addresses are read once");
-        r.Services[0].Addresses.Select(a => a.Address.ToString()).Should().Equal("10.0.0.1", "10.0.0.2");
+        r.Services.Should().OnlyContain(s => s.Addresses.Select(a => a.Address.ToString()).SequenceEqual(new[] { "10.0.0.1", "10.0.0.2" }));
+        r.Services.Select(s => s.Addresses).Should().OnlyHaveUniqueItems("no two records share one list, which a change to one would change for all");
+        r.Services.Should().OnlyContain(s => s.Addresses is DnsAddressRecord[] && s.TargetError == null);
         r.Services[1].Target.Should().Be("host.internal", "the first record naming the target gives its text");
         r.ReachedRecordLimit.Should().BeFalse();
     }

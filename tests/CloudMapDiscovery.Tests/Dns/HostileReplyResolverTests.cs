@@ -58,24 +58,32 @@ public class HostileReplyResolverTests
     }
 
     [Fact]
-    public async Task One_bad_SRV_target_costs_only_its_own_addresses()
+    public async Task One_bad_SRV_target_costs_only_its_own_addresses_and_says_why()
     {
         // No addresses in the reply, so each target is asked for: one answers, one needs escapes, one fails
-        // (SERVFAIL), one sends a broken reply over UDP and TCP alike.
+        // (SERVFAIL), one sends a broken reply over UDP and TCP alike; of the last two, one fails its AAAA question
+        // but answers A, and one fails its A question and has no AAAA records.
         byte[][] good = [[.. "good"u8], Internal];
         byte[][] escaped = [AllFf, Internal];
         byte[][] failing = [[.. "failing"u8], Internal];
         byte[][] broken = [[.. "broken"u8], Internal];
+        byte[][] v4Only = [[.. "v4only"u8], Internal];
+        byte[][] v6Failing = [[.. "v6nodata"u8], Internal];
         await using var dns = HostileResponder.Start(q => q.Name switch
         {
             "svc.internal" => q.Reply()
                 .RecordAt(0, 12, DnsRecordType.SRV, 10, s => s.U16(1).U16(1).U16(3001).WireName(good))
                 .RecordAt(0, 12, DnsRecordType.SRV, 10, s => s.U16(1).U16(1).U16(3002).WireName(escaped))
                 .RecordAt(0, 12, DnsRecordType.SRV, 10, s => s.U16(1).U16(1).U16(3003).WireName(failing))
-                .RecordAt(0, 12, DnsRecordType.SRV, 10, s => s.U16(1).U16(1).U16(3004).WireName(broken)).ToArray(),
+                .RecordAt(0, 12, DnsRecordType.SRV, 10, s => s.U16(1).U16(1).U16(3004).WireName(broken))
+                .RecordAt(0, 12, DnsRecordType.SRV, 10, s => s.U16(1).U16(1).U16(3005).WireName(v4Only))
+                .RecordAt(0, 12, DnsRecordType.SRV, 10, s => s.U16(1).U16(1).U16(3006).WireName(v6Failing)).ToArray(),
             "good.internal" when q.Type == DnsRecordType.A => q.Reply().RecordAt(0, 12, DnsRecordType.A, 5, a => a.Raw(10, 0, 0, 1)).ToArray(),
             "failing.internal" => q.Reply(rcode: 2).ToArray(),
             "broken.internal" => q.Reply().RecordAt(0, 12, DnsRecordType.A, 5, a => a.Raw(10, 0, 0, 3, 3)).ToArray(),
+            "v4only.internal" when q.Type == DnsRecordType.A => q.Reply().RecordAt(0, 12, DnsRecordType.A, 5, a => a.Raw(10, 0, 0, 4)).ToArray(),
+            "v4only.internal" when q.Type == DnsRecordType.AAAA => q.Reply(rcode: 2).ToArray(),
+            "v6nodata.internal" when q.Type == DnsRecordType.A => q.Reply(rcode: 2).ToArray(),
             _ when q.Labels[0].AsSpan().SequenceEqual(AllFf) && q.Type == DnsRecordType.A => q.Reply().RecordAt(0, 12, DnsRecordType.A, 5, a => a.Raw(10, 0, 0, 2)).ToArray(),
             _ => q.Reply().ToArray(), // NODATA
         });
@@ -83,7 +91,16 @@ public class HostileReplyResolverTests
         var result = await Resolver(dns).QueryAsync("svc.internal", DnsRecordType.SRV, TestContext.Current.CancellationToken);
 
         result.Services.Select(s => (s.Port, string.Join(",", s.Addresses.Select(a => a.Address))))
-            .Should().Equal((3001, "10.0.0.1"), (3002, "10.0.0.2"), (3003, string.Empty), (3004, string.Empty));
+            .Should().Equal((3001, "10.0.0.1"), (3002, "10.0.0.2"), (3003, string.Empty), (3004, string.Empty), (3005, "10.0.0.4"), (3006, string.Empty));
+
+        // An empty list is "no addresses" only when the lookups said so; a failed one is named.
+        var errors = result.Services.Select(s => s.TargetError).ToList();
+        errors[0].Should().BeNull("A answered and AAAA said NODATA");
+        errors[1].Should().BeNull();
+        errors[2].Should().Contain("failing.internal (A)").And.Contain("failing.internal (AAAA)").And.Contain("SERVFAIL");
+        errors[3].Should().Contain("broken.internal (A)").And.Contain("broken.internal (AAAA)");
+        errors[4].Should().BeNull("one family failed, the other gave addresses");
+        errors[5].Should().Contain("v6nodata.internal (A)", "A failed and AAAA found none: the target's addresses are unknown");
     }
 
     [Fact]

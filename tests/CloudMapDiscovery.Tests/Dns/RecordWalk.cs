@@ -8,7 +8,7 @@ namespace CloudMapDiscovery.Tests.Dns;
 /// <summary>
 /// A forward-only walk over every record of one DNS message, record by record, with the library's bounds-checked
 /// primitives (<see cref="DnsMessageReader"/> for the header, the question and each record's fixed fields,
-/// <see cref="DnsName"/> for names). The library itself reads replies in one indexed pass (<c>ReplyIndex</c>); this
+/// <see cref="DnsName"/> for names). The library itself reads replies in one pass (<c>DnsResponseParser</c>); this
 /// simpler walk is the tests' reference: what it accepts, the parser must accept, and the captured replies are read
 /// with it.
 /// </summary>

@@ -121,6 +121,7 @@ public class ResolverFaultTests
         var service = result.Services.Should().ContainSingle().Subject;
         service.Target.Should().Be("task-a.svc.internal");
         service.Addresses.Select(a => a.Address).Should().Equal(IPAddress.Parse("127.0.0.11"), IPAddress.IPv6Loopback);
+        service.TargetError.Should().BeNull();
         result.Ttl.Should().Be(TimeSpan.FromSeconds(5));
         server.GetQueryCount("task-a.svc", DnsRecordType.A).Should().Be(1);
         server.GetQueryCount("task-a.svc", DnsRecordType.AAAA).Should().Be(1);
@@ -134,7 +135,9 @@ public class ResolverFaultTests
 
         var result = await Resolver(server).QueryAsync("svc.internal", DnsRecordType.SRV, TestContext.Current.CancellationToken);
 
-        result.Services.Should().ContainSingle().Which.Addresses.Should().BeEmpty();
+        var service = result.Services.Should().ContainSingle().Subject;
+        service.Addresses.Should().BeEmpty();
+        service.TargetError.Should().BeNull("no such name is an answer: the target has no addresses");
     }
 
     [Fact]
@@ -150,6 +153,7 @@ public class ResolverFaultTests
         var service = result.Services.Should().ContainSingle().Subject;
         service.Target.Should().BeEmpty();
         service.Addresses.Should().BeEmpty();
+        service.TargetError.Should().BeNull("the root is a real \"not available\", not a failure");
         server.QueryCount.Should().Be(1, "there is nothing to resolve");
         result.Elapsed.Should().Be(TimeSpan.Zero, "the answer came while the resolver's clock stood still: no timeout was waited out");
     }

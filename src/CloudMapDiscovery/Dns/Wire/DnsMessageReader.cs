@@ -4,7 +4,7 @@ namespace CloudMapDiscovery.Dns.Wire;
 
 /// <summary>
 /// The header and question of one DNS message, bounds checked (a <see cref="DnsFormatException"/> otherwise), and the
-/// checked reading of one record's fixed fields. The records themselves are walked by <see cref="ReplyIndex"/>.
+/// checked reading of one record's fixed fields (the records themselves are walked by <see cref="DnsResponseParser"/>).
 /// </summary>
 internal ref struct DnsMessageReader
 {

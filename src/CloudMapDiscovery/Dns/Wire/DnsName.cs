@@ -1,85 +1,57 @@
+using System.Buffers;
+
 namespace CloudMapDiscovery.Dns.Wire;
 
-/// <summary>
-/// Domain names on the wire (RFC 1035 section 3.1 and 4.1.4). Every walk over a name is bounded: a compression
-/// pointer must point strictly backwards (so no loop is possible), a name may not exceed 255 bytes, and it may
-/// follow at most <see cref="MaxPointerHops"/> pointers, whatever the message says.
-/// </summary>
+/// <summary>Domain names on the wire (RFC 1035 sections 3.1 and 4.1.4), read into canonical text within fixed bounds.</summary>
 /// <remarks>
-/// Names leave the wire in text form: labels joined by dots, and each byte that text cannot carry as itself
-/// ('.', '\', space, control and non-ASCII bytes) written as <c>\DDD</c>. That form is canonical (one text per
-/// wire name) and <see cref="DnsNameText.Write"/> turns it back into the same bytes, so a name read off the wire, such as a
-/// CNAME or SRV target, is asked for exactly as the server wrote it. Comparisons expect canonical text, which is
-/// what <see cref="Read"/> and <see cref="DnsNameText.Normalize"/> return.
+/// A compression pointer must point strictly backwards, before every place the walk has been (so no loop is
+/// possible); a name may follow at most <see cref="MaxPointerHops"/> pointers and take at most 255 bytes. The text
+/// joins labels with dots and writes each byte text cannot carry ('.', '\', space, control and non-ASCII bytes) as
+/// <c>\DDD</c>: one text per wire name, which <see cref="DnsNameText.Write"/> turns back into the same bytes, so a
+/// CNAME or SRV target is asked for exactly as the server wrote it. Letter case is kept as written; names compare as
+/// text with <see cref="StringComparison.OrdinalIgnoreCase"/>, which for this ASCII form is DNS name equality.
 /// </remarks>
 internal static class DnsName
 {
     public const int MaxLength = 255;
     public const int MaxLabelLength = 63;
 
-    /// <summary>
-    /// The most compression pointers one name may follow. A 255-byte name has at most 127 labels and a compressor
-    /// never needs more than one pointer per label, so no honest message comes near; without a bound, a chain of
-    /// thousands of pointers (each 2 bytes, each strictly backwards) is walked on every read and compare.
-    /// </summary>
+    /// <summary>The most compression pointers one name may follow.</summary>
+    /// <remarks>
+    /// A 255-byte name has at most 127 labels and a compressor never needs more than one pointer per label, so no
+    /// honest message comes near; without a bound, a chain of thousands of backward pointers is walked on every read.
+    /// </remarks>
     public const int MaxPointerHops = 127;
 
-    /// <summary>The longest text form of a wire name: 4 characters per byte when every byte is escaped, plus the dots.</summary>
+    /// <summary>The longest text form of a wire name: 4 characters per byte when every byte is escaped.</summary>
     public const int MaxTextLength = 4 * MaxLength;
 
-    // The bytes text cannot carry as themselves (NeedsEscape), for vectorised searches.
-    private static readonly System.Buffers.SearchValues<byte> Escaped = System.Buffers.SearchValues.Create(
-        [.. Enumerable.Range(0, 256).Where(b => NeedsEscape((byte)b)).Select(b => (byte)b)]);
+    // The bytes text cannot carry as themselves, for a vectorised search.
+    private static readonly SearchValues<byte> Escaped = SearchValues.Create([.. Enumerable.Range(0, 256).Select(b => (byte)b).Where(NeedsEscape)]);
 
     /// <summary>Returns the offset just past the name starting at <paramref name="offset"/>, validating it.</summary>
     public static int Skip(ReadOnlySpan<byte> message, int offset)
     {
-        var end = -1;
-        Walk(message, offset, ref end, default, out _);
+        Read(message, offset, out var end);
         return end;
     }
 
-    /// <summary>Whether the name at <paramref name="offset"/> equals <paramref name="name"/>, canonical text without a trailing dot (ASCII case-insensitive).</summary>
+    /// <summary>Whether the name at <paramref name="offset"/> is <paramref name="name"/> (canonical text, ASCII case-insensitive).</summary>
     public static bool EqualsName(ReadOnlySpan<byte> message, int offset, string name)
-    {
-        var end = -1;
-        if (name.Length == 0)
-        {
-            // The root: Walk takes an empty comparand as "don't compare", so measure instead.
-            Walk(message, offset, ref end, default, out var textLength);
-            return textLength == 0;
-        }
-
-        return Walk(message, offset, ref end, name.AsSpan(), out _);
-    }
+        => string.Equals(Read(message, offset, out _), name, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Reads the name at <paramref name="offset"/> as canonical text without a trailing dot (the root is "").</summary>
-    public static string Read(ReadOnlySpan<byte> message, int offset, out int end)
+    public static string Read(ReadOnlySpan<byte> message, int offset, out int end) => Read(message, offset, out end, null);
+
+    /// <summary>Reads the name at <paramref name="offset"/> as canonical text, going through <paramref name="cache"/> when one is given.</summary>
+    public static string Read(ReadOnlySpan<byte> message, int offset, out int end, NameCache? cache)
     {
+        // A reply's names use the cache's scratch: stack memory would be zeroed on every read, names found at once included.
+        Span<char> text = cache is not null ? cache.Text : stackalloc char[MaxTextLength];
+        Span<(int Target, int At, int Length, int Hops, int Wire)> jumps = cache is not null ? cache.Jumps : stackalloc (int, int, int, int, int)[MaxPointerHops];
+        var (pos, lowest, length, hops, wire, rootEnd) = (offset, offset, 0, 0, 0, -1);
+        var tail = NameCache.Root;
         end = -1;
-        Walk(message, offset, ref end, default, out var textLength);
-        if (textLength == 0)
-        {
-            return string.Empty;
-        }
-
-        var buffer = textLength <= 512 ? stackalloc char[512] : new char[textLength];
-        var written = FormatValidated(message, offset, buffer);
-        return new string(buffer[..written]);
-    }
-
-    // One bounded walk serves skip, compare and measure. `compare` empty means "don't compare". Returns whether the
-    // name equals `compare`. (NameTable walks the same way, remembering what it found.)
-    private static bool Walk(ReadOnlySpan<byte> message, int offset, ref int end, ReadOnlySpan<char> compare, out int textLength)
-    {
-        var comparing = !compare.IsEmpty;
-        var equal = comparing;
-        var pos = offset;
-        var wireLength = 0;
-        var hops = 0;
-        textLength = 0;
-        var lowestJump = offset;
-
         while (true)
         {
             if ((uint)pos >= (uint)message.Length)
@@ -87,141 +59,116 @@ internal static class DnsName
                 throw new DnsFormatException("a name runs past the end of the message", pos);
             }
 
+            // Where this walk starts or has just jumped to, a name read before is this name's rest.
+            if (pos == lowest && cache is not null && cache.TryGet(pos, out var known))
+            {
+                (tail, end) = (known, end < 0 ? known.End : end);
+                break;
+            }
+
             var len = message[pos];
-            switch (len & 0xC0)
+            if (len == 0)
             {
-                case 0x00:
-                    if (len == 0)
-                    {
-                        if (end < 0)
-                        {
-                            end = pos + 1;
-                        }
-
-                        return equal && textLength == compare.Length;
-                    }
-
-                    if (wireLength + len + 2 > MaxLength)
-                    {
-                        throw new DnsFormatException("a name is longer than 255 bytes", offset);
-                    }
-
-                    if (pos + 1 + len > message.Length)
-                    {
-                        throw new DnsFormatException("a label runs past the end of the message", pos);
-                    }
-
-                    var label = message.Slice(pos + 1, len);
-                    if (equal)
-                    {
-                        equal = LabelEquals(label, compare, textLength);
-                    }
-
-                    wireLength += len + 1;
-                    textLength += (textLength == 0 ? 0 : 1) + EscapedLength(label);
-                    pos += len + 1;
-                    break;
-
-                case 0xC0:
-                    if (pos + 1 >= message.Length)
-                    {
-                        throw new DnsFormatException("a compression pointer runs past the end of the message", pos);
-                    }
-
-                    var target = ((len & 0x3F) << 8) | message[pos + 1];
-                    if (end < 0)
-                    {
-                        end = pos + 2;
-                    }
-
-                    // Strictly backwards, and before every place already visited: this alone rules out loops.
-                    if (target >= lowestJump)
-                    {
-                        throw new DnsFormatException($"a compression pointer to {target} does not point backwards", pos);
-                    }
-
-                    if (++hops > MaxPointerHops)
-                    {
-                        throw new DnsFormatException($"a name follows more than {MaxPointerHops} compression pointers", offset);
-                    }
-
-                    lowestJump = target;
-                    pos = target;
-                    break;
-
-                default:
-                    throw new DnsFormatException($"unsupported label type 0x{len:X2}", pos);
-            }
-        }
-    }
-
-    // Compares one wire label with the canonical text that starts at `textOffset` (or at the dot there).
-    private static bool LabelEquals(ReadOnlySpan<byte> label, ReadOnlySpan<char> compare, int textOffset)
-    {
-        var at = textOffset;
-        if (textOffset != 0)
-        {
-            if (textOffset >= compare.Length || compare[textOffset] != '.')
-            {
-                return false;
+                end = end < 0 ? pos + 1 : end;
+                rootEnd = pos + 1;
+                break;
             }
 
-            at++;
-        }
-
-        foreach (var b in label)
-        {
-            if (NeedsEscape(b))
+            if ((len & 0xC0) == 0)
             {
-                if (at + 4 > compare.Length || compare[at] != '\\'
-                    || compare[at + 1] != (char)('0' + (b / 100)) || compare[at + 2] != (char)('0' + (b / 10 % 10)) || compare[at + 3] != (char)('0' + (b % 10)))
+                CheckBounds(hops, wire + len + 2, offset);
+                if (pos + 1 + len > message.Length)
                 {
-                    return false;
+                    throw new DnsFormatException("a label runs past the end of the message", pos);
                 }
 
-                at += 4;
+                if (length > 0)
+                {
+                    text[length++] = '.';
+                }
+
+                length += FormatLabel(message.Slice(pos + 1, len), text[length..]);
+                wire += len + 1;
+                pos += len + 1;
                 continue;
             }
 
-            if (at >= compare.Length || ToLower(b) != ToLower(compare[at]))
+            if ((len & 0xC0) != 0xC0)
             {
-                return false;
+                throw new DnsFormatException($"unsupported label type 0x{len:X2}", pos);
             }
 
-            at++;
+            if (pos + 1 >= message.Length)
+            {
+                throw new DnsFormatException("a compression pointer runs past the end of the message", pos);
+            }
+
+            var target = ((len & 0x3F) << 8) | message[pos + 1];
+            end = end < 0 ? pos + 2 : end;
+            if (target >= lowest)
+            {
+                throw new DnsFormatException($"a compression pointer to {target} does not point backwards", pos);
+            }
+
+            CheckBounds(++hops, wire + 1, offset);
+            jumps[hops - 1] = (target, pos, length, hops, wire);
+            (lowest, pos) = (target, target);
         }
 
-        return true;
-    }
+        CheckBounds(hops + tail.Hops, wire + tail.Wire + 1, offset);
 
-    private static int ToLower(int c) => c is >= 'A' and <= 'Z' ? c | 0x20 : c;
-
-    /// <summary>Lower-cases A-Z only: DNS compares names ASCII case-insensitively.</summary>
-    public static byte ToLowerAscii(byte b) => b is >= (byte)'A' and <= (byte)'Z' ? (byte)(b | 0x20) : b;
-
-    // The length of a label in canonical text.
-    private static int EscapedLength(ReadOnlySpan<byte> label)
-    {
-        var n = label.Length;
-        foreach (var b in label)
+        var name = tail.Text.Length == 0 ? new string(text[..length]) : length == 0 ? tail.Text : string.Concat(text[..length], ".", tail.Text);
+        if (cache is not null)
         {
-            n += NeedsEscape(b) ? 3 : 0;
+            Remember(cache, jumps[..hops], name, length, tail, hops + tail.Hops, wire + tail.Wire, offset, end, rootEnd);
         }
 
-        return n;
+        return name;
     }
 
-    // Writes one label in canonical text; returns the characters written (EscapedLength).
+    // Every place this walk started at or jumped to gets the rest of the name from there, with what it took to read.
+    private static void Remember(
+        NameCache cache, ReadOnlySpan<(int Target, int At, int Length, int Hops, int Wire)> jumps, string name, int length, NameSuffix tail, int hops, int wire, int offset, int end, int rootEnd)
+    {
+        // Where a name starts with a pointer nothing else can lead (a pointer to a pointer aside, which just walks on).
+        if (length > 0)
+        {
+            cache.Add(offset, new NameSuffix(name, hops, wire, end), name.Length);
+        }
+
+        for (var i = 0; i < jumps.Length; i++)
+        {
+            var (target, _, at, before, wireBefore) = jumps[i];
+            var rest = at == 0 ? name : at == length ? tail.Text : name[(at + 1)..];
+            var restEnd = i + 1 < jumps.Length ? jumps[i + 1].At + 2 : rootEnd;
+            if (restEnd >= 0)
+            {
+                cache.Add(target, new NameSuffix(rest, hops - before, wire - wireBefore, restEnd), at == 0 || at == length ? 0 : rest.Length);
+            }
+        }
+    }
+
+    // A name of `wire` bytes (root included) that follows `hops` pointers.
+    private static void CheckBounds(int hops, int wire, int offset)
+    {
+        if (hops > MaxPointerHops)
+        {
+            throw new DnsFormatException($"a name follows more than {MaxPointerHops} compression pointers", offset);
+        }
+
+        if (wire > MaxLength)
+        {
+            throw new DnsFormatException("a name is longer than 255 bytes", offset);
+        }
+    }
+
+    // Writes one label in canonical text; returns the characters written.
     private static int FormatLabel(ReadOnlySpan<byte> label, Span<char> destination)
     {
-        // Most labels need no escape at all: one vectorised search, then a plain widening copy.
-        if (label.Length > 8 && !label.ContainsAny(Escaped))
+        // Most labels need no escape at all: one vectorised search, then a widening copy.
+        if (!label.ContainsAny(Escaped))
         {
-            for (var i = 0; i < label.Length; i++)
-            {
-                destination[i] = (char)label[i];
-            }
-
+            System.Text.Encoding.Latin1.GetChars(label, destination);
             return label.Length;
         }
 
@@ -233,46 +180,18 @@ internal static class DnsName
                 destination[written++] = '\\';
                 destination[written++] = (char)('0' + (b / 100));
                 destination[written++] = (char)('0' + (b / 10 % 10));
-                destination[written++] = (char)('0' + (b % 10));
+                destination[written] = (char)('0' + (b % 10));
             }
             else
             {
-                destination[written++] = (char)b;
+                destination[written] = (char)b;
             }
+
+            written++;
         }
 
         return written;
     }
 
     private static bool NeedsEscape(byte b) => b <= 0x20 || b > 0x7E || b == (byte)'.' || b == (byte)'\\';
-
-    /// <summary>Writes the canonical text of a name already validated by a walk; returns the characters written.</summary>
-    public static int FormatValidated(ReadOnlySpan<byte> message, int offset, Span<char> destination)
-    {
-        // The name was validated by Walk, so this loop needs no bounds or loop checks of its own.
-        var pos = offset;
-        var written = 0;
-        while (true)
-        {
-            var len = message[pos];
-            if (len == 0)
-            {
-                return written;
-            }
-
-            if ((len & 0xC0) == 0xC0)
-            {
-                pos = ((len & 0x3F) << 8) | message[pos + 1];
-                continue;
-            }
-
-            if (written > 0)
-            {
-                destination[written++] = '.';
-            }
-
-            written += FormatLabel(message.Slice(pos + 1, len), destination[written..]);
-            pos += len + 1;
-        }
-    }
 }

@@ -6,22 +6,15 @@ namespace CloudMapDiscovery.Dns.Wire;
 /// </summary>
 internal static class DnsNameText
 {
-    private enum EncodeStatus
-    {
-        Ok,
-        EmptyLabel,
-        LabelTooLong,
-        NameTooLong,
-        BadCharacter,
-        BadEscape,
-    }
+    private const string EmptyLabel = "has an empty label";
+    private const string BadEscape = "has an incomplete escape (a backslash must be followed by a character or three digits up to 255)";
 
     /// <summary>Writes <paramref name="name"/> (canonical text, escapes included) uncompressed; returns the bytes written.</summary>
     /// <exception cref="ArgumentException">The text is not a name; names given to the resolver are checked before they get here.</exception>
     public static int Write(Span<byte> destination, string name)
     {
-        var status = Encode(name, destination, out var written, out _);
-        return status == EncodeStatus.Ok ? written : throw new ArgumentException($"'{name}' cannot be written as a DNS name ({status}).", nameof(name));
+        var problem = Encode(name, destination, out var written);
+        return problem is null ? written : throw new ArgumentException($"'{name}' cannot be written as a DNS name: it {problem}.", nameof(name));
     }
 
     /// <summary>
@@ -40,16 +33,7 @@ internal static class DnsNameText
         }
 
         Span<byte> wire = stackalloc byte[DnsName.MaxLength];
-        var status = Encode(trimmed, wire, out var length, out var bad);
-        var reason = status switch
-        {
-            EncodeStatus.Ok => null,
-            EncodeStatus.EmptyLabel => "has an empty label",
-            EncodeStatus.LabelTooLong => "has a label longer than 63 bytes",
-            EncodeStatus.NameTooLong => "is longer than 255 bytes",
-            EncodeStatus.BadEscape => "has an incomplete escape (a backslash must be followed by a character or three digits up to 255)",
-            _ => $"holds a character DNS cannot carry: '{bad}' (use the punycode form of international names)",
-        };
+        var reason = Encode(trimmed, wire, out var length);
         if (reason is not null)
         {
             throw new ArgumentException($"The name '{name}' {reason}.", nameof(name));
@@ -60,12 +44,8 @@ internal static class DnsNameText
             return trimmed; // already canonical: the common case allocates nothing more
         }
 
-        Span<char> text = stackalloc char[DnsName.MaxTextLength];
-        return new string(text[..DnsName.FormatValidated(wire[..length], 0, text)]);
+        return DnsName.Read(wire[..length], 0, out _);
     }
-
-    /// <summary>Encodes canonical text (escapes included) to wire form; false when it is not a name.</summary>
-    public static bool TryEncode(string name, Span<byte> destination) => Encode(name, destination, out _, out _) == EncodeStatus.Ok;
 
     /// <summary>Number of label separators in a normalised (canonical) name, where an escaped dot is <c>\046</c>.</summary>
     public static int CountDots(string name) => name.AsSpan().Count('.');
@@ -86,11 +66,11 @@ internal static class DnsNameText
         return backslashes % 2 == 0;
     }
 
-    // Text to wire bytes: labels split at unescaped dots, \DDD and \X decoded. The empty text is the root.
-    private static EncodeStatus Encode(ReadOnlySpan<char> text, Span<byte> destination, out int written, out char bad)
+    // Text to wire bytes: labels split at unescaped dots, \DDD and \X decoded. The empty text is the root. Returns what
+    // makes the text not a name, or null.
+    private static string? Encode(ReadOnlySpan<char> text, Span<byte> destination, out int written)
     {
         written = 0;
-        bad = default;
         var lengthAt = 0;
         var pos = 1;
         var labelLength = 0;
@@ -101,7 +81,7 @@ internal static class DnsNameText
             {
                 if (labelLength == 0)
                 {
-                    return EncodeStatus.EmptyLabel;
+                    return EmptyLabel;
                 }
 
                 destination[lengthAt] = (byte)labelLength;
@@ -112,8 +92,7 @@ internal static class DnsNameText
 
             if (c <= ' ' || c > '~')
             {
-                bad = c;
-                return EncodeStatus.BadCharacter;
+                return $"holds a character DNS cannot carry: '{c}' (use the punycode form of international names)";
             }
 
             int value = c;
@@ -121,18 +100,18 @@ internal static class DnsNameText
             {
                 if (!TryUnescape(text, ref i, out value))
                 {
-                    return EncodeStatus.BadEscape;
+                    return BadEscape;
                 }
             }
 
             if (++labelLength > DnsName.MaxLabelLength)
             {
-                return EncodeStatus.LabelTooLong;
+                return "has a label longer than 63 bytes";
             }
 
             if (pos + 1 >= DnsName.MaxLength || pos >= destination.Length)
             {
-                return EncodeStatus.NameTooLong;
+                return "is longer than 255 bytes";
             }
 
             destination[pos++] = (byte)value;
@@ -142,18 +121,18 @@ internal static class DnsNameText
         {
             destination[0] = 0;
             written = 1;
-            return EncodeStatus.Ok;
+            return null;
         }
 
         if (labelLength == 0)
         {
-            return EncodeStatus.EmptyLabel;
+            return EmptyLabel;
         }
 
         destination[lengthAt] = (byte)labelLength;
         destination[pos++] = 0;
         written = pos;
-        return EncodeStatus.Ok;
+        return null;
     }
 
     // At text[i] == '\\': decodes \DDD (000-255) or \X (X printable ASCII) and leaves i on the last character used.
