@@ -131,17 +131,30 @@ internal sealed class DnsServiceSource : IEndpointSource
     }
 
     // An SRV record whose target has no address cannot be called; it is left out. Of the rest, only the lowest
-    // priority is used (RFC 2782: higher values are fallbacks); Cloud Map gives every record priority 1.
+    // priority is used (RFC 2782: higher values are fallbacks); Cloud Map gives every record priority 1. A target
+    // whose address lookup failed is not "no addresses": when every target of that priority failed, the lookup
+    // fails (the cache serves its last good answer); when some did, the others' previous addresses are kept.
     private static ServiceResolution FromSrv(DnsQueryResult r)
     {
-        var callable = r.Services.Where(s => s.Addresses.Count > 0).ToList();
-        var best = callable.Count == 0 ? 0 : callable.Min(s => s.Priority);
-        var all = callable
-            .Where(s => s.Priority == best)
-            .SelectMany(s => s.Addresses.Select(a => new ResolvedAddress(a.Address, s.Port, a.Ttl < s.Ttl ? a.Ttl : s.Ttl)))
+        var usable = r.Services.Where(s => s.Addresses.Count > 0 || s.TargetError is not null).ToList();
+        var best = usable.Count == 0 ? 0 : usable.Min(s => s.Priority);
+        var chosen = usable.Where(s => s.Priority == best).ToList();
+        var all = chosen
+            .SelectMany(s => s.Addresses.Select(a => new ResolvedAddress(a.Address, s.Port, a.Ttl < s.Ttl ? a.Ttl : s.Ttl, s.Target)))
             .ToArray();
+        var unresolved = chosen.Where(s => s.TargetError is not null).ToList();
+        if (all.Length == 0 && unresolved.Count > 0)
+        {
+            var failures = string.Join("; ", unresolved.Select(s => $"{s.Target}: {s.TargetError}").Distinct().Take(8));
+            throw new DnsResolutionException(r.Name, DnsRecordType.SRV, [], $"DNS lookup of {r.Name} (SRV) found {unresolved.Count} target(s) and could resolve none of them: {failures}.", null);
+        }
+
         var reason = all.Length == 0 && r.Services.Count > 0 ? $"SRV records of {r.Name} name targets without addresses" : Negative(r);
-        return new ServiceResolution(all, r.Ttl, all.Length == 0 ? reason : null, Describe(r)) { SrvRecordCount = r.Services.Count };
+        return new ServiceResolution(all, r.Ttl, all.Length == 0 ? reason : null, Describe(r))
+        {
+            SrvRecordCount = r.Services.Count,
+            UnresolvedTargets = unresolved.Select(s => s.Target).ToHashSet(StringComparer.OrdinalIgnoreCase),
+        };
     }
 
     private static string? Negative(DnsQueryResult r) => r.IsNegative

@@ -14,4 +14,8 @@ internal readonly record struct EndpointAddress(IPAddress Address, int? Port)
 }
 
 /// <summary>An address in a published endpoint set, and whether only the MULTIVALUE merge keeps it there.</summary>
-internal readonly record struct DiscoveredEndpoint(EndpointAddress Address, bool IsMerged);
+internal readonly record struct DiscoveredEndpoint(EndpointAddress Address, bool IsMerged)
+{
+    /// <summary>The instance the address belongs to, where the source names one (an SRV target), else <see langword="null"/>.</summary>
+    public string? Target { get; init; }
+}

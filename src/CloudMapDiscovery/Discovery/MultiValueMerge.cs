@@ -28,8 +28,21 @@ internal sealed class MultiValueMerge
                 _lastSeen[address] = now;
                 if (kept.Add(address))
                 {
-                    result.Add(new DiscoveredEndpoint(address, IsMerged: false));
+                    result.Add(new DiscoveredEndpoint(address, IsMerged: false) { Target = a.Target });
                     _ = a.Address.AddressFamily == AddressFamily.InterNetworkV6 ? v6++ : v4++;
+                }
+            }
+
+            // An instance DNS still lists but whose addresses it could not give this time keeps the ones it had.
+            if (answer.UnresolvedTargets.Count > 0 && previous is not null)
+            {
+                foreach (var e in previous.Endpoints)
+                {
+                    if (e.Target is { } target && answer.UnresolvedTargets.Contains(target) && kept.Add(e.Address))
+                    {
+                        _lastSeen[e.Address] = now;
+                        result.Add(e);
+                    }
                 }
             }
 

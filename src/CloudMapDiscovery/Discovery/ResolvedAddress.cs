@@ -2,8 +2,8 @@ using System.Net;
 
 namespace CloudMapDiscovery.Discovery;
 
-/// <summary>One address from the source with its port (SRV, API) and TTL.</summary>
-internal readonly record struct ResolvedAddress(IPAddress Address, int? Port, TimeSpan Ttl);
+/// <summary>One address from the source with its port (SRV, API), TTL, and the instance it belongs to (an SRV target).</summary>
+internal readonly record struct ResolvedAddress(IPAddress Address, int? Port, TimeSpan Ttl, string? Target = null);
 
 /// <summary>What a source said about a service: its addresses with the answer's TTL, or that it has none.</summary>
 /// <param name="Addresses">The addresses; none for a negative answer.</param>
@@ -16,6 +16,9 @@ internal sealed record ServiceResolution(IReadOnlyList<ResolvedAddress> Addresse
 
     /// <summary>For an SRV answer, how many SRV records it held (the MULTIVALUE limit counts records, not addresses); 0 otherwise.</summary>
     public int SrvRecordCount { get; init; }
+
+    /// <summary>Instances (SRV targets) listed but whose addresses could not be looked up: their previous addresses are kept.</summary>
+    public IReadOnlyCollection<string> UnresolvedTargets { get; init; } = [];
 }
 
 /// <summary>Where a service's endpoints come from: the one seam between discovery's cache and a source (DNS today).</summary>
