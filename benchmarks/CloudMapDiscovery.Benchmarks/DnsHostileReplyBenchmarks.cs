@@ -6,7 +6,7 @@ using CloudMapDiscovery.Dns.Wire;
 namespace CloudMapDiscovery.Benchmarks;
 
 /// <summary>
-/// Issue 12: what one hostile reply costs to take in, for each of <see cref="HostileReplies"/>' 64 KB replies (the
+/// What one hostile reply costs to take in, for each of <see cref="HostileReplies"/>' 64 KB replies (the
 /// most TCP carries). One operation is what the exchange does with a reply that matches its query: the ID and
 /// question check, the parse, and the count of endpoints the answer turns into (every SRV record's target
 /// addresses, as the discovery layer flattens them). A reply the parser rejects counts as -1; rejecting it is

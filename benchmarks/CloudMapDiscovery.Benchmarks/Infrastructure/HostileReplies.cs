@@ -30,7 +30,7 @@ internal static class HostileReplies
     /// <summary>The pointer hops a name may take once the chain is as long as the most labels a name can have (127).</summary>
     public const int HopsAtLimit = 127;
 
-    /// <summary>Issue 12's A variant: every owner name is 8,000 backward pointers away from "name.internal"; 64 KB of A records.</summary>
+    /// <summary>The measured hostile reply's A variant: every owner name is 8,000 backward pointers away from "name.internal"; 64 KB of A records.</summary>
     public static HostileReply IssueChain8000A()
     {
         var w = Start(["name", "internal"], DnsRecordType.A);
@@ -40,7 +40,7 @@ internal static class HostileReplies
     }
 
     /// <summary>
-    /// Issue 12's measured reply (38 KB): 600 SRV and 600 A records whose names are all "name.internal" behind an
+    /// The measured hostile reply (38 KB): 600 SRV and 600 A records whose names are all "name.internal" behind an
     /// 8,000-pointer chain, so that every SRV record names the same target, which has 600 addresses.
     /// </summary>
     public static HostileReply IssueReply600Srv()

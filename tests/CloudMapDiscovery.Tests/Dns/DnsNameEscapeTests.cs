@@ -3,7 +3,7 @@ using CloudMapDiscovery.Dns.Wire;
 
 namespace CloudMapDiscovery.Tests.Dns;
 
-/// <summary>Issue 12 at the name level: text escapes that round-trip to the wire, and the bound on pointer hops.</summary>
+/// <summary>Hostile names at the name level: text escapes that round-trip to the wire, and the bound on pointer hops.</summary>
 public class DnsNameEscapeTests
 {
     [Theory]

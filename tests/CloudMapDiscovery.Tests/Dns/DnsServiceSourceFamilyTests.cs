@@ -7,7 +7,7 @@ using CloudMapDiscovery.Tests.Infrastructure;
 namespace CloudMapDiscovery.Tests.Dns;
 
 /// <summary>
-/// Issue 12: <see cref="DiscoveryRecordTypes.AAndAaaa"/> keeps one family's addresses when the other fails, and does
+/// <see cref="DiscoveryRecordTypes.AAndAaaa"/> keeps one family's addresses when the other fails, and does
 /// not wait out the DNS timeout for a family that has not answered. Three manual clocks: the server's (for Delay
 /// faults), the resolver's (never moved, so no DNS timeout ever fires here) and the source's grace wait.
 /// </summary>

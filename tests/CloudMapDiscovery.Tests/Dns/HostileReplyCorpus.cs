@@ -3,7 +3,7 @@ using CloudMapDiscovery.Dns;
 namespace CloudMapDiscovery.Tests.Dns;
 
 /// <summary>
-/// Replies for <see cref="HostileReplyResolverTests"/>: for each query, one of issue 12's hostile shapes, an
+/// Replies for <see cref="HostileReplyResolverTests"/>: for each query, one of the hostile shapes, an
 /// ordinary answer, or a broken one, chosen by a stable hash of the case, the name, the type and the transport, so
 /// that a case replays exactly, follow-up queries (CNAME and SRV targets, TCP retries) included. A few shapes are
 /// ignored by the resolver (wrong ID, two questions, no reply) and cost a timeout; they are kept rare.

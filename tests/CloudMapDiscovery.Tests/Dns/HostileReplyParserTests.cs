@@ -5,7 +5,7 @@ using CloudMapDiscovery.Dns.Wire;
 namespace CloudMapDiscovery.Tests.Dns;
 
 /// <summary>
-/// Issue 12 at the parser: pointer chains, record counts at their maximum, SRV records multiplying their targets'
+/// Hostile replies at the parser: pointer chains, record counts at their maximum, SRV records multiplying their targets'
 /// addresses, CNAME chains hidden among decoys. Each reply matches its question, so all of it reaches the parser.
 /// (What these cost is measured by DnsHostileReplyBenchmarks, not here.)
 /// </summary>
@@ -81,7 +81,7 @@ public class HostileReplyParserTests
     [Fact]
     public void SRV_records_times_their_targets_addresses_stay_within_1000_endpoints()
     {
-        // Issue 12's 360,000: 600 SRV records naming one target that has 600 addresses.
+        // The measured hostile reply's 360,000: 600 SRV records naming one target that has 600 addresses.
         var w = WireBuilder.Reply().Question(Name, DnsRecordType.SRV);
         for (var i = 0; i < 600; i++)
         {

@@ -4,7 +4,7 @@ using CloudMapDiscovery.Dns;
 namespace CloudMapDiscovery.Tests.Dns;
 
 /// <summary>
-/// Issue 12 at the resolver: names read off the wire are asked for byte for byte (or the attempt fails cleanly),
+/// Hostile replies at the resolver: names read off the wire are asked for byte for byte (or the attempt fails cleanly),
 /// one bad SRV target costs only itself, and whatever a server sends, every public call ends in an answer,
 /// <see cref="DnsResolutionException"/> naming the name, type and server, or (the caller's own)
 /// <see cref="OperationCanceledException"/>. The replies come from <see cref="HostileResponder"/>, which can send
@@ -25,7 +25,7 @@ public class HostileReplyResolverTests
     [Fact]
     public async Task A_CNAME_target_that_text_must_escape_is_asked_for_byte_for_byte()
     {
-        // Issue 12: 63 bytes of 0xFF read as 252 characters of \255, which the old query writer could not write.
+        // 63 bytes of 0xFF read as 252 characters of \255, which the old query writer could not write.
         await using var dns = HostileResponder.Start(q =>
             q.Labels[0].AsSpan().SequenceEqual(AllFf) ? q.Reply().RecordAt(0, 12, DnsRecordType.A, 60, a => a.Raw(10, 0, 0, 9)).ToArray()
             : q.Name == "alias.internal" ? q.Reply().RecordAt(0, 12, DnsRecordType.CNAME, 60, c => c.WireName(AllFf, Internal)).ToArray()
@@ -44,7 +44,7 @@ public class HostileReplyResolverTests
     [Fact]
     public async Task A_label_holding_a_dot_is_asked_for_as_one_label()
     {
-        // Issue 12: "a.b" as one label was asked for as the literal text a\046b and timed out.
+        // "a.b" as one label was asked for as the literal text a\046b and timed out.
         byte[] dotted = [.. "a.b"u8];
         await using var dns = HostileResponder.Start(q =>
             q.Labels.Count == 2 && q.Labels[0].AsSpan().SequenceEqual(dotted) ? q.Reply().RecordAt(0, 12, DnsRecordType.A, 60, a => a.Raw(10, 0, 0, 7)).ToArray()

@@ -3,13 +3,13 @@ using CloudMapDiscovery.Dns.Wire;
 
 namespace CloudMapDiscovery.Tests.Dns;
 
-/// <summary>The fuzz test's hostile half (issue 12): pointer chains and many-record replies, mutated the same way.</summary>
+/// <summary>The fuzz test's hostile half: pointer chains and many-record replies, mutated the same way.</summary>
 public partial class ParserFuzzTests
 {
     [Fact]
     public void Mutated_pointer_chains_and_many_record_replies_give_only_DnsFormatException()
     {
-        // Issue 12's shapes, near and past every bound: chains of 1 to 300 pointers, more records than are kept, SRV
+        // The hostile shapes, near and past every bound: chains of 1 to 300 pointers, more records than are kept, SRV
         // records multiplying one target's addresses, many targets, a CNAME chain among decoys, the longest names.
         // Fewer iterations than above: each message is kilobytes, not a hundred bytes.
         var corpus = HostileCorpus();

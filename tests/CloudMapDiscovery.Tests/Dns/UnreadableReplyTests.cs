@@ -5,7 +5,7 @@ using CloudMapDiscovery.Testing;
 namespace CloudMapDiscovery.Tests.Dns;
 
 /// <summary>
-/// Issue 12: a UDP reply that matches the query (ID and question) but cannot be read, or is cut short without the
+/// A UDP reply that matches the query (ID and question) but cannot be read, or is cut short without the
 /// TC bit, is asked again over TCP before the attempt counts as failed; replies that do not match stay ignored.
 /// And a caller who cancels while a reply is on its way gets <see cref="OperationCanceledException"/>, not the reply.
 /// </summary>
