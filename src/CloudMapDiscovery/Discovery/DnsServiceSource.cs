@@ -119,11 +119,11 @@ internal sealed class DnsServiceSource : IEndpointSource
     private static IEnumerable<DnsServerAttempt> Attempts(Family family) => (family.Error as DnsResolutionException)?.Attempts ?? [];
 
     private static ServiceResolution FromAddresses(DnsQueryResult r)
-        => new(r.Addresses.Select(a => new ResolvedAddress(a.Address, null, a.Ttl)).ToArray(), r.Ttl, Negative(r), Describe(r));
+        => new(r.Addresses.Select(a => Endpoint(a, null, null)).ToArray(), r.Ttl, Negative(r), Describe(r));
 
     private static ServiceResolution Combine(DnsQueryResult v4, DnsQueryResult v6)
     {
-        var all = v4.Addresses.Concat(v6.Addresses).Select(a => new ResolvedAddress(a.Address, null, a.Ttl)).ToArray();
+        var all = v4.Addresses.Concat(v6.Addresses).Select(a => Endpoint(a, null, null)).ToArray();
         TimeSpan? ttl = all.Length > 0
             ? Min(v4.IsNegative ? null : v4.Ttl, v6.IsNegative ? null : v6.Ttl)
             : Min(v4.Ttl, v6.Ttl);
@@ -140,7 +140,7 @@ internal sealed class DnsServiceSource : IEndpointSource
         var best = usable.Count == 0 ? 0 : usable.Min(s => s.Priority);
         var chosen = usable.Where(s => s.Priority == best).ToList();
         var all = chosen
-            .SelectMany(s => s.Addresses.Select(a => new ResolvedAddress(a.Address, s.Port, a.Ttl < s.Ttl ? a.Ttl : s.Ttl, s.Target)))
+            .SelectMany(s => s.Addresses.Select(a => Endpoint(a, s.Port, s.Target)))
             .ToArray();
         var unresolved = chosen.Where(s => s.TargetError is not null).ToList();
         if (all.Length == 0 && unresolved.Count > 0)
@@ -162,6 +162,9 @@ internal sealed class DnsServiceSource : IEndpointSource
         : null;
 
     private static string Describe(DnsQueryResult r) => $"{r.Server} over {(r.Transport == DnsTransport.Tcp ? "TCP" : "UDP")}";
+
+    private static DiscoveredEndpoint Endpoint(DnsAddressRecord a, int? port, string? target)
+        => new(new EndpointAddress(a.Address, port), IsMerged: false) { Target = target };
 
     private static TimeSpan? Min(TimeSpan? a, TimeSpan? b) => a is null ? b : b is null ? a : (a < b ? a : b);
 

@@ -22,14 +22,13 @@ internal sealed class MultiValueMerge
             var result = new List<DiscoveredEndpoint>(answer.Addresses.Count);
             var kept = new HashSet<EndpointAddress>();
             int v4 = 0, v6 = 0;
-            foreach (var a in answer.Addresses)
+            foreach (var e in answer.Addresses)
             {
-                var address = new EndpointAddress(a.Address, a.Port);
-                _lastSeen[address] = now;
-                if (kept.Add(address))
+                _lastSeen[e.Address] = now;
+                if (kept.Add(e.Address))
                 {
-                    result.Add(new DiscoveredEndpoint(address, IsMerged: false) { Target = a.Target });
-                    _ = a.Address.AddressFamily == AddressFamily.InterNetworkV6 ? v6++ : v4++;
+                    result.Add(e);
+                    _ = e.Address.Address.AddressFamily == AddressFamily.InterNetworkV6 ? v6++ : v4++;
                 }
             }
 

@@ -42,7 +42,7 @@ public sealed class DnsServiceSourceFamilyTests : IAsyncLifetime
 
         var resolution = await _source.ResolveAsync(Both, TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
 
-        resolution.Addresses.Select(a => a.Address).Should().Equal(failing == DnsRecordType.A ? V6 : V4);
+        resolution.Addresses.Select(a => a.Address.Address).Should().Equal(failing == DnsRecordType.A ? V6 : V4);
         resolution.NegativeReason.Should().BeNull();
         resolution.Ttl.Should().Be(TimeSpan.FromSeconds(10));
         resolution.Source.Should().Contain($"{failing}: DNS lookup of name.internal ({failing}) failed").And.Contain("SERVFAIL");
@@ -60,7 +60,7 @@ public sealed class DnsServiceSourceFamilyTests : IAsyncLifetime
         _graceClock.Advance(TimeSpan.FromMilliseconds(1));
         var resolution = await resolving.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
 
-        resolution.Addresses.Select(a => a.Address).Should().Equal(V4);
+        resolution.Addresses.Select(a => a.Address.Address).Should().Equal(V4);
         resolution.Source.Should().Contain("AAAA: no answer within 50 ms of the other family's, not waited for");
         await Poll.UntilAsync(() => _resolverClock.ActiveTimers == 0, "_resolverClock.ActiveTimers == 0"); // the abandoned AAAA query was cancelled, its timer gone
     }
@@ -75,7 +75,7 @@ public sealed class DnsServiceSourceFamilyTests : IAsyncLifetime
         _serverClock.Advance(TimeSpan.FromMilliseconds(30));
         var resolution = await resolving.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
 
-        resolution.Addresses.Select(a => a.Address).Should().BeEquivalentTo([V4, V6]);
+        resolution.Addresses.Select(a => a.Address.Address).Should().BeEquivalentTo([V4, V6]);
         await Poll.UntilAsync(() => _graceClock.ActiveTimers == 0, "_graceClock.ActiveTimers == 0"); // the wait ended with the answer
     }
 
@@ -96,7 +96,7 @@ public sealed class DnsServiceSourceFamilyTests : IAsyncLifetime
         _serverClock.Advance(TimeSpan.FromMilliseconds(1));
         var resolution = await resolving.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
 
-        resolution.Addresses.Select(a => a.Address).Should().Equal(V4);
+        resolution.Addresses.Select(a => a.Address.Address).Should().Equal(V4);
         resolution.Source.Should().Contain("no answer within 400 ms");
         DnsServiceSource.FamilyGrace(TimeSpan.FromMilliseconds(3)).Should().Be(TimeSpan.FromMilliseconds(50));
     }

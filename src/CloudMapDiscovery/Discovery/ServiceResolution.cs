@@ -1,16 +1,11 @@
-using System.Net;
-
 namespace CloudMapDiscovery.Discovery;
 
-/// <summary>One address from the source with its port (SRV, API), TTL, and the instance it belongs to (an SRV target).</summary>
-internal readonly record struct ResolvedAddress(IPAddress Address, int? Port, TimeSpan Ttl, string? Target = null);
-
 /// <summary>What a source said about a service: its addresses with the answer's TTL, or that it has none.</summary>
-/// <param name="Addresses">The addresses; none for a negative answer.</param>
+/// <param name="Addresses">The endpoints, none merged; none at all for a negative answer.</param>
 /// <param name="Ttl">The answer's TTL, if it gave one.</param>
 /// <param name="NegativeReason">For a negative answer, what the source said.</param>
 /// <param name="Source">Where the answer came from, for logs.</param>
-internal sealed record ServiceResolution(IReadOnlyList<ResolvedAddress> Addresses, TimeSpan? Ttl, string? NegativeReason, string Source)
+internal sealed record ServiceResolution(IReadOnlyList<DiscoveredEndpoint> Addresses, TimeSpan? Ttl, string? NegativeReason, string Source)
 {
     public bool IsNegative => Addresses.Count == 0;
 
