@@ -14,8 +14,9 @@ public sealed class CloudMapDiscoveryOptions
     // ---- DNS ----
 
     /// <summary>
-    /// Gets the name servers, as <c>ip</c> or <c>ip:port</c>. Empty (the default) reads /etc/resolv.conf, which
-    /// on ECS and Fargate names the VPC resolver (base address +2 or 169.254.169.253).
+    /// Gets the name servers, as <c>ip</c> or <c>ip:port</c> (dotted-quad IPv4; IPv6 as <c>[ip]:port</c> or a bare
+    /// address). Empty (the default) reads /etc/resolv.conf, which on ECS and Fargate names the VPC resolver (base
+    /// address +2 or 169.254.169.253). Shorthands such as <c>5353</c> or <c>127.1</c> fail validation.
     /// </summary>
     public IList<string> NameServers { get; } = new List<string>();
 
