@@ -37,8 +37,7 @@ public static class CloudMapDiscoveryHttpClientBuilderExtensions
     public static IHttpClientBuilder AddCloudMapDiscovery(this IHttpClientBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.Services.AddCloudMapDiscovery();
-        builder.Services.AddOptions<CloudMapDiscoveryOptions>(builder.Name).ValidateOnStart();
+        builder.Services.AddCloudMapDiscovery(); // its startup check validates this client's options too
 
         // The handler is added in the order of registration; a post-configured action, which runs after every other
         // action of the client, then moves it below any resilience handler and configures the primary handler as
