@@ -109,7 +109,7 @@ public static class CloudMapDiscoveryHttpClientBuilderExtensions
     }
 
     private static CloudMapSettings SettingsOf(HttpMessageHandlerBuilder builder, string? name)
-        => CloudMapSettings.From(builder.Services.GetRequiredService<IOptionsMonitor<CloudMapDiscoveryOptions>>().Get(name ?? Options.Options.DefaultName));
+        => builder.Services.GetRequiredService<ClientSettingsStore>().For(name);
 
     private static void ConfigurePrimaryHandler(HttpMessageHandler handler, CloudMapSettings settings)
     {
