@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 
-namespace CloudMapDiscovery;
+namespace CloudMapDiscovery.DependencyInjection;
 
 /// <summary>Each client's settings, read from its options once, when its first handler is built, and kept for the life of the service provider.</summary>
 /// <remarks>

@@ -1,5 +1,6 @@
 using CloudMapDiscovery;
 using CloudMapDiscovery.Balancing;
+using CloudMapDiscovery.DependencyInjection;
 using CloudMapDiscovery.Discovery;
 using CloudMapDiscovery.Http;
 using Microsoft.Extensions.Http;

@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using CloudMapDiscovery;
 using CloudMapDiscovery.Balancing;
 using CloudMapDiscovery.Diagnostics;
+using CloudMapDiscovery.DependencyInjection;
 using CloudMapDiscovery.Discovery;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;

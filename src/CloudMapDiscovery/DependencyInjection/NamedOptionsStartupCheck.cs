@@ -2,7 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Http;
 using Microsoft.Extensions.Options;
 
-namespace CloudMapDiscovery;
+namespace CloudMapDiscovery.DependencyInjection;
 
 /// <summary>Validates, when the host starts, the unnamed options and every client's options that are configured by name.</summary>
 /// <remarks>

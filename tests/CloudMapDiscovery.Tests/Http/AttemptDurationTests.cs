@@ -1,6 +1,7 @@
 using System.Collections.ObjectModel;
 using System.Diagnostics;
 using CloudMapDiscovery.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using OpenTelemetry;
 using OpenTelemetry.Trace;
@@ -14,6 +15,7 @@ namespace CloudMapDiscovery.Tests.Http;
 [Collection(HttpTestGroup.Name)]
 public sealed class AttemptDurationTests
 {
+    private const string Client = "attempt-duration";
     private static readonly TimeSpan ConnectTimeout = TimeSpan.FromMilliseconds(300);
 
     [Fact]
@@ -23,10 +25,16 @@ public sealed class AttemptDurationTests
         using var durations = new MetricCollector<double>(null, "Polly", "resilience.polly.strategy.attempt.duration");
         var spans = new Collection<Activity>();
         using var tracing = Sdk.CreateTracerProviderBuilder().AddSource("CloudMapDiscovery").AddInMemoryExporter(spans).Build();
-        await using var h = await DiscoveryHarness.StartAsync(3, o => (o.MaxAttempts, o.ConnectTimeout) = (3, ConnectTimeout));
+        // A client name of its own: the meter is shared with tests running in parallel.
+        await using var h = await DiscoveryHarness.StartAsync(3, services: (s, dns) => s.AddHttpClient(Client).AddCloudMapDiscovery(o =>
+        {
+            o.NameServers.Add(dns.EndPoint.ToString());
+            (o.DnsTimeout, o.DnsAttempts) = (TimeSpan.FromSeconds(5), 1);
+            (o.MaxAttempts, o.ConnectTimeout) = (3, ConnectTimeout);
+        }));
         await h.Fleet.BlackHoleAsync(0);
         await h.Fleet.BlackHoleAsync(1);
-        using var client = h.CreateClient();
+        using var client = h.CreateClient(Client);
 
         // Round robin from a random start: within three requests one starts on a black hole and waits out the timeout.
         for (var i = 0; i < 3; i++)
@@ -35,12 +43,14 @@ public sealed class AttemptDurationTests
         }
 
         tracing.ForceFlush();
-        var firstAttempts = spans.Where(s => Equals(s.GetTagItem("cloudmap.attempt"), 1) && s.GetTagItem("error.type") is not null).ToList();
+        var firstAttempts = spans
+            .Where(s => Equals(s.GetTagItem("network.peer.port"), h.Fleet.Port) && Equals(s.GetTagItem("cloudmap.attempt"), 1) && s.GetTagItem("error.type") is not null)
+            .ToList();
         firstAttempts.Should().NotBeEmpty("a request started on a black hole");
         firstAttempts.Should().OnlyContain(s => s.Duration >= ConnectTimeout * 0.9, "the span of a first attempt lasts as long as its connect waited");
 
         var polly = durations.GetMeasurementSnapshot()
-            .Where(m => Equals(m.Tags.GetValueOrDefault("pipeline.instance"), DiscoveryHarness.Client) && Equals(m.Tags.GetValueOrDefault("pipeline.name"), RetryPipeline.PipelineName))
+            .Where(m => Equals(m.Tags.GetValueOrDefault("pipeline.instance"), Client) && Equals(m.Tags.GetValueOrDefault("pipeline.name"), RetryPipeline.PipelineName))
             .ToList();
         polly.Should().NotBeEmpty("the retries ran in Polly's pipeline");
         polly.Where(m => Equals(m.Tags.GetValueOrDefault("attempt.handled"), true))

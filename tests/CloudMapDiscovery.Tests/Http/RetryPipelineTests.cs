@@ -48,7 +48,6 @@ public sealed class RetryPipelineTests
             .ToList();
         retries.Should().NotBeEmpty("a retry on another address is an attempt of Polly's pipeline");
         retries.Should().OnlyContain(e => Equals(e.Tags["pipeline.name"], RetryPipeline.PipelineName) && Equals(e.Tags["strategy.name"], RetryPipeline.StrategyName));
-        retries.Count(e => Equals(e.Tags["attempt.handled"], false)).Should().Be(retries.Count(e => Equals(e.Tags["attempt.number"], 0)), "each retried request ended on the live task, in Polly's pipeline");
         h.Fleet.Hits(2).Should().Be(3, "every request ended on the one live task");
     }
 }
