@@ -53,7 +53,8 @@ public sealed class AttemptDurationTests
             .Where(m => Equals(m.Tags.GetValueOrDefault("pipeline.instance"), Client) && Equals(m.Tags.GetValueOrDefault("pipeline.name"), RetryPipeline.PipelineName))
             .ToList();
         polly.Should().NotBeEmpty("the retries ran in Polly's pipeline");
-        polly.Where(m => Equals(m.Tags.GetValueOrDefault("attempt.handled"), true))
-            .Should().OnlyContain(m => m.Value >= ConnectTimeout.TotalMilliseconds * 0.9, "every failed attempt Polly reports waited out the connect timeout");
+        polly.Should().NotContain(
+            m => Equals(m.Tags.GetValueOrDefault("attempt.handled"), true) && m.Value < ConnectTimeout.TotalMilliseconds * 0.9,
+            "every failed attempt Polly reports waited out the connect timeout (the round robin decides whether there is one)");
     }
 }
