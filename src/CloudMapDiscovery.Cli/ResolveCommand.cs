@@ -1,7 +1,6 @@
 using System.CommandLine;
-using System.Globalization;
-using System.Net;
 using CloudMapDiscovery.Dns;
+using CloudMapDiscovery.Dns.Configuration;
 
 namespace CloudMapDiscovery.Cli;
 
@@ -21,7 +20,7 @@ internal static class ResolveCommand
             Description = "A name server as IP or IP:PORT ([IPv6]:PORT); repeat for several. Default: /etc/resolv.conf.",
         };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table." };
-        var timeout = new Option<double?>("--timeout") { Description = "Seconds to wait for each reply. Default: resolv.conf's timeout, else 2." };
+        var timeout = new Option<double?>("--timeout") { Description = "Seconds to wait for each reply, at most 60. Default: resolv.conf's timeout, else 2." };
         var attempts = new Option<int?>("--attempts") { Description = "Tries per server. Default: resolv.conf's attempts, else 2." };
 
         var command = new Command("resolve", "Resolve a name the way CloudMapDiscovery does: TTLs, SRV targets, CNAME chains, and which server answered over which transport.")
@@ -66,35 +65,24 @@ internal static class ResolveCommand
         var options = new DnsResolverOptions();
         foreach (var server in request.Servers)
         {
-            if (!TryParseServer(server))
-            {
-                await stderr.WriteLineAsync($"Invalid --server '{server}': expected IP or IP:PORT, for example 127.0.0.1:5353 or [::1]:53.").ConfigureAwait(false);
-                return ExitCodes.Error;
-            }
-
             options.NameServers.Add(server);
         }
 
-        if (request.TimeoutSeconds is { } seconds)
+        // The library's own rules, under the command line's option names: the same values pass, in the same words.
+        options.Timeout = request.TimeoutSeconds is { } seconds ? Seconds(seconds) : null;
+        options.Attempts = request.Attempts;
+        var errors = new List<string>();
+        ResolverRules.NameServers(errors, "--server", options.NameServers);
+        ResolverRules.Timeout(errors, "--timeout", options.Timeout);
+        ResolverRules.Attempts(errors, "--attempts", options.Attempts);
+        if (errors.Count > 0)
         {
-            if (!(seconds > 0 && seconds <= 3600))
+            foreach (var error in errors)
             {
-                await stderr.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"Invalid --timeout {seconds}: expected seconds between 0 and 3600.")).ConfigureAwait(false);
-                return ExitCodes.Error;
+                await stderr.WriteLineAsync(error).ConfigureAwait(false);
             }
 
-            options.Timeout = TimeSpan.FromSeconds(seconds);
-        }
-
-        if (request.Attempts is { } attempts)
-        {
-            if (attempts is < 1 or > 10)
-            {
-                await stderr.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"Invalid --attempts {attempts}: expected 1 to 10.")).ConfigureAwait(false);
-                return ExitCodes.Error;
-            }
-
-            options.Attempts = attempts;
+            return ExitCodes.Error;
         }
 
         DnsQueryResult result;
@@ -126,13 +114,9 @@ internal static class ResolveCommand
         return result.IsNegative ? ExitCodes.NoRecords : ExitCodes.Success;
     }
 
-    // IPAddress also takes inet_aton shorthands ("5353" is 0.0.21.57); a typo must not send queries to a
-    // random address, so IPv4 must be written out in full.
-    private static bool TryParseServer(string value) =>
-        IPEndPoint.TryParse(value, out var endPoint)
-        && (endPoint.Address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork
-            || value.StartsWith(endPoint.Address.ToString() + ":", StringComparison.Ordinal)
-            || value == endPoint.Address.ToString());
+    // Seconds past what a TimeSpan holds (or NaN) are out of range all the same, and say so through the rule.
+    private static TimeSpan Seconds(double seconds)
+        => double.IsFinite(seconds) && Math.Abs(seconds) < TimeSpan.MaxValue.TotalSeconds ? TimeSpan.FromSeconds(seconds) : TimeSpan.MaxValue;
 
     private static bool TryParseType(string value, out DnsRecordType type)
     {

@@ -6,6 +6,12 @@ namespace CloudMapDiscovery;
 /// cache and ejection settings are equal share one endpoint cache and one view of endpoint health.
 /// Every default below says why it is what it is.
 /// </summary>
+/// <remarks>
+/// A client's options are read once, when its first handler is built, and kept until the service provider is disposed:
+/// a configuration reload does not change them, also not in the handlers IHttpClientFactory builds again later. Clients
+/// with equal settings share caches, so changed settings would mean another cache, entered at a handler rebuild nobody
+/// chose; a restart applies new options. Bad options (shared, or of any client configured by name) fail at startup.
+/// </remarks>
 public sealed class CloudMapDiscoveryOptions
 {
     /// <summary>The configuration section the options bind from.</summary>
@@ -14,8 +20,9 @@ public sealed class CloudMapDiscoveryOptions
     // ---- DNS ----
 
     /// <summary>
-    /// Gets the name servers, as <c>ip</c> or <c>ip:port</c>. Empty (the default) reads /etc/resolv.conf, which
-    /// on ECS and Fargate names the VPC resolver (base address +2 or 169.254.169.253).
+    /// Gets the name servers, as <c>ip</c> or <c>ip:port</c> (dotted-quad IPv4; IPv6 as <c>[ip]:port</c> or a bare
+    /// address). Empty (the default) reads /etc/resolv.conf, which on ECS and Fargate names the VPC resolver (base
+    /// address +2 or 169.254.169.253). Shorthands such as <c>5353</c> or <c>127.1</c> fail validation.
     /// </summary>
     public IList<string> NameServers { get; } = new List<string>();
 

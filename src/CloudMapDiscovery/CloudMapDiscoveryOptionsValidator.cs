@@ -21,23 +21,9 @@ internal sealed class CloudMapDiscoveryOptionsValidator : IValidateOptions<Cloud
     public static List<string> Errors(CloudMapDiscoveryOptions o)
     {
         var errors = new List<string>();
-        foreach (var server in o.NameServers)
-        {
-            if (!NameServerAddress.TryParse(server, out _, out var error))
-            {
-                errors.Add($"NameServers: {error}.");
-            }
-        }
-
-        if (o.DnsTimeout is { } t && (t <= TimeSpan.Zero || t > TimeSpan.FromMinutes(1)))
-        {
-            errors.Add($"DnsTimeout must be more than 0 and at most 1 minute (was {t}).");
-        }
-
-        if (o.DnsAttempts is { } a && a is < 1 or > 10)
-        {
-            errors.Add($"DnsAttempts must be from 1 to 10 (was {a}).");
-        }
+        ResolverRules.NameServers(errors, nameof(o.NameServers), o.NameServers);
+        ResolverRules.Timeout(errors, nameof(o.DnsTimeout), o.DnsTimeout);
+        ResolverRules.Attempts(errors, nameof(o.DnsAttempts), o.DnsAttempts);
 
         if (!Enum.IsDefined(o.RecordTypes))
         {

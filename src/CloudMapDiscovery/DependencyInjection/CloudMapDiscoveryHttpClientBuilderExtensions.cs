@@ -1,5 +1,6 @@
 using CloudMapDiscovery;
 using CloudMapDiscovery.Balancing;
+using CloudMapDiscovery.DependencyInjection;
 using CloudMapDiscovery.Discovery;
 using CloudMapDiscovery.Http;
 using Microsoft.Extensions.Http;
@@ -25,7 +26,8 @@ public static class CloudMapDiscoveryHttpClientBuilderExtensions
     /// retries, hedges, timeouts and circuit breaker must see each attempt go to a task address of its own, and a
     /// breaker below discovery would open for every task at once. The natural chain
     /// <c>.AddCloudMapDiscovery().AddStandardResilienceHandler()</c> therefore does the right thing. Handlers of your
-    /// own registered after this one stay below it (they see each attempt, rewritten to its task address).
+    /// own registered after this one stay below it (they see each attempt, rewritten to its task address), also when
+    /// a resilience handler is chained after them: that one moves above discovery, they do not.
     /// It also sets the primary <see cref="SocketsHttpHandler"/>'s <c>ConnectTimeout</c> to
     /// <see cref="CloudMapDiscoveryOptions.ConnectTimeout"/> (2 s by default) when the handler still has .NET's infinite
     /// default, and keeps a gRPC channel (<c>AddGrpcClient</c>) from taking that handler's connects over. Adding
@@ -36,8 +38,7 @@ public static class CloudMapDiscoveryHttpClientBuilderExtensions
     public static IHttpClientBuilder AddCloudMapDiscovery(this IHttpClientBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.Services.AddCloudMapDiscovery();
-        builder.Services.AddOptions<CloudMapDiscoveryOptions>(builder.Name).ValidateOnStart();
+        builder.Services.AddCloudMapDiscovery(); // its startup check validates this client's options too
 
         // The handler is added in the order of registration; a post-configured action, which runs after every other
         // action of the client, then moves it below any resilience handler and configures the primary handler as
@@ -88,21 +89,28 @@ public static class CloudMapDiscoveryHttpClientBuilderExtensions
         ConfigurePrimaryHandler(builder.PrimaryHandler, SettingsOf(builder, name));
 
         // Handlers run outermost first. A resilience handler below discovery would retry on the task already picked
-        // and open its breaker for every task: discovery goes just below the innermost one.
+        // and open its breaker for every task: each one registered after discovery moves up to just above it, in its
+        // order. Every other handler keeps its place, so those registered after discovery stay below it.
         var handlers = builder.AdditionalHandlers;
-        var chain = handlers.ToList();
-        var discovery = chain.FindIndex(h => h is CloudMapDiscoveryHandler);
-        var lastResilience = chain.FindLastIndex(h => h.GetType().FullName == ResilienceHandler);
-        if (discovery >= 0 && lastResilience > discovery)
+        var discovery = -1;
+        for (var i = 0; i < handlers.Count; i++)
         {
-            var handler = handlers[discovery];
-            handlers.RemoveAt(discovery);
-            handlers.Insert(lastResilience, handler);
+            if (handlers[i] is CloudMapDiscoveryHandler)
+            {
+                discovery = i;
+            }
+            else if (discovery >= 0 && handlers[i].GetType().FullName == ResilienceHandler)
+            {
+                var resilience = handlers[i];
+                handlers.RemoveAt(i);
+                handlers.Insert(discovery, resilience);
+                discovery++;
+            }
         }
     }
 
     private static CloudMapSettings SettingsOf(HttpMessageHandlerBuilder builder, string? name)
-        => CloudMapSettings.From(builder.Services.GetRequiredService<IOptionsMonitor<CloudMapDiscoveryOptions>>().Get(name ?? Options.Options.DefaultName));
+        => builder.Services.GetRequiredService<ClientSettingsStore>().For(name);
 
     private static void ConfigurePrimaryHandler(HttpMessageHandler handler, CloudMapSettings settings)
     {

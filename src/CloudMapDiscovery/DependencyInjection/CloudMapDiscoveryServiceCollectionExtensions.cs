@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using CloudMapDiscovery;
 using CloudMapDiscovery.Balancing;
 using CloudMapDiscovery.Diagnostics;
+using CloudMapDiscovery.DependencyInjection;
 using CloudMapDiscovery.Discovery;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -15,7 +16,8 @@ public static class CloudMapDiscoveryServiceCollectionExtensions
 {
     /// <summary>
     /// Registers the shared endpoint caches, options bound from the <c>CloudMapDiscovery</c> configuration section
-    /// (when an <see cref="IConfiguration"/> is registered) with startup validation,
+    /// (when an <see cref="IConfiguration"/> is registered) with startup validation (of the unnamed options and of every
+    /// name configured: a <c>Clients</c> section, <c>Configure</c> or <c>PostConfigure</c> by name, a named client),
     /// <see cref="ICloudMapDiscoveryDiagnostics"/>, and a <see cref="CloudMapDiscovery.Dns.DnsResolver"/> configured from
     /// the same options, for code that resolves names itself. Called for you by <c>AddCloudMapDiscovery()</c> on a client builder;
     /// safe to call more than once.
@@ -28,6 +30,15 @@ public static class CloudMapDiscoveryServiceCollectionExtensions
         services.AddOptions();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<CloudMapDiscoveryOptions>, ConfigureFromConfiguration>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CloudMapDiscoveryOptions>, CloudMapDiscoveryOptionsValidator>());
+
+        // The unnamed options and every name configured (a Clients section, Configure/PostConfigure by name, a named
+        // client): AddCloudMapDiscoveryToAllHttpClients() cannot register ValidateOnStart() for names it never sees.
+        if (!services.Any(d => d.ServiceType == typeof(IValidateOptions<NamedOptionsStartupCheck>)))
+        {
+            services.AddSingleton<IValidateOptions<NamedOptionsStartupCheck>, NamedOptionsStartupCheck.Validator>();
+            services.AddOptions<NamedOptionsStartupCheck>().ValidateOnStart();
+        }
+        services.TryAddSingleton(sp => new ClientSettingsStore(sp.GetRequiredService<IOptionsMonitor<CloudMapDiscoveryOptions>>()));
         services.TryAddSingleton(sp => new CloudMapContext(sp.GetService<TimeProvider>(), sp.GetService<ILoggerFactory>(), sp.GetService<IMeterFactory>()));
         services.TryAddSingleton(sp => new ResolutionCacheRegistry(sp.GetRequiredService<CloudMapContext>()));
         services.TryAddSingleton(sp => new BalancerRegistry(sp.GetRequiredService<ResolutionCacheRegistry>()));

@@ -9,7 +9,8 @@ namespace CloudMapDiscovery.Dns;
 public sealed class DnsResolverOptions
 {
     /// <summary>
-    /// Gets the name servers to ask, as <c>ip</c> or <c>ip:port</c> (IPv6 as <c>[ip]:port</c> or a bare address).
+    /// Gets the name servers to ask, as <c>ip</c> or <c>ip:port</c> (dotted-quad IPv4; IPv6 as <c>[ip]:port</c> or a
+    /// bare address; inet_aton shorthands such as <c>5353</c> or <c>127.1</c> are refused).
     /// Empty (the default) means the <c>nameserver</c> lines of <see cref="ResolvConfPath"/>.
     /// </summary>
     public IList<string> NameServers { get; } = new List<string>();

@@ -213,8 +213,7 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
 
             if (_retries is not null && state.ShouldRetry())
             {
-                state.ReplayFirst(outcome);
-                outcome = await _retries.ExecuteAsync(state, _retryAttempt).ConfigureAwait(false);
+                outcome = await _retries.ExecuteAsync(state, outcome.Exception!, _retryAttempt).ConfigureAwait(false);
             }
 
             if (outcome.Exception is null)

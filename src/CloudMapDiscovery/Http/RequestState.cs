@@ -9,14 +9,12 @@ namespace CloudMapDiscovery.Http;
 
 /// <summary>
 /// What one request carries across its attempts once its first attempt has failed: the endpoints tried, what went
-/// wrong on each, and whether the last failure may be retried elsewhere. Polly's retry strategy counts the attempts;
-/// this decides, for each failed one, whether another address may take the request.
+/// wrong on each, and whether the last failure may go to another address within the attempt limit.
 /// </summary>
 internal sealed class RequestState
 {
     private readonly List<BalancedEndpoint> _tried = [];
     private readonly List<string> _failures = [];
-    private Outcome<HttpResponseMessage>? _replay;
     private bool _lastReported;
 
     public RequestState(HttpRequestMessage request, Uri originalUri, HostRoute route, BalancedSet set, HttpSettings settings, CancellationToken callerToken)
@@ -76,26 +74,10 @@ internal sealed class RequestState
         return Outcome.FromException<HttpResponseMessage>(ex);
     }
 
-    /// <summary>Keeps the failed first attempt's outcome: the pipeline's first attempt hands it back instead of sending again.</summary>
-    public void ReplayFirst(Outcome<HttpResponseMessage> outcome) => _replay = outcome;
-
-    public bool TakeReplay(out Outcome<HttpResponseMessage> outcome)
-    {
-        if (_replay is { } replay)
-        {
-            _replay = null;
-            outcome = replay;
-            return true;
-        }
-
-        outcome = default;
-        return false;
-    }
-
-    /// <summary>Whether the last failure may be retried on another address (the attempt limit is Polly's to keep).</summary>
+    /// <summary>Whether the last failure may be retried on another address, within <see cref="HttpSettings.MaxAttempts"/> counting the first attempt.</summary>
     public bool ShouldRetry()
     {
-        if (CallerToken.IsCancellationRequested || _tried.Count >= Set.Endpoints.Length)
+        if (CallerToken.IsCancellationRequested || _tried.Count >= Set.Endpoints.Length || _tried.Count >= Settings.MaxAttempts)
         {
             return false;
         }
@@ -108,12 +90,12 @@ internal sealed class RequestState
         };
     }
 
-    /// <summary>Polly is about to retry: the failure is held against its endpoint, and said.</summary>
-    public void OnRetry(int failedAttempt, CloudMapContext context, ILogger logger, Exception? error)
+    /// <summary>The request is about to be retried: the failure is held against its endpoint, and said.</summary>
+    public void OnRetry(CloudMapContext context, ILogger logger, Exception? error)
     {
         ReportLastFailure();
         context.Metrics.Retry(Host);
-        Log.RetryingElsewhere(logger, Host, LastEndpoint!.ToString(), failedAttempt + 1, error is null ? "failed" : FailureClassifier.Describe(error));
+        Log.RetryingElsewhere(logger, Host, LastEndpoint!.ToString(), Attempt, error is null ? "failed" : FailureClassifier.Describe(error));
     }
 
     /// <summary>Holds the last failure against its endpoint, once; a cancellation or an unexpected error is not the endpoint's fault.</summary>

@@ -5,12 +5,17 @@ using Polly.Retry;
 namespace CloudMapDiscovery.Http;
 
 /// <summary>
-/// Polly's retry strategy, owning every attempt after a failed first one: it counts the attempts, asks
-/// <see cref="RequestState.ShouldRetry"/> whether a failure may go to another address, reports the failure to
-/// balancing before each retry, and emits Polly's telemetry (meter and log category <c>Polly</c>, pipeline
-/// <c>CloudMapDiscovery</c>, instance = the client's name). The first attempt is made outside the pipeline, so
-/// the common case pays nothing for it; the pipeline's own first attempt hands back that attempt's outcome.
+/// Polly's retry strategy, running every attempt after a failed first one: it asks <see cref="RequestState.ShouldRetry"/>
+/// whether a failure may go to another address, reports the failure to balancing before each retry, and emits Polly's
+/// telemetry (meter and log category <c>Polly</c>, pipeline <c>CloudMapDiscovery</c>, instance = the client's name).
 /// </summary>
+/// <remarks>
+/// The first attempt is made outside the pipeline, so the common case pays nothing for it, and the pipeline starts at
+/// the first retry: Polly times and reports only attempts it runs (its attempt 0 is the request's second), instead of a
+/// replay of the first that would take no time whatever that attempt waited. The first failure is reported here, as
+/// Polly's <c>OnRetry</c> reports the later ones; the first attempt's duration is its span. The attempt limit is kept by
+/// <see cref="RequestState.ShouldRetry"/>, which counts the first attempt too.
+/// </remarks>
 internal sealed class RetryPipeline
 {
     public const string PipelineName = "CloudMapDiscovery";
@@ -19,14 +24,19 @@ internal sealed class RetryPipeline
     private static readonly ResiliencePropertyKey<RequestState> StateKey = new("CloudMapDiscovery.Request");
 
     private readonly ResiliencePipeline<HttpResponseMessage> _pipeline;
+    private readonly CloudMapContext _context;
+    private readonly ILogger _logger;
 
     public RetryPipeline(int maxAttempts, string? clientName, CloudMapContext context, ILogger logger)
     {
+        _context = context;
+        _logger = logger;
         _pipeline = new ResiliencePipelineBuilder<HttpResponseMessage> { Name = PipelineName, InstanceName = clientName, TimeProvider = context.Clock }
             .AddRetry(new RetryStrategyOptions<HttpResponseMessage>
             {
                 Name = StrategyName,
-                MaxRetryAttempts = maxAttempts - 1,
+                // A backstop only: RequestState.ShouldRetry stops at MaxAttempts, counting the attempt made before the pipeline.
+                MaxRetryAttempts = maxAttempts,
 
                 // At once, elsewhere: another address does not need the first one to recover, and waiting only adds latency.
                 Delay = TimeSpan.Zero,
@@ -37,7 +47,7 @@ internal sealed class RetryPipeline
                 ShouldHandle = static args => ValueTask.FromResult(args.Outcome.Exception is not null && StateOf(args.Context).ShouldRetry()),
                 OnRetry = args =>
                 {
-                    StateOf(args.Context).OnRetry(args.AttemptNumber, context, logger, args.Outcome.Exception);
+                    StateOf(args.Context).OnRetry(context, logger, args.Outcome.Exception);
                     return default;
                 },
             })
@@ -45,17 +55,15 @@ internal sealed class RetryPipeline
             .Build();
     }
 
-    /// <summary>Runs the attempts after the failed first one, each through <paramref name="attempt"/>.</summary>
-    public async ValueTask<Outcome<HttpResponseMessage>> ExecuteAsync(RequestState state, Func<RequestState, ValueTask<Outcome<HttpResponseMessage>>> attempt)
+    /// <summary>Retries the failed first attempt, whose <paramref name="failure"/> may go elsewhere, and runs each later attempt through <paramref name="attempt"/>.</summary>
+    public async ValueTask<Outcome<HttpResponseMessage>> ExecuteAsync(RequestState state, Exception failure, Func<RequestState, ValueTask<Outcome<HttpResponseMessage>>> attempt)
     {
+        state.OnRetry(_context, _logger, failure);
         var context = ResilienceContextPool.Shared.Get(state.CallerToken);
         try
         {
             context.Properties.Set(StateKey, state);
-            return await _pipeline.ExecuteOutcomeAsync(
-                static (_, a) => a.State.TakeReplay(out var first) ? ValueTask.FromResult(first) : a.Attempt(a.State),
-                context,
-                (State: state, Attempt: attempt)).ConfigureAwait(false);
+            return await _pipeline.ExecuteOutcomeAsync(static (_, a) => a.Attempt(a.State), context, (State: state, Attempt: attempt)).ConfigureAwait(false);
         }
         finally
         {

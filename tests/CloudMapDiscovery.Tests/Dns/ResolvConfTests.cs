@@ -131,8 +131,8 @@ public sealed class ResolvConfTests : IDisposable
     [InlineData(null, "a name server address is empty")]
     [InlineData("", "a name server address is empty")]
     [InlineData("   ", "a name server address is empty")]
-    [InlineData("dns.internal", "'dns.internal' is not an IP address")]
-    [InlineData("dns.internal:53", "'dns.internal:53' is not an IP address")]
+    [InlineData("dns.internal", "'dns.internal' is not a name server address")]
+    [InlineData("dns.internal:53", "'dns.internal:53' is not a name server address")]
     [InlineData("10.0.0.2:0", "'10.0.0.2:0' has a bad port (expected ip:port with a port from 1 to 65535)")]
     [InlineData("10.0.0.2:65536", "'10.0.0.2:65536' has a bad port")]
     [InlineData("10.0.0.2:", "'10.0.0.2:' has a bad port")]
@@ -142,7 +142,7 @@ public sealed class ResolvConfTests : IDisposable
     [InlineData("[::1]53", "'[::1]53' has a bad port (expected [ipv6]:port")]
     [InlineData("[::1]:", "'[::1]:' has a bad port")]
     [InlineData("[::1]:99999", "'[::1]:99999' has a bad port")]
-    [InlineData("[10.0.0.300]", "'[10.0.0.300]' is not an IP address")]
+    [InlineData("[10.0.0.300]", "'[10.0.0.300]' is not a name server address")]
     public void NameServerAddress_rejects_bad_forms_with_a_clear_message(string? text, string message)
     {
         NameServerAddress.TryParse(text, out var endPoint, out var error).Should().BeFalse();
@@ -281,7 +281,7 @@ public sealed class ResolvConfTests : IDisposable
 
         var message = act.Should().Throw<ArgumentException>().Which.Message;
         message.Should().StartWith("Invalid DNS resolver options: ");
-        message.Should().Contain("NameServers: 'dns.internal' is not an IP address");
+        message.Should().Contain("NameServers: 'dns.internal' is not a name server address");
         message.Should().Contain("NameServers: '10.0.0.2:99999' has a bad port");
         message.Should().Contain("Timeout must be more than 0 and at most 1 minute (was 00:00:00)");
         message.Should().Contain("Attempts must be from 1 to 10 (was 0)");

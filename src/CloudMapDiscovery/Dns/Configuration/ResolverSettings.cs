@@ -78,23 +78,9 @@ internal sealed class ResolverSettings
     public static List<string> Validate(DnsResolverOptions options)
     {
         var errors = new List<string>();
-        foreach (var server in options.NameServers)
-        {
-            if (!NameServerAddress.TryParse(server, out _, out var error))
-            {
-                errors.Add("NameServers: " + error);
-            }
-        }
-
-        if (options.Timeout is { } t && (t <= TimeSpan.Zero || t > TimeSpan.FromMinutes(1)))
-        {
-            errors.Add($"Timeout must be more than 0 and at most 1 minute (was {t}).");
-        }
-
-        if (options.Attempts is { } a && a is < 1 or > 10)
-        {
-            errors.Add($"Attempts must be from 1 to 10 (was {a}).");
-        }
+        ResolverRules.NameServers(errors, nameof(options.NameServers), options.NameServers);
+        ResolverRules.Timeout(errors, nameof(options.Timeout), options.Timeout);
+        ResolverRules.Attempts(errors, nameof(options.Attempts), options.Attempts);
 
         if (options.Ndots is { } n && n is < 0 or > 15)
         {
