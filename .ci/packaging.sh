@@ -203,7 +203,7 @@ set +e
   timeout 30 "$hello" >"$probe_log" 2>&1)
 probe_status=$?
 set -e
-grep -q "NameServers: 'not-an-address' is not an IP address" "$probe_log" && [ "$probe_status" -ne 0 ] && [ "$probe_status" -ne 124 ] \
+grep -q "NameServers: 'not-an-address' is not a name server address" "$probe_log" && [ "$probe_status" -ne 0 ] && [ "$probe_status" -ne 124 ] \
   || { cat "$probe_log" >&2; fail "native Hello did not reject CloudMapDiscovery__NameServers__0=not-an-address at startup (exit $probe_status)"; }
 echo "Startup probe: the bad name server from the environment was rejected (exit $probe_status)."
 
