@@ -12,8 +12,9 @@ internal static class ResultFormatter
 
     /// <summary>
     /// Writes <c>question</c>, <c>server</c>, <c>transport</c>, <c>responseCode</c>, <c>answers</c>,
-    /// <c>canonicalNames</c>, <c>negativeTtl</c> and <c>elapsedMs</c>. TTLs are whole seconds.
+    /// <c>canonicalNames</c>, <c>negativeTtl</c> and <c>elapsedMs</c>.
     /// </summary>
+    /// <remarks>TTLs are whole seconds.</remarks>
     public static string ToJson(DnsQueryResult result)
     {
         using var buffer = new MemoryStream();

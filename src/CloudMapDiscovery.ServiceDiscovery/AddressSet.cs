@@ -3,9 +3,12 @@ using CloudMapDiscovery.Discovery;
 namespace CloudMapDiscovery.ServiceDiscovery;
 
 /// <summary>
-/// The addresses of one answer as a set: what a Microsoft.Extensions.ServiceDiscovery consumer is given. Order and
-/// the merge flag are not part of it; "no instances" is a set of its own, unequal to every answer with addresses.
+/// The addresses of one answer as a set: what a Microsoft.Extensions.ServiceDiscovery consumer is given.
 /// </summary>
+/// <remarks>
+/// Order and the merge flag are not part of it; "no instances" is a set of its own, unequal to every answer with
+/// addresses.
+/// </remarks>
 internal sealed class AddressSet : IEquatable<AddressSet>
 {
     private readonly HashSet<EndpointAddress> _addresses;

@@ -7,10 +7,13 @@ namespace CloudMapDiscovery.ServiceDiscovery;
 
 /// <summary>
 /// The endpoints of one service name for a Microsoft.Extensions.ServiceDiscovery watcher, from the shared resolution
-/// cache. The watcher asks only when it starts and when the change token fires, not per request; so the provider
-/// holds the name in the cache while it lives (it would otherwise be evicted as idle while requests flow, and come
-/// back cold). Its addresses carry the query's port (A/AAAA) or DNS's (SRV), and the query's authority as host name.
+/// cache.
 /// </summary>
+/// <remarks>
+/// The watcher asks only when it starts and when the change token fires, not per request; so the provider holds the
+/// name in the cache while it lives (it would otherwise be evicted as idle while requests flow, and come back cold).
+/// Its addresses carry the query's port (A/AAAA) or DNS's (SRV), and the query's authority as host name.
+/// </remarks>
 internal sealed class CloudMapServiceEndpointProvider : IServiceEndpointProvider, IHostNameFeature
 {
     private readonly ResolutionCache _cache;

@@ -10,8 +10,10 @@ namespace CloudMapDiscovery.ServiceDiscovery;
 /// <summary>
 /// Makes a provider for each query whose host is one to discover, by the HTTP handler's rules (not an IP literal or
 /// <c>localhost</c>, inside <c>HostSuffixes</c> when set, short names expanded with <c>ServiceDiscoveryDomain</c>).
-/// Other queries are left to the providers after it. Reads the unnamed <see cref="CloudMapDiscoveryOptions"/>.
 /// </summary>
+/// <remarks>
+/// Other queries are left to the providers after it. Reads the unnamed <see cref="CloudMapDiscoveryOptions"/>.
+/// </remarks>
 internal sealed class CloudMapServiceEndpointProviderFactory : IServiceEndpointProviderFactory
 {
     private readonly ResolutionCache _cache;

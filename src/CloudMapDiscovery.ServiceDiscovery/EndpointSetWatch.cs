@@ -6,11 +6,14 @@ namespace CloudMapDiscovery.ServiceDiscovery;
 
 /// <summary>
 /// The change token handed to Microsoft.Extensions.ServiceDiscovery for one service name, shared by every provider of
-/// that name. It fires when the set of addresses changes, or when the service is retired; not when DNS returns the
-/// same addresses in another order (Route 53 shuffles them, and the service's own token reports any new list, which
-/// would make every watcher rebuild at every refresh). A token once handed out stays live after its provider is
-/// disposed: a consumer holding it (YARP keeps the token of its last resolution) still hears of the next change.
+/// that name.
 /// </summary>
+/// <remarks>
+/// It fires when the set of addresses changes, or when the service is retired; not when DNS returns the same addresses
+/// in another order (Route 53 shuffles them, and the service's own token reports any new list, which would make every
+/// watcher rebuild at every refresh). A token once handed out stays live after its provider is disposed: a consumer
+/// holding it (YARP keeps the token of its last resolution) still hears of the next change.
+/// </remarks>
 #pragma warning disable CA1001 // the registration ends when the service is retired; the sources are never disposed (see Generation)
 internal sealed class EndpointSetWatch
 #pragma warning restore CA1001
@@ -36,8 +39,9 @@ internal sealed class EndpointSetWatch
 
     /// <summary>
     /// The token for a consumer given exactly the addresses of <paramref name="version"/>: it fires once the service's
-    /// addresses are no longer those. Already fired when <paramref name="version"/> is not the latest set.
+    /// addresses are no longer those.
     /// </summary>
+    /// <remarks>Already fired when <paramref name="version"/> is not the latest set.</remarks>
     public IChangeToken TokenFor(ResolvedEndpoints version)
     {
         var set = AddressSet.Of(version);
@@ -138,10 +142,11 @@ internal sealed class EndpointSetWatch
         }
     }
 
-    /// <summary>
-    /// One address set and the token of the consumers given it. The source is never disposed: a consumer may still be
-    /// reading its token, and without a timer it holds nothing the collector cannot reclaim.
-    /// </summary>
+    /// <summary>One address set and the token of the consumers given it.</summary>
+    /// <remarks>
+    /// The source is never disposed: a consumer may still be reading its token, and without a timer it holds nothing
+    /// the collector cannot reclaim.
+    /// </remarks>
     private sealed class Generation
     {
         public Generation(AddressSet? set)

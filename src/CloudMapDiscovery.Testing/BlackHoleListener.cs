@@ -4,11 +4,13 @@ using System.Net.Sockets;
 namespace CloudMapDiscovery.Testing;
 
 /// <summary>
-/// A task address whose connects time out: a listening socket that never accepts, with a backlog of one and its
-/// queue full, so that new connects get no answer to their SYN, as connects to the address of a stopped Fargate
-/// task do. No firewall needed: Linux drops SYNs to a listener whose accept queue is full (other systems may
-/// refuse instead). Dispose it to let the address go.
+/// A task address whose connects time out: a listening socket that never accepts, with a backlog of one and its queue
+/// full, so that new connects get no answer to their SYN, as connects to the address of a stopped Fargate task do.
 /// </summary>
+/// <remarks>
+/// No firewall needed: Linux drops SYNs to a listener whose accept queue is full (other systems may refuse instead).
+/// Dispose it to let the address go.
+/// </remarks>
 public sealed class BlackHoleListener : IDisposable
 {
     private readonly List<Socket> _sockets = [];

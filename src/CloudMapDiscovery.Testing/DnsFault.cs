@@ -5,8 +5,8 @@ namespace CloudMapDiscovery.Testing;
 
 /// <summary>
 /// A misbehaviour of <see cref="DnsTestServer"/>, injected with <see cref="DnsTestServer.InjectFault"/>.
-/// Create one with the static factory methods; instances are immutable and may be reused.
 /// </summary>
+/// <remarks>Create one with the static factory methods; instances are immutable and may be reused.</remarks>
 public sealed class DnsFault
 {
     private DnsFault(DnsFaultKind kind)
@@ -70,9 +70,9 @@ public sealed class DnsFault
     public static DnsFault Refused() => WithResponseCode(DnsResponseCode.Refused);
 
     /// <summary>
-    /// Creates a fault that answers UDP queries with TC=1 and no records, so that the client must ask
-    /// again over TCP. TCP queries are answered normally and do not use up the fault's count.
+    /// Creates a fault that answers UDP queries with TC=1 and no records, so that the client must ask again over TCP.
     /// </summary>
+    /// <remarks>TCP queries are answered normally and do not use up the fault's count.</remarks>
     /// <returns>The fault.</returns>
     public static DnsFault Truncate() => new(DnsFaultKind.Truncate);
 
@@ -111,11 +111,11 @@ public sealed class DnsFault
         return new(DnsFaultKind.RawReply) { ReplyBytes = reply.ToArray(), ReplaceId = replaceId };
     }
 
-    /// <summary>
-    /// Creates a fault that first sends a bogus NXDOMAIN reply, then the normal answer. A client that
-    /// validates the reply's ID and source discards the bogus one and gets the right answer; a client that
-    /// does not sees a negative answer.
-    /// </summary>
+    /// <summary>Creates a fault that first sends a bogus NXDOMAIN reply, then the normal answer.</summary>
+    /// <remarks>
+    /// A client that validates the reply's ID and source discards the bogus one and gets the right answer; a client
+    /// that does not sees a negative answer.
+    /// </remarks>
     /// <param name="spoofing">How the bogus reply gives itself away; at least one flag.</param>
     /// <returns>The fault.</returns>
     public static DnsFault SpoofFirst(DnsSpoofing spoofing = DnsSpoofing.WrongId)

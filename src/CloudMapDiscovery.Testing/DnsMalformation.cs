@@ -1,6 +1,9 @@
 namespace CloudMapDiscovery.Testing;
 
-/// <summary>How a <see cref="DnsFaultKind.Malformed"/> reply is broken. Every variant keeps the query's ID and question so that a client gets past its matching checks and into its parser.</summary>
+/// <summary>How a <see cref="DnsFaultKind.Malformed"/> reply is broken.</summary>
+/// <remarks>
+/// Every variant keeps the query's ID and question so that a client gets past its matching checks and into its parser.
+/// </remarks>
 public enum DnsMalformation
 {
     /// <summary>The header announces more answer records than the message holds.</summary>

@@ -7,9 +7,7 @@ public enum DnsSpoofing
     /// <summary>The bogus reply carries a different message ID.</summary>
     WrongId = 1,
 
-    /// <summary>
-    /// The bogus reply comes from another UDP socket, so its source port is not the server's. Over TCP this
-    /// cannot be done; there the bogus reply always carries a different message ID.
-    /// </summary>
+    /// <summary>The bogus reply comes from another UDP socket, so its source port is not the server's.</summary>
+    /// <remarks>Over TCP this cannot be done; there the bogus reply always carries a different message ID.</remarks>
     OtherSourcePort = 2,
 }

@@ -7,14 +7,14 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace CloudMapDiscovery.Testing;
 
 /// <summary>
-/// An authoritative DNS server for one zone, listening on UDP and TCP on the same loopback port, for tests
-/// of DNS clients. It behaves like the Route 53 servers behind a Cloud Map private DNS namespace: AA answers,
-/// NXDOMAIN or NODATA with the zone's SOA (negative TTL 900 s by default), REFUSED outside the zone, EDNS(0),
-/// truncation of UDP replies beyond the client's payload size, CNAME chains, and SRV answers with their
-/// targets' addresses. Records can change while it runs, faults can be injected, and it can be stopped and
-/// restarted on the same port.
+/// An authoritative DNS server for one zone, listening on UDP and TCP on the same loopback port, for tests of DNS
+/// clients.
 /// </summary>
 /// <remarks>
+/// It behaves like the Route 53 servers behind a Cloud Map private DNS namespace: AA answers, NXDOMAIN or NODATA with
+/// the zone's SOA (negative TTL 900 s by default), REFUSED outside the zone, EDNS(0), truncation of UDP replies beyond
+/// the client's payload size, CNAME chains, and SRV answers with their targets' addresses. Records can change while it
+/// runs, faults can be injected, and it can be stopped and restarted on the same port.
 /// Names passed to the record methods are case-insensitive. A name ending in a dot, or ending in the zone,
 /// is absolute; any other name is relative to the zone (<c>"name"</c> means <c>name.internal</c>), and
 /// <c>"@"</c> is the zone itself. All members are thread-safe.
@@ -44,8 +44,8 @@ public sealed class DnsTestServer : IAsyncDisposable, IDisposable
     public bool IsRunning => _sockets.IsRunning;
 
     /// <summary>
-    /// Gets or sets the TTL of the zone's SOA record and its MINIMUM field, which together bound how long
-    /// clients cache NXDOMAIN and NODATA (RFC 2308). Default 900 seconds, like a Cloud Map namespace.
+    /// Gets or sets the TTL of the zone's SOA record and its MINIMUM field, which together bound how long clients cache
+    /// NXDOMAIN and NODATA (RFC 2308); default 900 seconds, like a Cloud Map namespace.
     /// </summary>
     public TimeSpan NegativeTtl
     {
@@ -57,7 +57,10 @@ public sealed class DnsTestServer : IAsyncDisposable, IDisposable
         }
     }
 
-    /// <summary>Gets or sets a value indicating whether SRV answers carry their in-zone targets' A and AAAA records in the additional section, as Route 53 does. Default <see langword="true"/>.</summary>
+    /// <summary>
+    /// Gets or sets a value indicating whether SRV answers carry their in-zone targets' A and AAAA records in the
+    /// additional section, as Route 53 does; default <see langword="true"/>.
+    /// </summary>
     public bool IncludeServiceTargetAddresses
     {
         get => _zone.IncludeServiceTargetAddresses;
@@ -66,8 +69,10 @@ public sealed class DnsTestServer : IAsyncDisposable, IDisposable
 
     /// <summary>
     /// Gets or sets the most A, AAAA or SRV records in one answer; when more exist, a random subset is sent.
-    /// Set 8 to emulate Route 53 MULTIVALUE routing. Default <see langword="null"/>: all records, in the order added.
     /// </summary>
+    /// <remarks>
+    /// Set 8 to emulate Route 53 MULTIVALUE routing. Default <see langword="null"/>: all records, in the order added.
+    /// </remarks>
     public int? MaxAnswerRecords
     {
         get => _zone.MaxAnswerRecords;
@@ -119,7 +124,8 @@ public sealed class DnsTestServer : IAsyncDisposable, IDisposable
         return Task.FromResult(server);
     }
 
-    /// <summary>Adds an A (IPv4) or AAAA (IPv6) record, like Cloud Map registering an instance. Adding an address the name already has updates its TTL. Replaces a CNAME at the name.</summary>
+    /// <summary>Adds an A (IPv4) or AAAA (IPv6) record, like Cloud Map registering an instance.</summary>
+    /// <remarks>Adding an address the name already has updates its TTL. Replaces a CNAME at the name.</remarks>
     /// <param name="name">The owner name, relative or absolute, inside the zone.</param>
     /// <param name="address">The address.</param>
     /// <param name="ttl">The TTL, whole seconds (0 is allowed and common in Cloud Map).</param>
@@ -156,11 +162,12 @@ public sealed class DnsTestServer : IAsyncDisposable, IDisposable
         return _zone.RemoveAddress(_zone.Name.Owner(name, nameof(name)), address);
     }
 
-    /// <summary>
-    /// Adds an SRV record. Cloud Map publishes <c>1 1 port instance-id.service.namespace</c>; add the target's
-    /// address with <see cref="AddAddress"/> so it appears in the additional section. A record with the same
-    /// target and port is replaced. Replaces a CNAME at the name.
-    /// </summary>
+    /// <summary>Adds an SRV record.</summary>
+    /// <remarks>
+    /// Cloud Map publishes <c>1 1 port instance-id.service.namespace</c>; add the target's address with
+    /// <see cref="AddAddress"/> so it appears in the additional section. A record with the same target and port is
+    /// replaced. Replaces a CNAME at the name.
+    /// </remarks>
     /// <param name="name">The owner name, for example <c>name</c> or <c>_http._tcp.name</c>.</param>
     /// <param name="priority">Lower is preferred.</param>
     /// <param name="weight">Relative weight among equal priorities.</param>
@@ -214,10 +221,11 @@ public sealed class DnsTestServer : IAsyncDisposable, IDisposable
     /// <summary>Sets every query counter to zero.</summary>
     public void ResetCounts() => _counters.Reset();
 
-    /// <summary>
-    /// Makes the server misbehave. A fault for the queried name wins over a global one; among faults of the
-    /// same scope the oldest still armed applies. Queries are counted before faults apply.
-    /// </summary>
+    /// <summary>Makes the server misbehave.</summary>
+    /// <remarks>
+    /// A fault for the queried name wins over a global one; among faults of the same scope the oldest still armed
+    /// applies. Queries are counted before faults apply.
+    /// </remarks>
     /// <param name="fault">What to do.</param>
     /// <param name="name">Only for queries of this name (any type); <see langword="null"/> for every query.</param>
     /// <param name="count">For this many queries, then the fault disarms itself; <see langword="null"/> until <see cref="ClearFaults"/>.</param>
@@ -237,9 +245,10 @@ public sealed class DnsTestServer : IAsyncDisposable, IDisposable
     public void ClearFaults() => _faults.Clear();
 
     /// <summary>
-    /// Closes the UDP and TCP sockets, like a name server that went away: UDP clients get ICMP port
-    /// unreachable, TCP connects are refused, open connections are closed. Records, faults and counters stay.
+    /// Closes the UDP and TCP sockets, like a name server that went away: UDP clients get ICMP port unreachable, TCP
+    /// connects are refused, open connections are closed.
     /// </summary>
+    /// <remarks>Records, faults and counters stay.</remarks>
     /// <returns>A task that completes when every socket is closed and every background task has ended.</returns>
     public Task StopAsync() => _sockets.StopAsync();
 

@@ -6,10 +6,10 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace CloudMapDiscovery;
 
 /// <summary>
-/// What every layer needs from the process and nothing else: the clock, the meter, loggers, and the token that
-/// stops background work when the library is disposed. One per service provider, handed down instead of each
-/// object reaching through its parent.
+/// What every layer needs from the process and nothing else: the clock, the meter, loggers, and the token that stops
+/// background work when the library is disposed.
 /// </summary>
+/// <remarks>One per service provider, handed down instead of each object reaching through its parent.</remarks>
 internal sealed class CloudMapContext : IDisposable
 {
     private readonly CancellationTokenSource _shutdown = new();

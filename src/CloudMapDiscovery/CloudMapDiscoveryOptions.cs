@@ -1,12 +1,12 @@
 namespace CloudMapDiscovery;
 
 /// <summary>
-/// Settings of Cloud Map discovery, bound from the configuration section <c>CloudMapDiscovery</c>
-/// (and <c>CloudMapDiscovery:Clients:&lt;client name&gt;</c> for one named HttpClient). Clients whose DNS,
-/// cache and ejection settings are equal share one endpoint cache and one view of endpoint health.
-/// Every default below says why it is what it is.
+/// Settings of Cloud Map discovery, bound from the configuration section <c>CloudMapDiscovery</c> (and
+/// <c>CloudMapDiscovery:Clients:&lt;client name&gt;</c> for one named HttpClient).
 /// </summary>
 /// <remarks>
+/// Clients whose DNS, cache and ejection settings are equal share one endpoint cache and one view of endpoint health.
+/// Every default below says why it is what it is.
 /// A client's options are read once, when its first handler is built, and kept until the service provider is disposed:
 /// a configuration reload does not change them, also not in the handlers IHttpClientFactory builds again later. Clients
 /// with equal settings share caches, so changed settings would mean another cache, entered at a handler rebuild nobody
@@ -21,22 +21,27 @@ public sealed class CloudMapDiscoveryOptions
 
     /// <summary>
     /// Gets the name servers, as <c>ip</c> or <c>ip:port</c> (dotted-quad IPv4; IPv6 as <c>[ip]:port</c> or a bare
-    /// address). Empty (the default) reads /etc/resolv.conf, which on ECS and Fargate names the VPC resolver (base
-    /// address +2 or 169.254.169.253). Shorthands such as <c>5353</c> or <c>127.1</c> fail validation.
+    /// address).
     /// </summary>
+    /// <remarks>
+    /// Empty (the default) reads /etc/resolv.conf, which on ECS and Fargate names the VPC resolver (base address +2 or
+    /// 169.254.169.253). Shorthands such as <c>5353</c> or <c>127.1</c> fail validation.
+    /// </remarks>
     public IList<string> NameServers { get; } = new List<string>();
 
-    /// <summary>Gets or sets the wait for each DNS reply. Default: resolv.conf's, else 2 s (see <see cref="Dns.DnsResolverOptions.Timeout"/>).</summary>
+    /// <summary>Gets or sets the wait for each DNS reply.</summary>
+    /// <remarks>Default: resolv.conf's, else 2 s (see <see cref="Dns.DnsResolverOptions.Timeout"/>).</remarks>
     public TimeSpan? DnsTimeout { get; set; }
 
-    /// <summary>Gets or sets the attempts per name server. Default: resolv.conf's, else 2.</summary>
+    /// <summary>Gets or sets the attempts per name server; default: resolv.conf's, else 2.</summary>
     public int? DnsAttempts { get; set; }
 
-    /// <summary>
-    /// Gets or sets which records name the endpoints. Default <see cref="DiscoveryRecordTypes.A"/>: Cloud Map
-    /// services for awsvpc tasks publish A records, and asking for AAAA as well would double the DNS load for
-    /// nothing. Use <see cref="DiscoveryRecordTypes.Srv"/> for bridge or host networking (the port comes from DNS).
-    /// </summary>
+    /// <summary>Gets or sets which records name the endpoints.</summary>
+    /// <remarks>
+    /// Default <see cref="DiscoveryRecordTypes.A"/>: Cloud Map services for awsvpc tasks publish A records, and asking
+    /// for AAAA as well would double the DNS load for nothing. Use <see cref="DiscoveryRecordTypes.Srv"/> for bridge or
+    /// host networking (the port comes from DNS).
+    /// </remarks>
     public DiscoveryRecordTypes RecordTypes { get; set; } = DiscoveryRecordTypes.A;
 
     // ---- Cache ----
@@ -44,35 +49,44 @@ public sealed class CloudMapDiscoveryOptions
     // the clock while an answer is fresh. In a process frozen or with its thread pool starved past a limit, the
     // answer is served until the timer runs again (on thaw, at once).
 
-    /// <summary>
-    /// Gets or sets the shortest time an answer is kept. Default 5 s: Cloud Map's sample publishes TTL 0, which must
-    /// not turn into one query per request (the VPC resolver drops past 1,024 packets per second per interface),
-    /// and 5 s still sees a new task within seconds, like Envoy's default refresh.
-    /// </summary>
+    /// <summary>Gets or sets the shortest time an answer is kept.</summary>
+    /// <remarks>
+    /// Default 5 s: Cloud Map's sample publishes TTL 0, which must not turn into one query per request (the VPC
+    /// resolver drops past 1,024 packets per second per interface), and 5 s still sees a new task within seconds, like
+    /// Envoy's default refresh.
+    /// </remarks>
     public TimeSpan MinTtl { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>
-    /// Gets or sets the longest time an answer is kept. Default 60 s: TTLs of 300 s appear in tutorials, and a
-    /// client that honours them routes to replaced tasks for minutes after a deployment.
-    /// </summary>
+    /// <summary>Gets or sets the longest time an answer is kept.</summary>
+    /// <remarks>
+    /// Default 60 s: TTLs of 300 s appear in tutorials, and a client that honours them routes to replaced tasks for
+    /// minutes after a deployment.
+    /// </remarks>
     public TimeSpan MaxTtl { get; set; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>
-    /// Gets or sets how long past its expiry the last good answer is still used while DNS fails. Default 5 min:
-    /// long enough to ride out a resolver outage, short enough that a long-dead answer is not trusted forever.
-    /// </summary>
+    /// <summary>Gets or sets how long past its expiry the last good answer is still used while DNS fails.</summary>
+    /// <remarks>
+    /// Default 5 min: long enough to ride out a resolver outage, short enough that a long-dead answer is not trusted
+    /// forever.
+    /// </remarks>
     public TimeSpan MaxStale { get; set; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>
-    /// Gets or sets the longest time an NXDOMAIN/NODATA answer (no instances) is kept. Default 5 s: Cloud Map's
-    /// negative TTL is 900 s, which would hide a scale-from-zero for 15 minutes.
-    /// </summary>
+    /// <summary>Gets or sets the longest time an NXDOMAIN/NODATA answer (no instances) is kept.</summary>
+    /// <remarks>
+    /// Default 5 s: Cloud Map's negative TTL is 900 s, which would hide a scale-from-zero for 15 minutes.
+    /// </remarks>
     public TimeSpan NegativeTtlCap { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Gets or sets how long a host name may go unused before its cache entry (and its background refresh) is dropped. Default 10 min.</summary>
+    /// <summary>
+    /// Gets or sets how long a host name may go unused before its cache entry (and its background refresh) is dropped;
+    /// default 10 min.
+    /// </summary>
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(10);
 
-    /// <summary>Gets or sets how many host names the cache keeps at most; past it, the least recently used one is dropped. Default 1,000.</summary>
+    /// <summary>
+    /// Gets or sets how many host names the cache keeps at most; past it, the least recently used one is dropped;
+    /// default 1,000.
+    /// </summary>
     /// <remarks>
     /// A name is refreshed ahead of expiry only while requests use it, so a name asked for once (a typo, a one-off
     /// webhook host under <c>AddCloudMapDiscoveryToAllHttpClients()</c>) costs one query, then waits for eviction;
@@ -82,94 +96,112 @@ public sealed class CloudMapDiscoveryOptions
 
     /// <summary>
     /// Gets or sets whether to merge addresses across refreshes when an answer holds exactly
-    /// <see cref="MultiValueAnswerLimit"/> records. Default on: Route 53 MULTIVALUE answers with a random 8 of the
-    /// healthy records, so a client of a larger service would otherwise spread its load over 8 tasks only.
-    /// It is safe because a merged address that is no longer in the latest answer is dropped at its first
-    /// failure and after <see cref="MultiValueRetention"/>.
+    /// <see cref="MultiValueAnswerLimit"/> records.
     /// </summary>
+    /// <remarks>
+    /// Default on: Route 53 MULTIVALUE answers with a random 8 of the healthy records, so a client of a larger service
+    /// would otherwise spread its load over 8 tasks only. It is safe because a merged address that is no longer in the
+    /// latest answer is dropped at its first failure and after <see cref="MultiValueRetention"/>.
+    /// </remarks>
     public bool MergeMultiValueAnswers { get; set; } = true;
 
-    /// <summary>Gets or sets the answer size that marks a possibly partial MULTIVALUE answer. Default 8 (Route 53's limit).</summary>
+    /// <summary>
+    /// Gets or sets the answer size that marks a possibly partial MULTIVALUE answer; default 8 (Route 53's limit).
+    /// </summary>
     public int MultiValueAnswerLimit { get; set; } = 8;
 
-    /// <summary>Gets or sets how long a merged address is kept after it was last seen in an answer. Default 30 s.</summary>
+    /// <summary>
+    /// Gets or sets how long a merged address is kept after it was last seen in an answer; default 30 s.
+    /// </summary>
     public TimeSpan MultiValueRetention { get; set; } = TimeSpan.FromSeconds(30);
 
     // ---- Ejection ----
 
     /// <summary>
     /// Gets or sets how many consecutive connection failures (refused, timed out, unreachable) eject an address.
-    /// Default 1: a failed connect is unambiguous, and a stopped Fargate task's address only ever times out.
     /// </summary>
+    /// <remarks>
+    /// Default 1: a failed connect is unambiguous, and a stopped Fargate task's address only ever times out.
+    /// </remarks>
     public int ConsecutiveConnectFailures { get; set; } = 1;
 
     /// <summary>
     /// Gets or sets how many consecutive other failures (reset after sending, gateway errors when counted) eject an
-    /// address. Default 3: such a failure may be the request's fault rather than the task's.
+    /// address.
     /// </summary>
+    /// <remarks>Default 3: such a failure may be the request's fault rather than the task's.</remarks>
     public int ConsecutiveFailures { get; set; } = 3;
 
     /// <summary>
     /// Gets or sets the first ejection time; the n-th consecutive ejection lasts n times this, up to
-    /// <see cref="MaxEjectionTime"/>, with ±10 % jitter. Default 10 s: ECS takes about 30 s to pull an unhealthy
-    /// task out of DNS, so a dead address is probed a few times at most before it leaves.
+    /// <see cref="MaxEjectionTime"/>, with ±10 % jitter.
     /// </summary>
+    /// <remarks>
+    /// Default 10 s: ECS takes about 30 s to pull an unhealthy task out of DNS, so a dead address is probed a few times
+    /// at most before it leaves.
+    /// </remarks>
     public TimeSpan BaseEjectionTime { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>Gets or sets the longest ejection. Default 2 min.</summary>
+    /// <summary>Gets or sets the longest ejection; default 2 min.</summary>
     public TimeSpan MaxEjectionTime { get; set; } = TimeSpan.FromMinutes(2);
 
     /// <summary>
     /// Gets or sets whether an ejected address is re-admitted only after a background TCP connect to it succeeds,
-    /// instead of when its ejection time is over. Default on: a stopped Fargate task's address usually times out
-    /// rather than refusing, so a blind re-admission makes a request wait out <see cref="ConnectTimeout"/> on it again
-    /// at the end of every ejection. The probe runs at the end of the ejection (which is jittered), at most one per
-    /// address at a time, bounded by <see cref="ConnectTimeout"/>; a failed probe ejects the address again, for
-    /// longer. Turn it off only where a bare TCP connect says nothing about the task (a proxy that accepts every
-    /// connection in front of it, say). An SRV address is probed on its own port; an A/AAAA address on the port of the
-    /// service's latest request (clients with equal settings share one balancer per name, so with requests to one
-    /// name on two ports, the probe goes to whichever was used last).
+    /// instead of when its ejection time is over.
     /// </summary>
+    /// <remarks>
+    /// Default on: a stopped Fargate task's address usually times out rather than refusing, so a blind re-admission
+    /// makes a request wait out <see cref="ConnectTimeout"/> on it again at the end of every ejection. The probe runs
+    /// at the end of the ejection (which is jittered), at most one per address at a time, bounded by
+    /// <see cref="ConnectTimeout"/>; a failed probe ejects the address again, for longer. Turn it off only where a bare
+    /// TCP connect says nothing about the task (a proxy that accepts every connection in front of it, say). An SRV
+    /// address is probed on its own port; an A/AAAA address on the port of the service's latest request (clients with
+    /// equal settings share one balancer per name, so with requests to one name on two ports, the probe goes to
+    /// whichever was used last).
+    /// </remarks>
     public bool ProbeEjectedEndpoints { get; set; } = true;
 
     /// <summary>
     /// Gets or sets whether an address that appears in DNS while the service already has healthy ones gets its first
-    /// request only after a background TCP connect to it succeeds. Default on: DNS can list an address whose task is
-    /// not reachable yet or any more (deregistration lags, a task is still starting), and the probe spares a request
-    /// the connect timeout. It costs a new task one connect round trip (well under a millisecond inside a VPC) before
-    /// it takes traffic. With no healthy address to fall back on (a cold start), new addresses are used at once.
+    /// request only after a background TCP connect to it succeeds.
     /// </summary>
+    /// <remarks>
+    /// Default on: DNS can list an address whose task is not reachable yet or any more (deregistration lags, a task is
+    /// still starting), and the probe spares a request the connect timeout. It costs a new task one connect round trip
+    /// (well under a millisecond inside a VPC) before it takes traffic. With no healthy address to fall back on (a cold
+    /// start), new addresses are used at once.
+    /// </remarks>
     public bool ProbeNewEndpoints { get; set; } = true;
 
-    /// <summary>Gets or sets whether 502, 503 and 504 responses count as failures towards ejection. Default off: they may come from the application, not the task's health.</summary>
+    /// <summary>Gets or sets whether 502, 503 and 504 responses count as failures towards ejection.</summary>
+    /// <remarks>Default off: they may come from the application, not the task's health.</remarks>
     public bool EjectOnGatewayErrors { get; set; }
 
     // ---- HTTP (per client) ----
 
-    /// <summary>
-    /// Gets or sets the most attempts one request makes, each on a different address. Default 3. Fewer are made when
-    /// fewer addresses exist. Set 1 to turn retries off.
-    /// </summary>
+    /// <summary>Gets or sets the most attempts one request makes, each on a different address.</summary>
+    /// <remarks>Default 3. Fewer are made when fewer addresses exist. Set 1 to turn retries off.</remarks>
     public int MaxAttempts { get; set; } = 3;
 
     /// <summary>
     /// Gets or sets the connect timeout applied to the primary <see cref="System.Net.Http.SocketsHttpHandler"/>.
-    /// Default 2 s: connects to a stopped Fargate task time out rather than being refused, and .NET's own default
-    /// is infinite. <see langword="null"/> leaves the handler's setting alone. Not applied when you supply your
-    /// own primary handler.
     /// </summary>
+    /// <remarks>
+    /// Default 2 s: connects to a stopped Fargate task time out rather than being refused, and .NET's own default is
+    /// infinite. <see langword="null"/> leaves the handler's setting alone. Not applied when you supply your own
+    /// primary handler.
+    /// </remarks>
     public TimeSpan? ConnectTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
-    /// <summary>
-    /// Gets the DNS suffixes of the host names to discover, such as <c>internal</c> or <c>local</c>. Empty (the
-    /// default): every host name that is not an IP literal or <c>localhost</c>.
-    /// </summary>
+    /// <summary>Gets the DNS suffixes of the host names to discover, such as <c>internal</c> or <c>local</c>.</summary>
+    /// <remarks>Empty (the default): every host name that is not an IP literal or <c>localhost</c>.</remarks>
     public IList<string> HostSuffixes { get; } = new List<string>();
 
     /// <summary>
     /// Gets or sets the domain appended to single-label host names (<c>http://api</c> becomes
-    /// <c>api.&lt;domain&gt;</c>). Default: the <c>COPILOT_SERVICE_DISCOVERY_ENDPOINT</c> environment variable, if set.
+    /// <c>api.&lt;domain&gt;</c>).
     /// </summary>
+    /// <remarks>Default: the <c>COPILOT_SERVICE_DISCOVERY_ENDPOINT</c> environment variable, if set.</remarks>
     public string? ServiceDiscoveryDomain { get; set; } = Environment.GetEnvironmentVariable("COPILOT_SERVICE_DISCOVERY_ENDPOINT");
 }
 

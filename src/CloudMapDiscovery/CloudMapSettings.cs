@@ -5,10 +5,13 @@ using CloudMapDiscovery.Http;
 namespace CloudMapDiscovery;
 
 /// <summary>
-/// The library's settings, built once from the flat <see cref="CloudMapDiscoveryOptions"/> into one immutable
-/// record per layer. Records compare by value, so clients whose settings are equal share a cache and clients
-/// whose settings differ never do: no hand-built key can forget an option.
+/// The library's settings, built once from the flat <see cref="CloudMapDiscoveryOptions"/> into one immutable record
+/// per layer.
 /// </summary>
+/// <remarks>
+/// Records compare by value, so clients whose settings are equal share a cache and clients whose settings differ never
+/// do: no hand-built key can forget an option.
+/// </remarks>
 internal sealed record CloudMapSettings(DiscoverySettings Discovery, TargetingSettings Targeting, BalancingSettings Balancing, HttpSettings Http)
 {
     /// <summary>The one place that maps each option to the setting it becomes (binding and validation aside).</summary>

@@ -1,9 +1,10 @@
 namespace CloudMapDiscovery;
 
 /// <summary>
-/// No endpoint could be found for a host: DNS says no instances are registered, or DNS failed and no usable
-/// earlier answer exists. The message says which, for which host, and what DNS said.
+/// No endpoint could be found for a host: DNS says no instances are registered, or DNS failed and no usable earlier
+/// answer exists.
 /// </summary>
+/// <remarks>The message says which, for which host, and what DNS said.</remarks>
 public sealed class ServiceDiscoveryException : Exception
 {
     /// <summary>Creates the exception.</summary>

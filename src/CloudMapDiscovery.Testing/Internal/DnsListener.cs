@@ -7,10 +7,13 @@ using Microsoft.Extensions.Logging;
 namespace CloudMapDiscovery.Testing.Internal;
 
 /// <summary>
-/// The sockets of one run of the server: UDP and TCP on the same port, plus a second UDP socket that
-/// spoofed replies come from. Every background task is tracked and swallows its own errors, so that
-/// <see cref="StopAsync"/> can wait for all of them and nothing is left unobserved.
+/// The sockets of one run of the server: UDP and TCP on the same port, plus a second UDP socket that spoofed replies
+/// come from.
 /// </summary>
+/// <remarks>
+/// Every background task is tracked and swallows its own errors, so that <see cref="StopAsync"/> can wait for all of
+/// them and nothing is left unobserved.
+/// </remarks>
 internal sealed partial class DnsListener : IAsyncDisposable
 {
     private const int PortAttempts = 20;

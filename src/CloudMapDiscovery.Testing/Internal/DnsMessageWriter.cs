@@ -3,10 +3,11 @@ using System.Text;
 
 namespace CloudMapDiscovery.Testing.Internal;
 
-/// <summary>
-/// Builds a DNS message. Names are compressed (RFC 1035 section 4.1.4) against every name written before,
-/// including the question, so clients' pointer handling is exercised on every reply.
-/// </summary>
+/// <summary>Builds a DNS message.</summary>
+/// <remarks>
+/// Names are compressed (RFC 1035 section 4.1.4) against every name written before, including the question, so clients'
+/// pointer handling is exercised on every reply.
+/// </remarks>
 internal sealed class DnsMessageWriter
 {
     private readonly Dictionary<string, int> _suffixOffsets = new(StringComparer.Ordinal);

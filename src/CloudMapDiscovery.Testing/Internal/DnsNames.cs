@@ -1,6 +1,7 @@
 namespace CloudMapDiscovery.Testing.Internal;
 
-/// <summary>Name handling shared by the zone and the codec. Names are kept lower-case, dotted, without the root dot.</summary>
+/// <summary>Name handling shared by the zone and the codec.</summary>
+/// <remarks>Names are kept lower-case, dotted, without the root dot.</remarks>
 internal static class DnsNames
 {
     /// <summary>Lower-cases A-Z only: DNS compares names ASCII case-insensitively, and other characters must stay as they were.</summary>

@@ -1,6 +1,10 @@
 namespace CloudMapDiscovery.Testing.Internal;
 
-/// <summary>Injected faults. A fault for the query's name wins over a global one; within each, the oldest still armed wins. A fault may be limited to one record type.</summary>
+/// <summary>Injected faults.</summary>
+/// <remarks>
+/// A fault for the query's name wins over a global one; within each, the oldest still armed wins. A fault may be
+/// limited to one record type.
+/// </remarks>
 internal sealed class FaultTable
 {
     private readonly Lock _gate = new();

@@ -5,9 +5,12 @@ namespace CloudMapDiscovery.Testing.Internal;
 
 /// <summary>
 /// The test server's sockets over its life: opened, closed and opened again on the same port, once disposed never
-/// again. Start, stop, restart and dispose are serialized, so a test that stops the server while another restarts
-/// it gets one outcome or the other, never half of each.
+/// again.
 /// </summary>
+/// <remarks>
+/// Start, stop, restart and dispose are serialized, so a test that stops the server while another restarts it gets one
+/// outcome or the other, never half of each.
+/// </remarks>
 #pragma warning disable CA1001 // the semaphore is never waited on through its handle, so it holds nothing to dispose; DisposeAsync closes the sockets
 internal sealed class ListenerLifecycle(IPAddress address, QueryProcessor processor, TimeProvider clock, ILogger logger)
 #pragma warning restore CA1001

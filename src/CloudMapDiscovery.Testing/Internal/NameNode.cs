@@ -2,7 +2,8 @@ using System.Net;
 
 namespace CloudMapDiscovery.Testing.Internal;
 
-/// <summary>The records at one name of the test zone. Not thread-safe: the zone's lock guards it.</summary>
+/// <summary>The records at one name of the test zone.</summary>
+/// <remarks>Not thread-safe: the zone's lock guards it.</remarks>
 internal sealed class NameNode
 {
     public List<AddressEntry> Addresses { get; } = [];

@@ -4,7 +4,10 @@ using CloudMapDiscovery.Dns;
 
 namespace CloudMapDiscovery.Testing.Internal;
 
-/// <summary>A record to put in a reply. Names are lower-case and dotted; compression restores the client's case where they match the question.</summary>
+/// <summary>A record to put in a reply.</summary>
+/// <remarks>
+/// Names are lower-case and dotted; compression restores the client's case where they match the question.
+/// </remarks>
 internal abstract class ResourceRecord(string name, DnsRecordType type, uint ttl)
 {
     public string Name { get; } = name;

@@ -4,7 +4,11 @@ using System.Text;
 
 namespace CloudMapDiscovery.Testing.Internal;
 
-/// <summary>The records of one zone, changed by tests while the server answers from them (see <see cref="AuthoritativeAnswer"/>). All access is under one lock: an answer must see a consistent zone.</summary>
+/// <summary>
+/// The records of one zone, changed by tests while the server answers from them (see
+/// <see cref="AuthoritativeAnswer"/>).
+/// </summary>
+/// <remarks>All access is under one lock: an answer must see a consistent zone.</remarks>
 internal sealed class ZoneData
 {
     private readonly Lock _gate = new();

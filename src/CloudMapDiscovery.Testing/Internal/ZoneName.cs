@@ -1,10 +1,10 @@
 namespace CloudMapDiscovery.Testing.Internal;
 
 /// <summary>
-/// A zone's name and how the test server reads the names callers give it: a trailing dot, or ending in the zone,
-/// means absolute; anything else is relative to the zone; <c>"@"</c> is the zone itself. Names are kept lower-case
-/// and without the trailing dot.
+/// A zone's name and how the test server reads the names callers give it: a trailing dot, or ending in the zone, means
+/// absolute; anything else is relative to the zone; <c>"@"</c> is the zone itself.
 /// </summary>
+/// <remarks>Names are kept lower-case and without the trailing dot.</remarks>
 internal sealed class ZoneName
 {
     public ZoneName(string zone)

@@ -2,11 +2,11 @@ using CloudMapDiscovery.Discovery;
 
 namespace CloudMapDiscovery.Balancing;
 
-/// <summary>
-/// One task address with its health. The same instance lives across DNS refreshes while the address stays in the
-/// endpoint set, so a dead address that DNS still lists stays ejected. Health is changed under a lock (failures are
-/// rare); the pick path reads it without one.
-/// </summary>
+/// <summary>One task address with its health.</summary>
+/// <remarks>
+/// The same instance lives across DNS refreshes while the address stays in the endpoint set, so a dead address that DNS
+/// still lists stays ejected. Health is changed under a lock (failures are rare); the pick path reads it without one.
+/// </remarks>
 internal sealed class BalancedEndpoint
 {
     private readonly object _gate = new();
@@ -29,26 +29,27 @@ internal sealed class BalancedEndpoint
 
     /// <summary>
     /// A slot for the layer above (the HTTP handler keeps its per-address routing cache here), so that the hot path
-    /// finds it without a lookup. Balancing never reads it.
+    /// finds it without a lookup.
     /// </summary>
+    /// <remarks>Balancing never reads it.</remarks>
     public object? RouteCache { get; set; }
 
     public long EjectedUntil => Volatile.Read(ref _ejectedUntil);
 
     /// <summary>
-    /// True while the endpoint waits for a background connect to succeed before it takes requests (a new address, or
-    /// an ejected one). It stays out of the rotation past <see cref="EjectedUntil"/>, which is then when its next
-    /// probe runs.
+    /// True while the endpoint waits for a background connect to succeed before it takes requests (a new address, or an
+    /// ejected one).
     /// </summary>
+    /// <remarks>
+    /// It stays out of the rotation past <see cref="EjectedUntil"/>, which is then when its next probe runs.
+    /// </remarks>
     public bool AwaitingProbe => _awaitingProbe;
 
     /// <summary>The probe of this endpoint, if one is scheduled or running (the balancer's prober owns it).</summary>
     internal EndpointProbe? Probe { get; set; }
 
-    /// <summary>
-    /// Set when the address left DNS and its balancer forgot it. A request still running may report on it afterwards;
-    /// nothing is probed for it any more.
-    /// </summary>
+    /// <summary>Set when the address left DNS and its balancer forgot it.</summary>
+    /// <remarks>A request still running may report on it afterwards; nothing is probed for it any more.</remarks>
     public bool HasLeft => _left;
 
     /// <summary>The address left DNS: its balancer forgets it.</summary>
@@ -67,7 +68,8 @@ internal sealed class BalancedEndpoint
     // at the price of a lost count now and then when two threads pick the same endpoint at once.
     public void CountPick() => _picks++;
 
-    /// <summary>Whether a request may be sent here now. Re-admission is lazy: an expired ejection is cleared by the first reader that sees it.</summary>
+    /// <summary>Whether a request may be sent here now.</summary>
+    /// <remarks>Re-admission is lazy: an expired ejection is cleared by the first reader that sees it.</remarks>
     public bool IsAvailable(long now, out bool readmitted)
     {
         readmitted = false;
@@ -88,8 +90,8 @@ internal sealed class BalancedEndpoint
 
     /// <summary>
     /// Counts a failure at <paramref name="now"/>; returns the ejection time when this failure ejected the endpoint.
-    /// With <paramref name="awaitProbe"/>, the ejection ends only through a successful probe.
     /// </summary>
+    /// <remarks>With <paramref name="awaitProbe"/>, the ejection ends only through a successful probe.</remarks>
     public TimeSpan? ReportFailure(bool connectFailure, long now, EjectionSettings policy, CloudMapContext context, bool awaitProbe = false)
     {
         lock (_gate)
@@ -131,10 +133,11 @@ internal sealed class BalancedEndpoint
         }
     }
 
-    /// <summary>
-    /// The probe connected: back in the rotation. The failure count is kept, as for a re-admission by time, so that a
-    /// task that accepts connections but fails requests is ejected again at its next failure.
-    /// </summary>
+    /// <summary>Puts the endpoint back in the rotation after its probe connected.</summary>
+    /// <remarks>
+    /// The failure count is kept, as for a re-admission by time, so that a task that accepts connections but fails
+    /// requests is ejected again at its next failure.
+    /// </remarks>
     public void ProbeSucceeded()
     {
         lock (_gate)

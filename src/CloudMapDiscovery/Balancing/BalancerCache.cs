@@ -4,9 +4,10 @@ using CloudMapDiscovery.Discovery;
 namespace CloudMapDiscovery.Balancing;
 
 /// <summary>
-/// The balancers of every service of one resolution cache, for one set of <see cref="BalancingSettings"/>: every
-/// client with these settings shares each service's endpoint health. A balancer goes when its service is evicted.
+/// The balancers of every service of one resolution cache, for one set of <see cref="BalancingSettings"/>: every client
+/// with these settings shares each service's endpoint health.
 /// </summary>
+/// <remarks>A balancer goes when its service is evicted.</remarks>
 internal sealed class BalancerCache : IDisposable
 {
     private readonly ConcurrentDictionary<ServiceKey, ServiceBalancer> _balancers = new();

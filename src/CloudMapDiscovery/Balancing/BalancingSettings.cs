@@ -1,6 +1,7 @@
 namespace CloudMapDiscovery.Balancing;
 
-/// <summary>How endpoint health is judged. Balancers are shared by equality of these settings (and the discovery settings).</summary>
+/// <summary>How endpoint health is judged.</summary>
+/// <remarks>Balancers are shared by equality of these settings (and the discovery settings).</remarks>
 internal sealed record BalancingSettings(EjectionSettings Ejection, ProbeSettings Probe);
 
 /// <summary>When a failing endpoint is ejected, and for how long (see <see cref="CloudMapDiscoveryOptions"/> for each reason).</summary>
@@ -17,9 +18,12 @@ internal sealed record EjectionSettings(int ConsecutiveConnectFailures, int Cons
 
 /// <summary>
 /// Background connects that stand between an address and its requests: before an ejected address is re-admitted, and
-/// before a new address gets its first request while healthy ones exist. <see cref="ConnectTimeout"/> is the connect
-/// timeout of the client's own connections too: a probe waits no longer than a request would.
+/// before a new address gets its first request while healthy ones exist.
 /// </summary>
+/// <remarks>
+/// <see cref="ConnectTimeout"/> is the connect timeout of the client's own connections too: a probe waits no longer
+/// than a request would.
+/// </remarks>
 internal sealed record ProbeSettings(bool Ejected, bool NewEndpoints, TimeSpan? ConnectTimeout)
 {
     private static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(2);

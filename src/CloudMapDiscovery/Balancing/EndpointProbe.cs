@@ -1,6 +1,7 @@
 namespace CloudMapDiscovery.Balancing;
 
-/// <summary>One endpoint's probe: a timer until it is due, then at most one connect in flight. Owned by its <see cref="EndpointProber"/>.</summary>
+/// <summary>One endpoint's probe: a timer until it is due, then at most one connect in flight.</summary>
+/// <remarks>Owned by its <see cref="EndpointProber"/>.</remarks>
 internal sealed class EndpointProbe : IDisposable
 {
     private readonly CancellationTokenSource _stop = new();

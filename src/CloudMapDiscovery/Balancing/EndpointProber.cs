@@ -6,12 +6,13 @@ using CloudMapDiscovery.Diagnostics;
 namespace CloudMapDiscovery.Balancing;
 
 /// <summary>
-/// Background TCP connects that stand between an address and its requests: an ejected address is re-admitted when
-/// one succeeds (not when its ejection time is over), and a new address gets its first request only after one
-/// succeeds. Requests never wait for a probe. A probe runs when its endpoint's ejection ends (jittered by the
-/// ejection time), at most one per address at a time, bounded by the connect timeout; a failed one ejects the
-/// address again, for longer.
+/// Background TCP connects that stand between an address and its requests: an ejected address is re-admitted when one
+/// succeeds (not when its ejection time is over), and a new address gets its first request only after one succeeds.
 /// </summary>
+/// <remarks>
+/// Requests never wait for a probe. A probe runs when its endpoint's ejection ends (jittered by the ejection time), at
+/// most one per address at a time, bounded by the connect timeout; a failed one ejects the address again, for longer.
+/// </remarks>
 internal sealed class EndpointProber : IDisposable
 {
     private readonly BalancingSettings _settings;

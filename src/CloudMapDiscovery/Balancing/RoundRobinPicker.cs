@@ -2,20 +2,21 @@ using System.Runtime.CompilerServices;
 
 namespace CloudMapDiscovery.Balancing;
 
-/// <summary>
-/// Round robin over an immutable snapshot. The counter lives with the service (not the snapshot), starts at a
-/// random value so that processes started together do not all begin with the same task, and is read modulo the
-/// current snapshot's length, so a set that shrinks under it can never index out of range. Overflow wraps in
-/// unsigned arithmetic.
-/// </summary>
+/// <summary>Round robin over an immutable snapshot.</summary>
+/// <remarks>
+/// The counter lives with the service (not the snapshot), starts at a random value so that processes started together
+/// do not all begin with the same task, and is read modulo the current snapshot's length, so a set that shrinks under
+/// it can never index out of range. Overflow wraps in unsigned arithmetic.
+/// </remarks>
 internal static class RoundRobinPicker
 {
-    /// <summary>
-    /// Picks the next available endpoint not in <paramref name="exclude"/>. When every candidate is ejected, picks
-    /// the one whose ejection ends soonest (fail open: a request is never failed without trying).
-    /// Returns <see langword="null"/> only when every endpoint is excluded. The clock is read only when an endpoint is
-    /// ejected or excluded; <paramref name="onReadmitted"/> hears of each endpoint whose ejection this pick found over.
-    /// </summary>
+    /// <summary>Picks the next available endpoint not in <paramref name="exclude"/>.</summary>
+    /// <remarks>
+    /// When every candidate is ejected, picks the one whose ejection ends soonest (fail open: a request is never failed
+    /// without trying). Returns <see langword="null"/> only when every endpoint is excluded. The clock is read only
+    /// when an endpoint is ejected or excluded; <paramref name="onReadmitted"/> hears of each endpoint whose ejection
+    /// this pick found over.
+    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static BalancedEndpoint? Pick(
         BalancedEndpoint[] endpoints, ref uint counter, IReadOnlyCollection<BalancedEndpoint>? exclude, TimeProvider clock, Action<BalancedEndpoint>? onReadmitted)

@@ -41,7 +41,8 @@ internal sealed class ServiceBalancer : IDisposable
     /// <summary>Set once the service has been dropped from its cache: holders must look the name up again.</summary>
     public bool IsRetired => Service.IsRetired;
 
-    /// <summary>The balanced form of the latest endpoint set (an empty one before the first answer). Reading it changes nothing.</summary>
+    /// <summary>The balanced form of the latest endpoint set (an empty one before the first answer).</summary>
+    /// <remarks>Reading it changes nothing.</remarks>
     public BalancedSet Current => _current;
 
     /// <summary>The balanced set while the answer is fresh; otherwise <see langword="false"/> (then call <see cref="GetAsync"/>).</summary>
@@ -71,9 +72,12 @@ internal sealed class ServiceBalancer : IDisposable
         => RoundRobinPicker.Pick(set.Endpoints, ref _counter, exclude, _context.Clock, _onReadmitted);
 
     /// <summary>
-    /// The port requests to this service are sent to: probes of addresses that DNS gives without a port (A/AAAA) connect
-    /// there. The HTTP layer says it when it routes a host; a service called on several ports is probed on the last.
+    /// The port requests to this service are sent to: probes of addresses that DNS gives without a port (A/AAAA)
+    /// connect there.
     /// </summary>
+    /// <remarks>
+    /// The HTTP layer says it when it routes a host; a service called on several ports is probed on the last.
+    /// </remarks>
     public void UseRequestPort(int port) => _prober.UseRequestPort(port);
 
     /// <summary>Whether a 502, 503 or 504 counts as a failure of the endpoint that answered it (EjectOnGatewayErrors).</summary>

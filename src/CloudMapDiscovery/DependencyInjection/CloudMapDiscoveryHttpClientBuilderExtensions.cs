@@ -15,11 +15,12 @@ public static class CloudMapDiscoveryHttpClientBuilderExtensions
     private const string ResilienceHandler = "Microsoft.Extensions.Http.Resilience.ResilienceHandler";
 
     /// <summary>
-    /// Sends this client's requests to the task addresses behind their host names: resolved through Cloud Map DNS
-    /// with their TTLs, balanced round robin per request, retried on another address after a connection failure,
-    /// with failing addresses ejected for a while. The original host stays in the Host header and TLS SNI.
+    /// Sends this client's requests to the task addresses behind their host names: resolved through Cloud Map DNS with
+    /// their TTLs, balanced round robin per request, retried on another address after a connection failure, with
+    /// failing addresses ejected for a while.
     /// </summary>
     /// <remarks>
+    /// The original host stays in the Host header and TLS SNI.
     /// The handler takes its place in the order of registration, like any other, except that it always goes below
     /// the resilience handlers of Microsoft.Extensions.Http.Resilience (<c>AddStandardResilienceHandler()</c>,
     /// <c>AddStandardHedgingHandler()</c>, <c>AddResilienceHandler(...)</c>), whichever was registered first: their

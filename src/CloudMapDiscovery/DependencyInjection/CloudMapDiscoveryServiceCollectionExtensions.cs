@@ -16,12 +16,14 @@ public static class CloudMapDiscoveryServiceCollectionExtensions
 {
     /// <summary>
     /// Registers the shared endpoint caches, options bound from the <c>CloudMapDiscovery</c> configuration section
-    /// (when an <see cref="IConfiguration"/> is registered) with startup validation (of the unnamed options and of every
-    /// name configured: a <c>Clients</c> section, <c>Configure</c> or <c>PostConfigure</c> by name, a named client),
-    /// <see cref="ICloudMapDiscoveryDiagnostics"/>, and a <see cref="CloudMapDiscovery.Dns.DnsResolver"/> configured from
-    /// the same options, for code that resolves names itself. Called for you by <c>AddCloudMapDiscovery()</c> on a client builder;
-    /// safe to call more than once.
+    /// (when an <see cref="IConfiguration"/> is registered) with startup validation (of the unnamed options and of
+    /// every name configured: a <c>Clients</c> section, <c>Configure</c> or <c>PostConfigure</c> by name, a named
+    /// client), <see cref="ICloudMapDiscoveryDiagnostics"/>, and a <see cref="CloudMapDiscovery.Dns.DnsResolver"/>
+    /// configured from the same options, for code that resolves names itself.
     /// </summary>
+    /// <remarks>
+    /// Called for you by <c>AddCloudMapDiscovery()</c> on a client builder; safe to call more than once.
+    /// </remarks>
     /// <param name="services">The service collection.</param>
     /// <returns>The same service collection.</returns>
     public static IServiceCollection AddCloudMapDiscovery(this IServiceCollection services)
@@ -64,10 +66,12 @@ public static class CloudMapDiscoveryServiceCollectionExtensions
     }
 
     /// <summary>
-    /// Turns discovery on for every HttpClient made by IHttpClientFactory (through
-    /// <c>ConfigureHttpClientDefaults</c>). Hosts that are IP literals or <c>localhost</c>, or outside
-    /// <see cref="CloudMapDiscoveryOptions.HostSuffixes"/> when set, pass through untouched.
+    /// Turns discovery on for every HttpClient made by IHttpClientFactory (through <c>ConfigureHttpClientDefaults</c>).
     /// </summary>
+    /// <remarks>
+    /// Hosts that are IP literals or <c>localhost</c>, or outside <see cref="CloudMapDiscoveryOptions.HostSuffixes"/>
+    /// when set, pass through untouched.
+    /// </remarks>
     /// <param name="services">The service collection.</param>
     /// <param name="configure">Optional changes to every client's options.</param>
     /// <returns>The same service collection.</returns>
@@ -85,9 +89,10 @@ public static class CloudMapDiscoveryServiceCollectionExtensions
     }
 
     /// <summary>
-    /// Binds the section <c>CloudMapDiscovery</c>, then <c>CloudMapDiscovery:Clients:&lt;name&gt;</c> for a named client.
-    /// A list given in the client section replaces the shared one instead of extending it.
+    /// Binds the section <c>CloudMapDiscovery</c>, then <c>CloudMapDiscovery:Clients:&lt;name&gt;</c> for a named
+    /// client.
     /// </summary>
+    /// <remarks>A list given in the client section replaces the shared one instead of extending it.</remarks>
     private sealed class ConfigureFromConfiguration : IConfigureNamedOptions<CloudMapDiscoveryOptions>
     {
         private readonly IConfiguration? _configuration;

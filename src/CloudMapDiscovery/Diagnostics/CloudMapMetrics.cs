@@ -2,11 +2,11 @@ using System.Diagnostics.Metrics;
 
 namespace CloudMapDiscovery.Diagnostics;
 
-/// <summary>
-/// The <c>CloudMapDiscovery</c> meter. Instruments and tags follow OpenTelemetry naming (namespaced keys, lower-case
-/// values); tags are low-cardinality: service host names, outcomes, response codes, never addresses except on the
-/// endpoint gauge's states.
-/// </summary>
+/// <summary>The <c>CloudMapDiscovery</c> meter.</summary>
+/// <remarks>
+/// Instruments and tags follow OpenTelemetry naming (namespaced keys, lower-case values); tags are low-cardinality:
+/// service host names, outcomes, response codes, never addresses except on the endpoint gauge's states.
+/// </remarks>
 internal sealed class CloudMapMetrics : IDisposable
 {
     public const string MeterName = CloudMapTelemetry.Name;

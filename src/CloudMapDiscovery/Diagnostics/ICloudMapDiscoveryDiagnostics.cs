@@ -1,6 +1,7 @@
 namespace CloudMapDiscovery.Diagnostics;
 
-/// <summary>A read-only view of every discovered service, for health pages and debugging. Resolve it from DI.</summary>
+/// <summary>A read-only view of every discovered service, for health pages and debugging.</summary>
+/// <remarks>Resolve it from DI.</remarks>
 public interface ICloudMapDiscoveryDiagnostics
 {
     /// <summary>Takes a snapshot of every service in every endpoint cache of the process.</summary>

@@ -1,6 +1,7 @@
 namespace CloudMapDiscovery.Discovery;
 
-/// <summary>How names are resolved and cached. Resolution caches are shared by equality of these settings.</summary>
+/// <summary>How names are resolved and cached.</summary>
+/// <remarks>Resolution caches are shared by equality of these settings.</remarks>
 internal sealed record DiscoverySettings(DnsSettings Dns, CacheSettings Cache);
 
 /// <summary>Which name servers to ask, and how patiently; unset values come from /etc/resolv.conf.</summary>

@@ -38,7 +38,8 @@ internal sealed class EndpointFeed
         return new CancellationChangeToken(Volatile.Read(ref _changes).Token);
     }
 
-    /// <summary>Adds <paramref name="listener"/> and tells it the latest version, if any. The caller holds the owner's lock.</summary>
+    /// <summary>Adds <paramref name="listener"/> and tells it the latest version, if any.</summary>
+    /// <remarks>The caller holds the owner's lock.</remarks>
     public void Add(Action<ResolvedEndpoints> listener)
     {
         _listeners = [.. _listeners, listener];
@@ -48,11 +49,15 @@ internal sealed class EndpointFeed
         }
     }
 
-    /// <summary>Removes <paramref name="listener"/>. The caller holds the owner's lock.</summary>
+    /// <summary>Removes <paramref name="listener"/>.</summary>
+    /// <remarks>The caller holds the owner's lock.</remarks>
     public void Remove(Action<ResolvedEndpoints> listener)
         => _listeners = Array.FindAll(_listeners, l => !ReferenceEquals(l, listener));
 
-    /// <summary>Tells every listener of <paramref name="set"/> if it is a new version; returns whether it was. The caller holds the owner's lock.</summary>
+    /// <summary>
+    /// Tells every listener of <paramref name="set"/> if it is a new version; returns whether it was.
+    /// </summary>
+    /// <remarks>The caller holds the owner's lock.</remarks>
     public bool Offer(ResolvedEndpoints? set)
     {
         if (set is null || set.Version == Latest?.Version)

@@ -45,7 +45,11 @@ internal static class RefreshTiming
     public static long StaleUntil(ResolvedEndpoints set, CacheSettings settings, CloudMapContext context)
         => set.NegativeReason is not null ? 0 : set.FetchedAt + context.ToTicks(set.Ttl + settings.MaxStale);
 
-    /// <summary>1 s, 2 s, 4 s ... up to 30 s after consecutive failures, each with ±20 % jitter, so a failing source is not hammered.</summary>
+    /// <summary>
+    /// The retry delay after <paramref name="failures"/> consecutive failures: 1 s, 2 s, 4 s and so on up to 30 s, each
+    /// with ±20 % jitter.
+    /// </summary>
+    /// <remarks>The delay grows so that a failing source is not hammered.</remarks>
     public static TimeSpan Backoff(int failures)
     {
         var seconds = Math.Min(MaxRetryBackoff.TotalSeconds, Math.Pow(2, Math.Min(failures - 1, 10)));

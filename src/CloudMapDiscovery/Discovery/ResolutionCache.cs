@@ -55,7 +55,10 @@ internal sealed class ResolutionCache : IDisposable
     public bool TryGetService(string host, DiscoveryRecordTypes recordTypes, out ResolvedService? service)
         => _services.TryGetValue(new ServiceKey(host, recordTypes), out service);
 
-    /// <summary>One sweep: drop idle services, refresh ahead those in use; returns the soonest refresh time left. The timer calls it; tests may too.</summary>
+    /// <summary>
+    /// One sweep: drop idle services, refresh ahead those in use; returns the soonest refresh time left.
+    /// </summary>
+    /// <remarks>The timer calls it; tests may too.</remarks>
     internal long Sweep()
     {
         var soonest = long.MaxValue;

@@ -6,9 +6,9 @@ namespace CloudMapDiscovery.Discovery;
 
 /// <summary>
 /// The process-wide owner of resolution caches (a DI singleton): consumers whose <see cref="DiscoverySettings"/> are
-/// equal share one cache, and so one query per name; consumers that differ get their own. Nothing here is created
-/// per handler, so IHttpClientFactory's handler rotation leaks nothing.
+/// equal share one cache, and so one query per name; consumers that differ get their own.
 /// </summary>
+/// <remarks>Nothing here is created per handler, so IHttpClientFactory's handler rotation leaks nothing.</remarks>
 internal sealed class ResolutionCacheRegistry : IDisposable
 {
     private readonly ConcurrentDictionary<DiscoverySettings, Lazy<ResolutionCache>> _caches = new();

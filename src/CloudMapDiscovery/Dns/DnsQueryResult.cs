@@ -2,10 +2,10 @@ using System.Net;
 
 namespace CloudMapDiscovery.Dns;
 
-/// <summary>
-/// The answer to one question, as the resolver saw it. NXDOMAIN and NODATA are answers, not errors:
-/// <see cref="IsNegative"/> tells them apart from an answer with records.
-/// </summary>
+/// <summary>The answer to one question, as the resolver saw it.</summary>
+/// <remarks>
+/// NXDOMAIN and NODATA are answers, not errors: <see cref="IsNegative"/> tells them apart from an answer with records.
+/// </remarks>
 public sealed class DnsQueryResult
 {
     /// <summary>Creates a result; the resolver (and the library's tests) make these.</summary>

@@ -2,10 +2,8 @@ using System.Globalization;
 
 namespace CloudMapDiscovery.Dns;
 
-/// <summary>
-/// No name server produced an answer (every attempt timed out, failed or was refused). The message
-/// names the host, the record type and every server tried with what happened there.
-/// </summary>
+/// <summary>No name server produced an answer (every attempt timed out, failed or was refused).</summary>
+/// <remarks>The message names the host, the record type and every server tried with what happened there.</remarks>
 public sealed class DnsResolutionException : Exception
 {
     /// <summary>Creates the exception for a failed question.</summary>

@@ -9,11 +9,11 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace CloudMapDiscovery.Dns;
 
 /// <summary>
-/// A stub DNS resolver that keeps what <see cref="System.Net.Dns"/> throws away: TTLs, SRV records,
-/// CNAME chains, the response code, and which server answered over which transport. Use it directly
-/// for gRPC channels or raw sockets; the HttpClient integration uses it through its endpoint cache.
+/// A stub DNS resolver that keeps what <see cref="System.Net.Dns"/> throws away: TTLs, SRV records, CNAME chains, the
+/// response code, and which server answered over which transport.
 /// </summary>
 /// <remarks>
+/// Use it directly for gRPC channels or raw sockets; the HttpClient integration uses it through its endpoint cache.
 /// Each query goes over UDP with EDNS(0) from a fresh ephemeral port with a random ID; a truncated
 /// reply is asked again over TCP. Servers are tried in order (or in turn, with rotate), each up to
 /// <see cref="DnsResolverOptions.Attempts"/> times; SERVFAIL, REFUSED, timeouts and network errors move on

@@ -1,9 +1,10 @@
 namespace CloudMapDiscovery.Dns;
 
-/// <summary>
-/// An SRV record (RFC 2782) with the addresses of its target. Cloud Map publishes
-/// <c>1 1 &lt;port&gt; &lt;instance-id&gt;.&lt;service&gt;.&lt;namespace&gt;</c> and an A/AAAA record for the target.
-/// </summary>
+/// <summary>An SRV record (RFC 2782) with the addresses of its target.</summary>
+/// <remarks>
+/// Cloud Map publishes <c>1 1 &lt;port&gt; &lt;instance-id&gt;.&lt;service&gt;.&lt;namespace&gt;</c> and an A/AAAA
+/// record for the target.
+/// </remarks>
 /// <param name="Name">The owner name of the record.</param>
 /// <param name="Priority">Lower is preferred.</param>
 /// <param name="Weight">Relative weight among records of equal priority.</param>

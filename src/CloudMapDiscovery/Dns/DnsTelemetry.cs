@@ -4,9 +4,10 @@ using CloudMapDiscovery.Diagnostics;
 namespace CloudMapDiscovery.Dns;
 
 /// <summary>
-/// A span per public lookup (activity source <c>CloudMapDiscovery</c>): the question, the server that answered and
-/// how, the response code, or the error. Also the low-cardinality names the meter records lookups under.
+/// A span per public lookup (activity source <c>CloudMapDiscovery</c>): the question, the server that answered and how,
+/// the response code, or the error.
 /// </summary>
+/// <remarks>Also the low-cardinality names the meter records lookups under.</remarks>
 internal static class DnsTelemetry
 {
     public static Activity? Start(string name, DnsRecordType type)

@@ -8,8 +8,9 @@ namespace CloudMapDiscovery.Http;
 /// <summary>
 /// A span per attempt a request makes on a task address (activity source <c>CloudMapDiscovery</c>): the HTTP client
 /// span that SocketsHttpHandler starts for the attempt is its child, so a trace shows each address tried, in order,
-/// with what happened there. Nothing is created when nobody listens.
+/// with what happened there.
 /// </summary>
+/// <remarks>Nothing is created when nobody listens.</remarks>
 internal static class AttemptActivity
 {
     public const string Name = "CloudMapDiscovery.Attempt";

@@ -108,11 +108,12 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
         return await SendToServiceAsync(request, uri, route, set, traced, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>
-    /// The first attempt. Not an async method: when the inner handlers answer synchronously (a cached response,
-    /// a short-circuiting handler) the request costs no state machine and no extra <see cref="Task"/>; only a send
-    /// still running, or one that failed, goes on in <see cref="CompleteAsync"/>.
-    /// </summary>
+    /// <summary>Sends a request's first attempt to the service.</summary>
+    /// <remarks>
+    /// Not an async method: when the inner handlers answer synchronously (a cached response, a short-circuiting
+    /// handler) the request costs no state machine and no extra <see cref="Task"/>; only a send still running, or one
+    /// that failed, goes on in <see cref="CompleteAsync"/>.
+    /// </remarks>
     private Task<HttpResponseMessage> SendToServiceAsync(HttpRequestMessage request, Uri uri, HostRoute route, BalancedSet set, bool traced, CancellationToken cancellationToken)
     {
         var balancer = route.Balancer;

@@ -3,10 +3,12 @@ using CloudMapDiscovery.Balancing;
 namespace CloudMapDiscovery.Http;
 
 /// <summary>
-/// The HTTP routing cache of one endpoint: its <c>scheme://address:port</c> prefix and its last rewritten URI. Kept in
-/// the endpoint's <see cref="BalancedEndpoint.RouteCache"/> slot, so the hot path finds it without a lookup, and it
-/// lives and dies with the endpoint.
+/// The HTTP routing cache of one endpoint: its <c>scheme://address:port</c> prefix and its last rewritten URI.
 /// </summary>
+/// <remarks>
+/// Kept in the endpoint's <see cref="BalancedEndpoint.RouteCache"/> slot, so the hot path finds it without a lookup,
+/// and it lives and dies with the endpoint.
+/// </remarks>
 internal sealed class EndpointRoute
 {
     private readonly string _hostText;
@@ -33,12 +35,12 @@ internal sealed class EndpointRoute
         return route;
     }
 
-    /// <summary>
-    /// The request URI rewritten to this endpoint. Calls to a service mostly repeat a few paths, so the last rewrite is
-    /// kept and handed out again when the scheme, port, path, query and fragment are the same: a <see cref="Uri"/> is
-    /// immutable and safe to share between requests, and parsing one is the costliest step of a request through the
-    /// handler.
-    /// </summary>
+    /// <summary>The request URI rewritten to this endpoint.</summary>
+    /// <remarks>
+    /// Calls to a service mostly repeat a few paths, so the last rewrite is kept and handed out again when the scheme,
+    /// port, path, query and fragment are the same: a <see cref="Uri"/> is immutable and safe to share between
+    /// requests, and parsing one is the costliest step of a request through the handler.
+    /// </remarks>
     public Uri Rewrite(Uri original)
     {
         var scheme = original.Scheme;

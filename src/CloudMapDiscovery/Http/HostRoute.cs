@@ -4,9 +4,10 @@ using CloudMapDiscovery.Balancing;
 namespace CloudMapDiscovery.Http;
 
 /// <summary>
-/// A host as a request wrote it (short name, trailing dot and all), the balancer this handler's rules resolved it
-/// to, and the Host header text for it. A handler remembers its last one: most clients call one service.
+/// A host as a request wrote it (short name, trailing dot and all), the balancer this handler's rules resolved it to,
+/// and the Host header text for it.
 /// </summary>
+/// <remarks>A handler remembers its last one: most clients call one service.</remarks>
 internal sealed class HostRoute
 {
     private HostHeader? _hostHeader;

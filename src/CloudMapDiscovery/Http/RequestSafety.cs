@@ -8,10 +8,11 @@ internal static class RequestSafety
         => method == HttpMethod.Get || method == HttpMethod.Head || method == HttpMethod.Options || method == HttpMethod.Trace
             || method == HttpMethod.Put || method == HttpMethod.Delete;
 
-    /// <summary>
-    /// Whether the content can be serialised a second time with the same bytes. Buffered contents can; a stream
-    /// may have been read already, and unknown content types are assumed not to be replayable.
-    /// </summary>
+    /// <summary>Whether the content can be serialised a second time with the same bytes.</summary>
+    /// <remarks>
+    /// Buffered contents can; a stream may have been read already, and unknown content types are assumed not to be
+    /// replayable.
+    /// </remarks>
     public static bool IsReplayable(HttpContent? content) => content switch
     {
         null => true,

@@ -3,7 +3,8 @@ using System.Net;
 
 namespace CloudMapDiscovery.Dns.Configuration;
 
-/// <summary>The parts of resolv.conf(5) the resolver uses. Unknown lines and options are ignored, as glibc does.</summary>
+/// <summary>The parts of resolv.conf(5) the resolver uses.</summary>
+/// <remarks>Unknown lines and options are ignored, as glibc does.</remarks>
 internal sealed class ResolvConf
 {
     public List<IPEndPoint> NameServers { get; } = [];

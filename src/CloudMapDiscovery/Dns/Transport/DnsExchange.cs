@@ -7,11 +7,11 @@ using CloudMapDiscovery.Dns.Wire;
 namespace CloudMapDiscovery.Dns.Transport;
 
 /// <summary>
-/// Asks one question of one name server: UDP with EDNS(0) from a fresh ephemeral port; the same query over TCP
-/// when the reply is truncated, or when it matches the query (ID and question) but cannot be read, which is
-/// what a reply cut short without the TC bit looks like; and once more without EDNS if the server rejects it.
-/// Replies that do not match the query are never read further than that check.
+/// Asks one question of one name server: UDP with EDNS(0) from a fresh ephemeral port; the same query over TCP when the
+/// reply is truncated, or when it matches the query (ID and question) but cannot be read, which is what a reply cut
+/// short without the TC bit looks like; and once more without EDNS if the server rejects it.
 /// </summary>
+/// <remarks>Replies that do not match the query are never read further than that check.</remarks>
 internal sealed class DnsExchange
 {
     private const int MaxUdpReply = 65_535;

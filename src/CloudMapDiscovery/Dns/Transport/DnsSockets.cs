@@ -7,10 +7,13 @@ using System.Net.Sockets;
 namespace CloudMapDiscovery.Dns.Transport;
 
 /// <summary>
-/// The socket side of one exchange: send a query, wait for the reply that is provably ours (UDP) or read the one
-/// reply of the stream (TCP). Timeouts come in as a token; the caller's own cancellation propagates as
-/// <see cref="OperationCanceledException"/>, everything else becomes a <see cref="DnsServerAttempt"/>.
+/// The socket side of one exchange: send a query, wait for the reply that is provably ours (UDP) or read the one reply
+/// of the stream (TCP).
 /// </summary>
+/// <remarks>
+/// Timeouts come in as a token; the caller's own cancellation propagates as <see cref="OperationCanceledException"/>,
+/// everything else becomes a <see cref="DnsServerAttempt"/>.
+/// </remarks>
 internal static class DnsSockets
 {
     /// <summary>The reply's length in <paramref name="buffer"/>, or why there is none.</summary>

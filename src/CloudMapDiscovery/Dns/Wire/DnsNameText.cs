@@ -18,10 +18,13 @@ internal static class DnsNameText
     }
 
     /// <summary>
-    /// Normalises and checks a host name given by a caller: strips one trailing dot, rejects empty labels, labels
-    /// over 63 bytes, names over 255 bytes and anything outside printable ASCII. Escapes (<c>\DDD</c>, <c>\.</c>) are
-    /// taken as in zone files, and the result is canonical text, so a name read off the wire can be passed back in.
+    /// Normalises and checks a host name given by a caller: strips one trailing dot, rejects empty labels, labels over
+    /// 63 bytes, names over 255 bytes and anything outside printable ASCII.
     /// </summary>
+    /// <remarks>
+    /// Escapes (<c>\DDD</c>, <c>\.</c>) are taken as in zone files, and the result is canonical text, so a name read
+    /// off the wire can be passed back in.
+    /// </remarks>
     public static string Normalize(string name, out bool absolute)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
