@@ -84,9 +84,9 @@ public class ColdResolutionBenchmarks
     [Benchmark]
     public async Task<int> ColdCacheEntry_A8() => (await ColdCacheEntry()).Endpoints.Length;
 
-    private async Task<ResolvedEndpoints> ColdCacheEntry()
+    private async Task<EndpointSet> ColdCacheEntry()
     {
-        using var cache = new ResolutionCache(_cacheSettings, new DnsServiceSource(_resolver, _context.Clock), _context);
+        using var cache = new DiscoveryPartition(_cacheSettings, new DnsServiceSource(_resolver, _context.Clock), _context);
         return await cache.GetService("eight.internal", DiscoveryRecordTypes.A).GetAsync(CancellationToken.None);
     }
 

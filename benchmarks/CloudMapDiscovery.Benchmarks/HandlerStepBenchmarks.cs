@@ -97,13 +97,13 @@ public class HandlerStepBenchmarks
 
     private PickFixture _f = null!;
 
-    private HostRoute _route = null!;
+    private HostCache _route = null!;
 
     [GlobalSetup]
     public void Setup()
     {
         _f = PickFixture.StartAsync().GetAwaiter().GetResult();
-        _route = new HostRoute(Original.IdnHost, _f.Entry);
+        _route = new HostCache(Original.IdnHost, _f.Entry);
     }
 
     [GlobalCleanup]
@@ -131,7 +131,7 @@ public class HandlerStepBenchmarks
 
     /// <summary>The rewritten URI, reused while the scheme, port and path repeat.</summary>
     [Benchmark]
-    public Uri CachedRewrite() => EndpointRoute.Of(_f.Set.Endpoints[0]).Rewrite(Original);
+    public Uri CachedRewrite() => EndpointUriCache.Of(_f.Set.Endpoints[0]).Rewrite(Original);
 
     /// <summary>A rewrite to a new path: cached "scheme://ip:port" prefix + path and query + fragment, parsed as a Uri.</summary>
     [Benchmark]
@@ -149,7 +149,7 @@ public class HandlerStepBenchmarks
     [Benchmark]
     public long StopwatchGetTimestamp() => Stopwatch.GetTimestamp();
 
-    /// <summary>BalancerCache.GetBalancer, the per-host hash lookup the remembered route skips.</summary>
+    /// <summary>BalancingPartition.GetBalancer, the per-host hash lookup the remembered route skips.</summary>
     [Benchmark]
     public object GetEntryLookup() => _f.Cache.GetBalancer(Zone.ServiceName, DiscoveryRecordTypes.A);
 

@@ -30,7 +30,7 @@ internal static class MemoryMode
         options.NameServers.Add(dns.EndPoint.ToString());
         var settings = CloudMapSettings.From(options);
         using var context = new CloudMapContext();
-        using var resolutions = new ResolutionCacheRegistry(context);
+        using var resolutions = new DiscoveryRegistry(context);
         using var balancers = new BalancerRegistry(resolutions);
         var cache = balancers.GetCache(settings.Discovery, settings.Balancing);
 

@@ -98,12 +98,12 @@ public class ContendedPickBenchmarks
 internal sealed class PickFixture : IDisposable
 {
     private readonly DnsTestServer _dns;
-    private readonly ResolutionCacheRegistry _resolutions;
+    private readonly DiscoveryRegistry _resolutions;
     private readonly BalancerRegistry _balancers;
     private object[] _referenceSnapshot = [new object(), new object(), new object()];
     private uint _referenceCounter;
 
-    private PickFixture(DnsTestServer dns, CloudMapContext context, CloudMapSettings settings, ResolutionCacheRegistry resolutions, BalancerRegistry balancers)
+    private PickFixture(DnsTestServer dns, CloudMapContext context, CloudMapSettings settings, DiscoveryRegistry resolutions, BalancerRegistry balancers)
     {
         _dns = dns;
         Context = context;
@@ -118,7 +118,7 @@ internal sealed class PickFixture : IDisposable
 
     public CloudMapSettings Settings { get; }
 
-    public BalancerCache Cache { get; }
+    public BalancingPartition Cache { get; }
 
     public ServiceBalancer Entry { get; }
 
@@ -131,7 +131,7 @@ internal sealed class PickFixture : IDisposable
         var options = new CloudMapDiscoveryOptions();
         options.NameServers.Add(dns.EndPoint.ToString());
         var context = new CloudMapContext();
-        var resolutions = new ResolutionCacheRegistry(context);
+        var resolutions = new DiscoveryRegistry(context);
         var fixture = new PickFixture(dns, context, CloudMapSettings.From(options), resolutions, new BalancerRegistry(resolutions));
         fixture.Set = await fixture.Entry.GetAsync(CancellationToken.None);
         if (fixture.Set.Endpoints.Length != 3 || !fixture.Entry.TryGetFresh(out _))

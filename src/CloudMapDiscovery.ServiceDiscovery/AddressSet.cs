@@ -20,7 +20,7 @@ internal sealed class AddressSet : IEquatable<AddressSet>
         _negative = negative;
     }
 
-    public static AddressSet Of(ResolvedEndpoints version)
+    public static AddressSet Of(EndpointSet version)
         => new([.. version.Endpoints.Select(e => e.Address)], version.NegativeReason is not null);
 
     public bool Equals(AddressSet? other)

@@ -16,18 +16,18 @@ namespace CloudMapDiscovery.ServiceDiscovery;
 /// </remarks>
 internal sealed class CloudMapServiceEndpointProvider : IServiceEndpointProvider, IHostNameFeature
 {
-    private readonly ResolutionCache _cache;
+    private readonly DiscoveryPartition _cache;
     private readonly ServiceTarget _target;
     private readonly DiscoveryRecordTypes _recordTypes;
-    private readonly Func<ResolvedService, EndpointSetWatch> _watches;
+    private readonly Func<DiscoveredService, EndpointSetWatch> _watches;
     private readonly ILogger _logger;
     private readonly object _gate = new();
-    private ResolvedService? _service;
+    private DiscoveredService? _service;
     private IDisposable? _hold;
     private bool _disposed;
 
     public CloudMapServiceEndpointProvider(
-        ResolutionCache cache, ServiceTarget target, DiscoveryRecordTypes recordTypes, Func<ResolvedService, EndpointSetWatch> watches, ILogger logger)
+        DiscoveryPartition cache, ServiceTarget target, DiscoveryRecordTypes recordTypes, Func<DiscoveredService, EndpointSetWatch> watches, ILogger logger)
     {
         _cache = cache;
         _target = target;
@@ -96,7 +96,7 @@ internal sealed class CloudMapServiceEndpointProvider : IServiceEndpointProvider
 
     // The service in the cache, held while this provider lives. A retired one (the cache was disposed, or it was
     // evicted before the hold took) is replaced by the name's current entry.
-    private ResolvedService Acquire()
+    private DiscoveredService Acquire()
     {
         lock (_gate)
         {

@@ -16,14 +16,14 @@ namespace CloudMapDiscovery.ServiceDiscovery;
 /// </remarks>
 internal sealed class CloudMapServiceEndpointProviderFactory : IServiceEndpointProviderFactory
 {
-    private readonly ResolutionCache _cache;
+    private readonly DiscoveryPartition _cache;
     private readonly HostMatcher _hosts;
     private readonly DiscoveryRecordTypes _recordTypes;
     private readonly ILogger _logger;
-    private readonly ConditionalWeakTable<ResolvedService, EndpointSetWatch> _watches = new();
-    private readonly Func<ResolvedService, EndpointSetWatch> _watchOf;
+    private readonly ConditionalWeakTable<DiscoveredService, EndpointSetWatch> _watches = new();
+    private readonly Func<DiscoveredService, EndpointSetWatch> _watchOf;
 
-    public CloudMapServiceEndpointProviderFactory(ResolutionCacheRegistry registry, IOptionsMonitor<CloudMapDiscoveryOptions> options)
+    public CloudMapServiceEndpointProviderFactory(DiscoveryRegistry registry, IOptionsMonitor<CloudMapDiscoveryOptions> options)
     {
         ArgumentNullException.ThrowIfNull(registry);
         ArgumentNullException.ThrowIfNull(options);

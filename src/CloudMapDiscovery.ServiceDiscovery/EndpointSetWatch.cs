@@ -20,14 +20,14 @@ internal sealed class EndpointSetWatch
 {
     private static readonly IChangeToken Fired = new CancellationChangeToken(new CancellationToken(canceled: true));
 
-    private readonly ResolvedService _service;
+    private readonly DiscoveredService _service;
     private readonly ILogger _logger;
     private readonly object _gate = new();
     private readonly IDisposable? _registration; // null while the constructor runs a callback for an already retired service
     private Generation _current = new(null);
     private bool _retired;
 
-    public EndpointSetWatch(ResolvedService service, ILogger logger)
+    public EndpointSetWatch(DiscoveredService service, ILogger logger)
     {
         _service = service;
         _logger = logger;
@@ -42,7 +42,7 @@ internal sealed class EndpointSetWatch
     /// addresses are no longer those.
     /// </summary>
     /// <remarks>Already fired when <paramref name="version"/> is not the latest set.</remarks>
-    public IChangeToken TokenFor(ResolvedEndpoints version)
+    public IChangeToken TokenFor(EndpointSet version)
     {
         var set = AddressSet.Of(version);
         Generation? superseded = null;

@@ -74,7 +74,7 @@ public sealed class YarpTests
         await proxy.StartAsync(TestContext.Current.CancellationToken);
         var address = proxy.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
         using var client = new HttpClient { BaseAddress = new Uri(address) };
-        var registry = proxy.Services.GetRequiredService<ResolutionCacheRegistry>();
+        var registry = proxy.Services.GetRequiredService<DiscoveryRegistry>();
 
         for (var i = 0; i < 40; i++)
         {

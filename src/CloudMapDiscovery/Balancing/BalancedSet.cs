@@ -15,7 +15,7 @@ internal sealed class BalancedSet
         NegativeReason = negativeReason;
     }
 
-    /// <summary>The <see cref="ResolvedEndpoints.Version"/> this set was made from (0: none yet).</summary>
+    /// <summary>The <see cref="EndpointSet.Version"/> this set was made from (0: none yet).</summary>
     public long Version { get; }
 
     public BalancedEndpoint[] Endpoints { get; }

@@ -10,9 +10,9 @@ namespace CloudMapDiscovery.Balancing;
 /// </summary>
 internal sealed class BalancerRegistry : IDisposable
 {
-    private readonly ConcurrentDictionary<(DiscoverySettings, BalancingSettings), Lazy<BalancerCache>> _caches = new();
+    private readonly ConcurrentDictionary<(DiscoverySettings, BalancingSettings), Lazy<BalancingPartition>> _caches = new();
 
-    public BalancerRegistry(ResolutionCacheRegistry resolutions)
+    public BalancerRegistry(DiscoveryRegistry resolutions)
     {
         Resolutions = resolutions;
         Diagnostics = new DiscoveryDiagnostics(this);
@@ -21,16 +21,16 @@ internal sealed class BalancerRegistry : IDisposable
     /// <summary>Snapshots of every service; made with the registry so that the endpoint gauges exist from the start.</summary>
     public DiscoveryDiagnostics Diagnostics { get; }
 
-    public ResolutionCacheRegistry Resolutions { get; }
+    public DiscoveryRegistry Resolutions { get; }
 
     public CloudMapContext Context => Resolutions.Context;
 
     public int CacheCount => _caches.Count;
 
-    public IEnumerable<BalancerCache> Caches => _caches.Values.Where(l => l.IsValueCreated).Select(l => l.Value);
+    public IEnumerable<BalancingPartition> Caches => _caches.Values.Where(l => l.IsValueCreated).Select(l => l.Value);
 
-    public BalancerCache GetCache(DiscoverySettings discovery, BalancingSettings balancing)
-        => _caches.GetOrAdd((discovery, balancing), k => new Lazy<BalancerCache>(() => new BalancerCache(Resolutions.GetCache(k.Item1), k.Item2, Context))).Value;
+    public BalancingPartition GetCache(DiscoverySettings discovery, BalancingSettings balancing)
+        => _caches.GetOrAdd((discovery, balancing), k => new Lazy<BalancingPartition>(() => new BalancingPartition(Resolutions.GetCache(k.Item1), k.Item2, Context))).Value;
 
     public void Dispose()
     {

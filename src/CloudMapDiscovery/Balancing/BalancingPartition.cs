@@ -8,12 +8,12 @@ namespace CloudMapDiscovery.Balancing;
 /// with these settings shares each service's endpoint health.
 /// </summary>
 /// <remarks>A balancer goes when its service is evicted.</remarks>
-internal sealed class BalancerCache : IDisposable
+internal sealed class BalancingPartition : IDisposable
 {
     private readonly ConcurrentDictionary<ServiceKey, ServiceBalancer> _balancers = new();
     private readonly CloudMapContext _context;
 
-    public BalancerCache(ResolutionCache resolutions, BalancingSettings settings, CloudMapContext context)
+    public BalancingPartition(DiscoveryPartition resolutions, BalancingSettings settings, CloudMapContext context)
     {
         Resolutions = resolutions;
         Settings = settings;
@@ -21,7 +21,7 @@ internal sealed class BalancerCache : IDisposable
         resolutions.Evicted += OnEvicted;
     }
 
-    public ResolutionCache Resolutions { get; }
+    public DiscoveryPartition Resolutions { get; }
 
     public BalancingSettings Settings { get; }
 
@@ -63,7 +63,7 @@ internal sealed class BalancerCache : IDisposable
         _balancers.Clear();
     }
 
-    private void OnEvicted(ResolvedService service)
+    private void OnEvicted(DiscoveredService service)
     {
         if (_balancers.TryGetValue(service.Key, out var balancer) && ReferenceEquals(balancer.Service, service)
             && _balancers.TryRemove(new KeyValuePair<ServiceKey, ServiceBalancer>(service.Key, balancer)))

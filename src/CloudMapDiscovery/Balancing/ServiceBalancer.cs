@@ -22,7 +22,7 @@ internal sealed class ServiceBalancer : IDisposable
     private volatile BalancedSet _current = BalancedSet.Empty;
     private uint _counter = (uint)Random.Shared.Next();
 
-    public ServiceBalancer(ResolvedService service, BalancingSettings settings, CloudMapContext context)
+    public ServiceBalancer(DiscoveredService service, BalancingSettings settings, CloudMapContext context)
     {
         Service = service;
         _settings = settings;
@@ -34,7 +34,7 @@ internal sealed class ServiceBalancer : IDisposable
         _subscription = service.Subscribe(OnPublished);
     }
 
-    public ResolvedService Service { get; }
+    public DiscoveredService Service { get; }
 
     public ServiceKey Key => Service.Key;
 
@@ -59,7 +59,7 @@ internal sealed class ServiceBalancer : IDisposable
         return false;
     }
 
-    /// <summary>The balanced set, waiting for DNS only when there is no usable answer (see <see cref="ResolvedService.GetAsync"/>).</summary>
+    /// <summary>The balanced set, waiting for DNS only when there is no usable answer (see <see cref="DiscoveredService.GetAsync"/>).</summary>
     public async ValueTask<BalancedSet> GetAsync(CancellationToken cancellationToken)
     {
         await Service.GetAsync(cancellationToken).ConfigureAwait(false);
@@ -130,7 +130,7 @@ internal sealed class ServiceBalancer : IDisposable
     // address that is new (held back until a probe connects while the service has healthy ones). An address that
     // leaves takes its health with it: a task that comes back on the same address is a new task, and probing guards
     // against one that is not reachable. A negative answer ("no instances") leaves nothing.
-    private void OnPublished(ResolvedEndpoints version)
+    private void OnPublished(EndpointSet version)
     {
         lock (_gate)
         {

@@ -7,7 +7,7 @@ namespace CloudMapDiscovery.Balancing;
 internal static class ServiceSnapshots
 {
     /// <summary>A snapshot of <paramref name="service"/>; with no balancer (a resolution-only consumer) every endpoint shows as healthy and unpicked.</summary>
-    public static ServiceSnapshot Take(ResolvedService service, ServiceBalancer? balancer, TimeProvider clock)
+    public static ServiceSnapshot Take(DiscoveredService service, ServiceBalancer? balancer, TimeProvider clock)
     {
         var now = clock.GetTimestamp();
         var utcNow = clock.GetUtcNow();

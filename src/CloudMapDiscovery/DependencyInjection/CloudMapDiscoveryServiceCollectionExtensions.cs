@@ -42,13 +42,13 @@ public static class CloudMapDiscoveryServiceCollectionExtensions
         }
         services.TryAddSingleton(sp => new ClientSettingsStore(sp.GetRequiredService<IOptionsMonitor<CloudMapDiscoveryOptions>>()));
         services.TryAddSingleton(sp => new CloudMapContext(sp.GetService<TimeProvider>(), sp.GetService<ILoggerFactory>(), sp.GetService<IMeterFactory>()));
-        services.TryAddSingleton(sp => new ResolutionCacheRegistry(sp.GetRequiredService<CloudMapContext>()));
-        services.TryAddSingleton(sp => new BalancerRegistry(sp.GetRequiredService<ResolutionCacheRegistry>()));
+        services.TryAddSingleton(sp => new DiscoveryRegistry(sp.GetRequiredService<CloudMapContext>()));
+        services.TryAddSingleton(sp => new BalancerRegistry(sp.GetRequiredService<DiscoveryRegistry>()));
         services.TryAddSingleton<ICloudMapDiscoveryDiagnostics>(sp => sp.GetRequiredService<BalancerRegistry>().Diagnostics);
 
         // For code that wants the resolver itself (raw sockets, a gRPC resolver of its own): configured from the same
         // options (the unnamed ones: NameServers, DnsTimeout, DnsAttempts), and the one the default clients use.
-        services.TryAddSingleton(sp => sp.GetRequiredService<ResolutionCacheRegistry>().GetDnsResolver(
+        services.TryAddSingleton(sp => sp.GetRequiredService<DiscoveryRegistry>().GetDnsResolver(
             CloudMapSettings.From(sp.GetRequiredService<IOptionsMonitor<CloudMapDiscoveryOptions>>().CurrentValue).Discovery.Dns));
         return services;
     }

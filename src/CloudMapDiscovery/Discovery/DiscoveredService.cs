@@ -4,13 +4,13 @@ namespace CloudMapDiscovery.Discovery;
 
 /// <summary>The one owner of a service name's state: its answer, its single refresh in flight, its use and its listeners.</summary>
 /// <remarks>
-/// Requests read the published <see cref="ResolutionStatus"/> and change nothing but the time of last use. One
+/// Requests read the published <see cref="DiscoveryState"/> and change nothing but the time of last use. One
 /// refresh runs at a time (every caller shares it); its outcome goes through the pure rules of
-/// <see cref="ResolutionRules"/> and is published in one step: listeners (balancers) hear of a new endpoint set
+/// <see cref="DiscoveryRules"/> and is published in one step: listeners (balancers) hear of a new endpoint set
 /// before requests can see it, and the change token fires after. The sweeper only evicts names and starts the
 /// refresh ahead of expiry of names used since their last answer. It knows nothing of health, picking or HTTP.
 /// </remarks>
-internal sealed class ResolvedService
+internal sealed class DiscoveredService
 {
     private readonly CloudMapContext _context;
     private readonly CacheSettings _settings;
@@ -21,14 +21,14 @@ internal sealed class ResolvedService
     private readonly long _touchInterval;
     private readonly object _gate = new();
     private readonly MultiValueMerge _merge = new();
-    private volatile ResolutionStatus _status = ResolutionStatus.Initial;
+    private volatile DiscoveryState _status = DiscoveryState.Initial;
     private Task? _refresh;
     private volatile bool _retired;
     private long _lastUsed;              // coarse clock
     private int _holders;
     private readonly EndpointFeed _feed;
 
-    public ResolvedService(ServiceKey key, CacheSettings settings, IEndpointSource source, CloudMapContext context)
+    public DiscoveredService(ServiceKey key, CacheSettings settings, IEndpointSource source, CloudMapContext context)
     {
         Key = key;
         _context = context;
@@ -56,13 +56,13 @@ internal sealed class ResolvedService
     public Task? PendingRefresh => Volatile.Read(ref _refresh);
 
     /// <summary>The endpoint set in use, or <see langword="null"/> when there is no usable answer.</summary>
-    public ResolvedEndpoints? Current => _status.Current;
+    public EndpointSet? Current => _status.Current;
 
-    public ResolutionStatus Status => _status;
+    public DiscoveryState Status => _status;
 
     /// <summary>The current set while it is fresh, else <see langword="null"/> (then call <see cref="GetAsync"/>).</summary>
     /// <remarks>Every request comes through here: one coarse clock read, no precise one, no write but the occasional time of use.</remarks>
-    public ResolvedEndpoints? TryGetFresh()
+    public EndpointSet? TryGetFresh()
     {
         var status = _status;
         var now = _context.CoarseNow();
@@ -77,15 +77,15 @@ internal sealed class ResolvedService
     }
 
     /// <summary>The current endpoints: synchronous while there is a usable answer, waiting for the shared refresh only when there is none.</summary>
-    public ValueTask<ResolvedEndpoints> GetAsync(CancellationToken cancellationToken)
-        => TryGetFresh() is { } set ? new ValueTask<ResolvedEndpoints>(set) : GetCheckingClock(cancellationToken);
+    public ValueTask<EndpointSet> GetAsync(CancellationToken cancellationToken)
+        => TryGetFresh() is { } set ? new ValueTask<EndpointSet>(set) : GetCheckingClock(cancellationToken);
 
     /// <summary>A token that fires when the endpoint set changes (not on a refresh that changed nothing) or the service is retired.</summary>
     public IChangeToken GetChangeToken() => _feed.GetChangeToken();
 
     /// <summary>Calls <paramref name="listener"/> with every new version of the endpoint set, starting with the current one, until disposed.</summary>
     /// <remarks>A version reaches its listeners before any request can see it, one version at a time, in order.</remarks>
-    public IDisposable Subscribe(Action<ResolvedEndpoints> listener)
+    public IDisposable Subscribe(Action<EndpointSet> listener)
     {
         lock (_gate)
         {
@@ -159,7 +159,7 @@ internal sealed class ResolvedService
         }
     }
 
-    private ValueTask<ResolvedEndpoints> GetCheckingClock(CancellationToken cancellationToken)
+    private ValueTask<EndpointSet> GetCheckingClock(CancellationToken cancellationToken)
     {
         var status = _status;
         Touch(_context.CoarseNow());
@@ -172,7 +172,7 @@ internal sealed class ResolvedService
                 StartRefresh();
             }
 
-            return new ValueTask<ResolvedEndpoints>(set);
+            return new ValueTask<EndpointSet>(set);
         }
 
         // Expired while its refresh is still out (a lost datagram waits out the DNS timeout): serve the last answer
@@ -180,18 +180,18 @@ internal sealed class ResolvedService
         if (status.Current is { } last && PendingRefresh is { IsCompleted: false } && now < RefreshTiming.StaleUntil(last, _settings, _context))
         {
             _context.Metrics.CacheLookup(Key.Host, "stale");
-            return new ValueTask<ResolvedEndpoints>(last);
+            return new ValueTask<EndpointSet>(last);
         }
 
         _context.Metrics.CacheLookup(Key.Host, "miss");
         return WaitForRefreshAsync(status, now, cancellationToken);
     }
 
-    private async ValueTask<ResolvedEndpoints> WaitForRefreshAsync(ResolutionStatus seen, long now, CancellationToken cancellationToken)
+    private async ValueTask<EndpointSet> WaitForRefreshAsync(DiscoveryState seen, long now, CancellationToken cancellationToken)
     {
         if (seen.Current is null && seen.LastError is { } error && now < seen.LastErrorUntil)
         {
-            throw ResolutionRules.Unusable(Key.Host, seen, error, _settings); // a burst of requests must not each wait out DNS timeouts
+            throw DiscoveryRules.Unusable(Key.Host, seen, error, _settings); // a burst of requests must not each wait out DNS timeouts
         }
 
         // WaitAsync: a caller that gives up does not cancel the shared query for everyone else.
@@ -202,7 +202,7 @@ internal sealed class ResolvedService
             return set;
         }
 
-        throw ResolutionRules.Unusable(Key.Host, status, status.LastError ?? new ServiceDiscoveryException(Key.Host, $"No usable answer for {Key.Host}."), _settings);
+        throw DiscoveryRules.Unusable(Key.Host, status, status.LastError ?? new ServiceDiscoveryException(Key.Host, $"No usable answer for {Key.Host}."), _settings);
     }
 
     // The single flight. With unlessAnswered, a caller that found no usable answer takes the outcome of a refresh
@@ -237,7 +237,7 @@ internal sealed class ResolvedService
 
     private async Task RefreshAsync()
     {
-        ServiceResolution? resolution = null;
+        SourceAnswer? resolution = null;
         Exception? error = null;
         try
         {
@@ -254,7 +254,7 @@ internal sealed class ResolvedService
         bool changed;
         lock (_gate)
         {
-            var status = ResolutionRules.Next(_status, resolution, error, new(Key.Host, now, LastUsed, _feed.Latest, _merge, _settings, _context));
+            var status = DiscoveryRules.Next(_status, resolution, error, new(Key.Host, now, LastUsed, _feed.Latest, _merge, _settings, _context));
 
             // Listeners hear of a new version before requests can see it, so that a balancer is never behind.
             changed = _feed.Offer(status.Current);

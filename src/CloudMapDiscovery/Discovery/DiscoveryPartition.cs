@@ -8,15 +8,15 @@ namespace CloudMapDiscovery.Discovery;
 /// Its <see cref="RefreshSweeper"/> refreshes names in use ahead of expiry and evicts names nobody uses; at most
 /// <see cref="CacheSettings.MaxNames"/> names are kept, the least recently used unheld one going first.
 /// </remarks>
-internal sealed class ResolutionCache : IDisposable
+internal sealed class DiscoveryPartition : IDisposable
 {
-    private readonly ConcurrentDictionary<ServiceKey, ResolvedService> _services = new();
+    private readonly ConcurrentDictionary<ServiceKey, DiscoveredService> _services = new();
     private readonly IEndpointSource _source;
     private readonly CloudMapContext _context;
     private readonly RefreshSweeper _sweeper;
     private volatile bool _disposed;
 
-    public ResolutionCache(DiscoverySettings settings, IEndpointSource source, CloudMapContext context)
+    public DiscoveryPartition(DiscoverySettings settings, IEndpointSource source, CloudMapContext context)
     {
         Settings = settings;
         _source = source;
@@ -28,12 +28,12 @@ internal sealed class ResolutionCache : IDisposable
 
     public int Count => _services.Count;
 
-    public IEnumerable<ResolvedService> Services => _services.Values;
+    public IEnumerable<DiscoveredService> Services => _services.Values;
 
     /// <summary>Raised when a service is dropped (idle, over the cap, or the cache is disposed), after it is retired.</summary>
-    public event Action<ResolvedService>? Evicted;
+    public event Action<DiscoveredService>? Evicted;
 
-    public ResolvedService GetService(string host, DiscoveryRecordTypes recordTypes)
+    public DiscoveredService GetService(string host, DiscoveryRecordTypes recordTypes)
     {
         var key = new ServiceKey(host, recordTypes);
         if (_services.TryGetValue(key, out var service))
@@ -43,7 +43,7 @@ internal sealed class ResolutionCache : IDisposable
 
         ObjectDisposedException.ThrowIf(_disposed, this);
         _sweeper.EnsureStarted();
-        var added = _services.GetOrAdd(key, static (k, cache) => new ResolvedService(k, cache.Settings.Cache, cache._source, cache._context), this);
+        var added = _services.GetOrAdd(key, static (k, cache) => new DiscoveredService(k, cache.Settings.Cache, cache._source, cache._context), this);
         if (_services.Count > Settings.Cache.MaxNames)
         {
             EvictLeastRecentlyUsed(except: added);
@@ -52,7 +52,7 @@ internal sealed class ResolutionCache : IDisposable
         return added;
     }
 
-    public bool TryGetService(string host, DiscoveryRecordTypes recordTypes, out ResolvedService? service)
+    public bool TryGetService(string host, DiscoveryRecordTypes recordTypes, out DiscoveredService? service)
         => _services.TryGetValue(new ServiceKey(host, recordTypes), out service);
 
     /// <summary>
@@ -114,9 +114,9 @@ internal sealed class ResolutionCache : IDisposable
     }
 
     // Over the cap: a scan, but only when a name beyond the cap is added (a process that calls thousands of hosts).
-    private void EvictLeastRecentlyUsed(ResolvedService except)
+    private void EvictLeastRecentlyUsed(DiscoveredService except)
     {
-        ResolvedService? oldest = null;
+        DiscoveredService? oldest = null;
         foreach (var (_, service) in _services)
         {
             if (!ReferenceEquals(service, except) && !service.IsHeld && (oldest is null || service.LastUsed < oldest.LastUsed))
@@ -131,9 +131,9 @@ internal sealed class ResolutionCache : IDisposable
         }
     }
 
-    private void Drop(ResolvedService service, string why)
+    private void Drop(DiscoveredService service, string why)
     {
-        if (_services.TryRemove(new KeyValuePair<ServiceKey, ResolvedService>(service.Key, service)))
+        if (_services.TryRemove(new KeyValuePair<ServiceKey, DiscoveredService>(service.Key, service)))
         {
             service.Retire();
             Evicted?.Invoke(service);

@@ -9,15 +9,15 @@ namespace CloudMapDiscovery.Discovery;
 /// equal share one cache, and so one query per name; consumers that differ get their own.
 /// </summary>
 /// <remarks>Nothing here is created per handler, so IHttpClientFactory's handler rotation leaks nothing.</remarks>
-internal sealed class ResolutionCacheRegistry : IDisposable
+internal sealed class DiscoveryRegistry : IDisposable
 {
-    private readonly ConcurrentDictionary<DiscoverySettings, Lazy<ResolutionCache>> _caches = new();
+    private readonly ConcurrentDictionary<DiscoverySettings, Lazy<DiscoveryPartition>> _caches = new();
     private readonly ConcurrentDictionary<DnsSettings, Lazy<DnsResolver>> _resolvers = new();
     private readonly Func<DnsSettings, IDnsResolver>? _resolverFactory;
 
     /// <param name="context">The clock, meter, loggers and shutdown token.</param>
     /// <param name="resolverFactory">Makes the resolver for a cache; by default a <see cref="DnsResolver"/> (tests substitute theirs).</param>
-    public ResolutionCacheRegistry(CloudMapContext context, Func<DnsSettings, IDnsResolver>? resolverFactory = null)
+    public DiscoveryRegistry(CloudMapContext context, Func<DnsSettings, IDnsResolver>? resolverFactory = null)
     {
         Context = context;
         _resolverFactory = resolverFactory;
@@ -28,19 +28,19 @@ internal sealed class ResolutionCacheRegistry : IDisposable
     public int CacheCount => _caches.Count;
 
     /// <summary>The caches created so far.</summary>
-    public IEnumerable<ResolutionCache> Caches => _caches.Values.Where(l => l.IsValueCreated).Select(l => l.Value);
+    public IEnumerable<DiscoveryPartition> Caches => _caches.Values.Where(l => l.IsValueCreated).Select(l => l.Value);
 
-    public ResolutionCache GetCache(DiscoverySettings settings)
-        => _caches.GetOrAdd(settings, s => new Lazy<ResolutionCache>(() => Create(s))).Value;
+    public DiscoveryPartition GetCache(DiscoverySettings settings)
+        => _caches.GetOrAdd(settings, s => new Lazy<DiscoveryPartition>(() => Create(s))).Value;
 
     /// <summary>The resolver for <paramref name="settings"/>, one per distinct DNS settings, with the library's metrics.</summary>
     public DnsResolver GetDnsResolver(DnsSettings settings)
         => _resolvers.GetOrAdd(settings, s => new Lazy<DnsResolver>(() => CreateResolver(s))).Value;
 
-    private ResolutionCache Create(DiscoverySettings settings)
+    private DiscoveryPartition Create(DiscoverySettings settings)
     {
         var resolver = _resolverFactory?.Invoke(settings.Dns) ?? GetDnsResolver(settings.Dns);
-        return new ResolutionCache(settings, new DnsServiceSource(resolver, Context.Clock), Context);
+        return new DiscoveryPartition(settings, new DnsServiceSource(resolver, Context.Clock), Context);
     }
 
     private DnsResolver CreateResolver(DnsSettings settings)

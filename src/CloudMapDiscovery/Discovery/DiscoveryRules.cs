@@ -6,18 +6,18 @@ namespace CloudMapDiscovery.Discovery;
 /// <summary>What a refresh outcome makes of a service's state: the next endpoint set, the next status, and the error a request sees.</summary>
 /// <remarks>
 /// Functions of (state, outcome, now, settings); the only state they touch is the MULTIVALUE merge's memory, which
-/// its owner hands in. Their caller (<see cref="ResolvedService"/>) publishes what they return.
+/// its owner hands in. Their caller (<see cref="DiscoveredService"/>) publishes what they return.
 /// </remarks>
-internal static class ResolutionRules
+internal static class DiscoveryRules
 {
     /// <summary>The status after a refresh that gave <paramref name="resolution"/> or failed with <paramref name="error"/>.</summary>
-    public static ResolutionStatus Next(ResolutionStatus before, ServiceResolution? resolution, Exception? error, RefreshContext c)
+    public static DiscoveryState Next(DiscoveryState before, SourceAnswer? resolution, Exception? error, RefreshContext c)
     {
-        ResolutionStatus status;
+        DiscoveryState status;
         if (resolution is not null)
         {
             var set = Answer(resolution, before.Current, c.Latest, c.Merge, c.Now, c.Settings, c.Context);
-            status = ResolutionStatus.Answered(set, c.Now, c.Context.ToTicks(set.Ttl), RefreshTiming.IsFloored(resolution.Ttl, c.Settings));
+            status = DiscoveryState.Answered(set, c.Now, c.Context.ToTicks(set.Ttl), RefreshTiming.IsFloored(resolution.Ttl, c.Settings));
             LogAnswer(c.Context.Logger, c.Host, set, resolution.Source);
         }
         else
@@ -41,21 +41,21 @@ internal static class ResolutionRules
     /// <param name="now">The clock's timestamp.</param>
     /// <param name="settings">The cache settings.</param>
     /// <param name="context">For the clock's units.</param>
-    public static ResolvedEndpoints Answer(
-        ServiceResolution resolution, ResolvedEndpoints? current, ResolvedEndpoints? latest, MultiValueMerge merge, long now, CacheSettings settings, CloudMapContext context)
+    public static EndpointSet Answer(
+        SourceAnswer resolution, EndpointSet? current, EndpointSet? latest, MultiValueMerge merge, long now, CacheSettings settings, CloudMapContext context)
     {
         if (resolution.IsNegative)
         {
             merge.Clear();
-            return ResolvedEndpoints.Next(latest, [], RefreshTiming.NegativeTtl(resolution.Ttl, settings), now, resolution.NegativeReason ?? "no instances");
+            return EndpointSet.Next(latest, [], RefreshTiming.NegativeTtl(resolution.Ttl, settings), now, resolution.NegativeReason ?? "no instances");
         }
 
         var endpoints = merge.Apply(resolution, current, now, settings.MultiValue, context.ToTicks(settings.MultiValue.Retention));
-        return ResolvedEndpoints.Next(latest, endpoints, RefreshTiming.PositiveTtl(resolution.Ttl, settings), now, null);
+        return EndpointSet.Next(latest, endpoints, RefreshTiming.PositiveTtl(resolution.Ttl, settings), now, null);
     }
 
     /// <summary>The status after a failed refresh: the last good answer served stale while allowed, and a backoff before the next try.</summary>
-    public static ResolutionStatus Failure(ResolutionStatus before, Exception error, string host, long now, CacheSettings settings, CloudMapContext context)
+    public static DiscoveryState Failure(DiscoveryState before, Exception error, string host, long now, CacheSettings settings, CloudMapContext context)
     {
         var backoff = RefreshTiming.Backoff(before.Failures + 1);
         var staleUntil = before.Current is { } set ? RefreshTiming.StaleUntil(set, settings, context) : 0;
@@ -73,14 +73,14 @@ internal static class ResolutionRules
     }
 
     /// <summary>The error a request gets when there is no usable answer: what went wrong, naming the host.</summary>
-    public static ServiceDiscoveryException Unusable(string host, ResolutionStatus status, Exception error, CacheSettings settings)
+    public static ServiceDiscoveryException Unusable(string host, DiscoveryState status, Exception error, CacheSettings settings)
     {
         var stale = status.StaleExpired ? $" and the last good answer is older than MaxStale ({settings.MaxStale})" : string.Empty;
         return new ServiceDiscoveryException(host, $"Cannot discover {host}: {error.Message.TrimEnd('.')}{stale}.", error);
     }
 
     /// <summary>Logs a new answer: "no instances" always, the endpoints at debug level.</summary>
-    public static void LogAnswer(ILogger logger, string host, ResolvedEndpoints set, string source)
+    public static void LogAnswer(ILogger logger, string host, EndpointSet set, string source)
     {
         if (set.NegativeReason is not null)
         {
@@ -102,5 +102,5 @@ internal static class ResolutionRules
 /// <param name="Settings">The cache settings.</param>
 /// <param name="Context">The clock's units and the logger.</param>
 internal readonly record struct RefreshContext(
-    string Host, long Now, long LastUsed, ResolvedEndpoints? Latest, MultiValueMerge Merge, CacheSettings Settings, CloudMapContext Context);
+    string Host, long Now, long LastUsed, EndpointSet? Latest, MultiValueMerge Merge, CacheSettings Settings, CloudMapContext Context);
 

@@ -3,16 +3,16 @@ namespace CloudMapDiscovery.Discovery;
 /// <summary>Where one service's resolution stands: the answer in use, when to refresh it, how long to use it, and what went wrong last.</summary>
 /// <remarks>
 /// Immutable: each refresh outcome makes a new status through the pure transitions <see cref="Answered"/> and
-/// <see cref="Failed"/>, swapped in whole by the one owner of a name's state (<see cref="ResolvedService"/>), so a
+/// <see cref="Failed"/>, swapped in whole by the one owner of a name's state (<see cref="DiscoveredService"/>), so a
 /// reader always sees one consistent state. Times are clock timestamps (0 means never), except
 /// <see cref="FreshUntil"/>, which is a coarse reading (<see cref="CloudMapContext.CoarseNow"/>).
 /// </remarks>
-internal sealed record ResolutionStatus
+internal sealed record DiscoveryState
 {
-    public static readonly ResolutionStatus Initial = new();
+    public static readonly DiscoveryState Initial = new();
 
     /// <summary>The answer requests get, or <see langword="null"/> when there is none they may use.</summary>
-    public ResolvedEndpoints? Current { get; private init; }
+    public EndpointSet? Current { get; private init; }
 
     /// <summary>From this time on, a request or the sweeper starts a background refresh.</summary>
     public long RefreshAt { get; private init; }
@@ -48,10 +48,10 @@ internal sealed record ResolutionStatus
     public bool StaleExpired { get; private init; }
 
     /// <summary>The status after the source answered with <paramref name="set"/> at <paramref name="now"/>.</summary>
-    public static ResolutionStatus Answered(ResolvedEndpoints set, long now, long ttlTicks, bool floored)
+    public static DiscoveryState Answered(EndpointSet set, long now, long ttlTicks, bool floored)
     {
         var (refreshAt, usableUntil) = RefreshTiming.Schedule(now, ttlTicks, floored);
-        return new ResolutionStatus { Current = set, RefreshAt = refreshAt, UsableUntil = usableUntil, LastRefresh = now };
+        return new DiscoveryState { Current = set, RefreshAt = refreshAt, UsableUntil = usableUntil, LastRefresh = now };
     }
 
     /// <summary>The status after a failed refresh at <paramref name="now"/>, with the next try at <paramref name="retryAt"/>.</summary>
@@ -59,10 +59,10 @@ internal sealed record ResolutionStatus
     /// The last good answer is served stale until <paramref name="staleUntil"/> if that is still ahead; otherwise
     /// there is no answer, and the failure is handed to requests until the retry.
     /// </remarks>
-    public ResolutionStatus Failed(Exception error, long now, long retryAt, long staleUntil)
+    public DiscoveryState Failed(Exception error, long now, long retryAt, long staleUntil)
     {
         var servingStale = now < staleUntil;
-        return new ResolutionStatus
+        return new DiscoveryState
         {
             Current = servingStale ? Current : null,
             RefreshAt = servingStale ? Math.Min(retryAt, staleUntil) : retryAt,

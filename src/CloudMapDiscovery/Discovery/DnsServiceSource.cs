@@ -30,7 +30,7 @@ internal sealed class DnsServiceSource : IEndpointSource
         _clock = clock;
     }
 
-    public async Task<ServiceResolution> ResolveAsync(ServiceKey key, CancellationToken cancellationToken)
+    public async Task<SourceAnswer> ResolveAsync(ServiceKey key, CancellationToken cancellationToken)
     {
         switch (key.RecordTypes)
         {
@@ -48,7 +48,7 @@ internal sealed class DnsServiceSource : IEndpointSource
     /// <summary>How long the second family is waited for once the first has answered with addresses after <paramref name="firstTook"/>.</summary>
     public static TimeSpan FamilyGrace(TimeSpan firstTook) => firstTook > MinFamilyGrace ? firstTook : MinFamilyGrace;
 
-    private async Task<ServiceResolution> BothFamiliesAsync(string host, CancellationToken cancellationToken)
+    private async Task<SourceAnswer> BothFamiliesAsync(string host, CancellationToken cancellationToken)
     {
         using var queries = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var start = _clock.GetTimestamp();
@@ -94,7 +94,7 @@ internal sealed class DnsServiceSource : IEndpointSource
         }
     }
 
-    private static ServiceResolution Combine(string host, Family a, Family aaaa)
+    private static SourceAnswer Combine(string host, Family a, Family aaaa)
     {
         if (a.Result is { } v4 && aaaa.Result is { } v6)
         {
@@ -118,23 +118,23 @@ internal sealed class DnsServiceSource : IEndpointSource
 
     private static IEnumerable<DnsServerAttempt> Attempts(Family family) => (family.Error as DnsResolutionException)?.Attempts ?? [];
 
-    private static ServiceResolution FromAddresses(DnsQueryResult r)
+    private static SourceAnswer FromAddresses(DnsQueryResult r)
         => new(r.Addresses.Select(a => Endpoint(a, null, null)).ToArray(), r.Ttl, Negative(r), Describe(r));
 
-    private static ServiceResolution Combine(DnsQueryResult v4, DnsQueryResult v6)
+    private static SourceAnswer Combine(DnsQueryResult v4, DnsQueryResult v6)
     {
         var all = v4.Addresses.Concat(v6.Addresses).Select(a => Endpoint(a, null, null)).ToArray();
         TimeSpan? ttl = all.Length > 0
             ? Min(v4.IsNegative ? null : v4.Ttl, v6.IsNegative ? null : v6.Ttl)
             : Min(v4.Ttl, v6.Ttl);
-        return new ServiceResolution(all, ttl, all.Length == 0 ? Negative(v4) : null, Describe(v4));
+        return new SourceAnswer(all, ttl, all.Length == 0 ? Negative(v4) : null, Describe(v4));
     }
 
     // An SRV record whose target has no address cannot be called; it is left out. Of the rest, only the lowest
     // priority is used (RFC 2782: higher values are fallbacks); Cloud Map gives every record priority 1. A target
     // whose address lookup failed is not "no addresses": when every target of that priority failed, the lookup
     // fails (the cache serves its last good answer); when some did, the others' previous addresses are kept.
-    private static ServiceResolution FromSrv(DnsQueryResult r)
+    private static SourceAnswer FromSrv(DnsQueryResult r)
     {
         var usable = r.Services.Where(s => s.Addresses.Count > 0 || s.TargetError is not null).ToList();
         var best = usable.Count == 0 ? 0 : usable.Min(s => s.Priority);
@@ -150,7 +150,7 @@ internal sealed class DnsServiceSource : IEndpointSource
         }
 
         var reason = all.Length == 0 && r.Services.Count > 0 ? $"SRV records of {r.Name} name targets without addresses" : Negative(r);
-        return new ServiceResolution(all, r.Ttl, all.Length == 0 ? reason : null, Describe(r))
+        return new SourceAnswer(all, r.Ttl, all.Length == 0 ? reason : null, Describe(r))
         {
             SrvRecordCount = r.Services.Count,
             UnresolvedTargets = unresolved.Select(s => s.Target).ToHashSet(StringComparer.OrdinalIgnoreCase),

@@ -6,7 +6,7 @@ namespace CloudMapDiscovery.Discovery;
 
 /// <summary>Tells a service's consumers of each new version of its endpoint set: listeners first, then the change token.</summary>
 /// <remarks>
-/// Not thread-safe for publishing: its owner (<see cref="ResolvedService"/>) publishes and subscribes under one lock,
+/// Not thread-safe for publishing: its owner (<see cref="DiscoveredService"/>) publishes and subscribes under one lock,
 /// so listeners hear of versions one at a time and in order, and a new listener starts from the latest one.
 /// </remarks>
 #pragma warning disable CA1001 // the change sources are never disposed, on purpose: see Signal
@@ -16,7 +16,7 @@ internal sealed class EndpointFeed
     private readonly ILogger _logger;
     private readonly string _host;
     private CancellationTokenSource _changes = new();
-    private Action<ResolvedEndpoints>[] _listeners = [];
+    private Action<EndpointSet>[] _listeners = [];
     private bool _watched;
 
     public EndpointFeed(ILogger logger, string host)
@@ -26,7 +26,7 @@ internal sealed class EndpointFeed
     }
 
     /// <summary>The last version published, usable or not.</summary>
-    public ResolvedEndpoints? Latest { get; private set; }
+    public EndpointSet? Latest { get; private set; }
 
     /// <summary>Whether a change token was handed out since the last change: someone may be waiting on it.</summary>
     public bool IsWatched => Volatile.Read(ref _watched);
@@ -40,7 +40,7 @@ internal sealed class EndpointFeed
 
     /// <summary>Adds <paramref name="listener"/> and tells it the latest version, if any.</summary>
     /// <remarks>The caller holds the owner's lock.</remarks>
-    public void Add(Action<ResolvedEndpoints> listener)
+    public void Add(Action<EndpointSet> listener)
     {
         _listeners = [.. _listeners, listener];
         if (Latest is { } latest)
@@ -51,14 +51,14 @@ internal sealed class EndpointFeed
 
     /// <summary>Removes <paramref name="listener"/>.</summary>
     /// <remarks>The caller holds the owner's lock.</remarks>
-    public void Remove(Action<ResolvedEndpoints> listener)
+    public void Remove(Action<EndpointSet> listener)
         => _listeners = Array.FindAll(_listeners, l => !ReferenceEquals(l, listener));
 
     /// <summary>
     /// Tells every listener of <paramref name="set"/> if it is a new version; returns whether it was.
     /// </summary>
     /// <remarks>The caller holds the owner's lock.</remarks>
-    public bool Offer(ResolvedEndpoints? set)
+    public bool Offer(EndpointSet? set)
     {
         if (set is null || set.Version == Latest?.Version)
         {
@@ -92,7 +92,7 @@ internal sealed class EndpointFeed
         }
     }
 
-    private void Tell(Action<ResolvedEndpoints> listener, ResolvedEndpoints version)
+    private void Tell(Action<EndpointSet> listener, EndpointSet version)
     {
         try
         {

@@ -6,9 +6,9 @@ namespace CloudMapDiscovery.Discovery;
 /// provider) go by <see cref="Version"/>: it grows by one each time the set of endpoints changes, and stays when
 /// the source only reordered it (Route 53 shuffles every MULTIVALUE answer) or repeated it with a new TTL.
 /// </remarks>
-internal sealed class ResolvedEndpoints
+internal sealed class EndpointSet
 {
-    private ResolvedEndpoints(DiscoveredEndpoint[] endpoints, long version, TimeSpan ttl, long fetchedAt, string? negativeReason)
+    private EndpointSet(DiscoveredEndpoint[] endpoints, long version, TimeSpan ttl, long fetchedAt, string? negativeReason)
     {
         Endpoints = endpoints;
         Version = version;
@@ -32,15 +32,15 @@ internal sealed class ResolvedEndpoints
     public string? NegativeReason { get; }
 
     /// <summary>The answer after <paramref name="previous"/>: a new version only when the endpoint set differs from it.</summary>
-    public static ResolvedEndpoints Next(ResolvedEndpoints? previous, DiscoveredEndpoint[] endpoints, TimeSpan ttl, long fetchedAt, string? negativeReason)
+    public static EndpointSet Next(EndpointSet? previous, DiscoveredEndpoint[] endpoints, TimeSpan ttl, long fetchedAt, string? negativeReason)
     {
         if (previous is null)
         {
-            return new ResolvedEndpoints(endpoints, 1, ttl, fetchedAt, negativeReason);
+            return new EndpointSet(endpoints, 1, ttl, fetchedAt, negativeReason);
         }
 
         var same = SameSet(previous.Endpoints, endpoints) && (previous.NegativeReason is null) == (negativeReason is null);
-        return new ResolvedEndpoints(endpoints, same ? previous.Version : previous.Version + 1, ttl, fetchedAt, negativeReason);
+        return new EndpointSet(endpoints, same ? previous.Version : previous.Version + 1, ttl, fetchedAt, negativeReason);
     }
 
     // Sets of a few dozen endpoints at most (1,000 through the API): a hash set only past a handful.

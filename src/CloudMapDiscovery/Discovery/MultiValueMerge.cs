@@ -15,7 +15,7 @@ internal sealed class MultiValueMerge
     private readonly HashSet<EndpointAddress> _distrusted = [];
 
     /// <summary>The endpoint set for <paramref name="answer"/>, merged with <paramref name="previous"/> where the answer may be partial.</summary>
-    public DiscoveredEndpoint[] Apply(ServiceResolution answer, ResolvedEndpoints? previous, long now, MultiValueSettings settings, long retentionTicks)
+    public DiscoveredEndpoint[] Apply(SourceAnswer answer, EndpointSet? previous, long now, MultiValueSettings settings, long retentionTicks)
     {
         lock (_lastSeen)
         {
@@ -95,7 +95,7 @@ internal sealed class MultiValueMerge
     }
 
     // Whether the answer of the record type that gave this address held exactly the limit, and so may have left some out.
-    private static bool MayBePartial(ServiceResolution answer, EndpointAddress address, int v4, int v6, int limit)
+    private static bool MayBePartial(SourceAnswer answer, EndpointAddress address, int v4, int v6, int limit)
         => answer.SrvRecordCount > 0
             ? answer.SrvRecordCount == limit
             : (address.Address.AddressFamily == AddressFamily.InterNetworkV6 ? v6 : v4) == limit;

@@ -42,7 +42,7 @@ internal static class RefreshTiming
     }
 
     /// <summary>How long a good answer may be served while its source fails: its TTL plus MaxStale; never for a negative answer (0: already past).</summary>
-    public static long StaleUntil(ResolvedEndpoints set, CacheSettings settings, CloudMapContext context)
+    public static long StaleUntil(EndpointSet set, CacheSettings settings, CloudMapContext context)
         => set.NegativeReason is not null ? 0 : set.FetchedAt + context.ToTicks(set.Ttl + settings.MaxStale);
 
     /// <summary>

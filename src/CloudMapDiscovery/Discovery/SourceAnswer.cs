@@ -5,7 +5,7 @@ namespace CloudMapDiscovery.Discovery;
 /// <param name="Ttl">The answer's TTL, if it gave one.</param>
 /// <param name="NegativeReason">For a negative answer, what the source said.</param>
 /// <param name="Source">Where the answer came from, for logs.</param>
-internal sealed record ServiceResolution(IReadOnlyList<DiscoveredEndpoint> Addresses, TimeSpan? Ttl, string? NegativeReason, string Source)
+internal sealed record SourceAnswer(IReadOnlyList<DiscoveredEndpoint> Addresses, TimeSpan? Ttl, string? NegativeReason, string Source)
 {
     public bool IsNegative => Addresses.Count == 0;
 
@@ -20,5 +20,5 @@ internal sealed record ServiceResolution(IReadOnlyList<DiscoveredEndpoint> Addre
 internal interface IEndpointSource
 {
     /// <summary>The service's endpoints now; throws when the source fails (the cache then serves its last good answer).</summary>
-    Task<ServiceResolution> ResolveAsync(ServiceKey key, CancellationToken cancellationToken);
+    Task<SourceAnswer> ResolveAsync(ServiceKey key, CancellationToken cancellationToken);
 }

@@ -15,15 +15,15 @@ namespace CloudMapDiscovery.Http;
 /// </summary>
 internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
 {
-    private readonly BalancerCache _balancers;
+    private readonly BalancingPartition _balancers;
     private readonly HostMatcher _hosts;
     private readonly HttpSettings _settings;
     private readonly CloudMapContext _context;
     private readonly RetryPipeline? _retries;
     private readonly Func<RequestState, ValueTask<Outcome<HttpResponseMessage>>> _retryAttempt;
-    private HostRoute? _lastRoute;
+    private HostCache? _lastRoute;
 
-    public CloudMapDiscoveryHandler(BalancerCache balancers, HostMatcher hosts, HttpSettings settings, CloudMapContext context, string? clientName)
+    public CloudMapDiscoveryHandler(BalancingPartition balancers, HostMatcher hosts, HttpSettings settings, CloudMapContext context, string? clientName)
     {
         _balancers = balancers;
         _context = context;
@@ -66,7 +66,7 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
                 return base.SendAsync(request, cancellationToken);
             }
 
-            route = new HostRoute(idnHost, _balancers.GetBalancer(host, _hosts.RecordTypes));
+            route = new HostCache(idnHost, _balancers.GetBalancer(host, _hosts.RecordTypes));
             route.Balancer.UseRequestPort(uri.Port); // where probes connect for addresses DNS gives without a port
             Volatile.Write(ref _lastRoute, route); // allocates only when the host changes
         }
@@ -87,7 +87,7 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
     }
 
     private async Task<HttpResponseMessage> WaitThenSendAsync(
-        HttpRequestMessage request, Uri uri, HostRoute route, ValueTask<BalancedSet> pending, bool traced, CancellationToken cancellationToken)
+        HttpRequestMessage request, Uri uri, HostCache route, ValueTask<BalancedSet> pending, bool traced, CancellationToken cancellationToken)
     {
         BalancedSet set;
         try
@@ -114,7 +114,7 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
     /// handler) the request costs no state machine and no extra <see cref="Task"/>; only a send still running, or one
     /// that failed, goes on in <see cref="CompleteAsync"/>.
     /// </remarks>
-    private Task<HttpResponseMessage> SendToServiceAsync(HttpRequestMessage request, Uri uri, HostRoute route, BalancedSet set, bool traced, CancellationToken cancellationToken)
+    private Task<HttpResponseMessage> SendToServiceAsync(HttpRequestMessage request, Uri uri, HostCache route, BalancedSet set, bool traced, CancellationToken cancellationToken)
     {
         var balancer = route.Balancer;
         if (set.Endpoints.Length == 0)
@@ -127,7 +127,7 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
 
         // Everything that could throw before the send happens before the request is touched.
         var endpoint = balancer.Pick(set, null)!;
-        var target = EndpointRoute.Of(endpoint).Rewrite(uri); // no UriBuilder; reused while the path repeats
+        var target = EndpointUriCache.Of(endpoint).Rewrite(uri); // no UriBuilder; reused while the path repeats
         var headers = request.Headers;
 
         // The caller's Host header wins; otherwise the original authority keeps virtual hosting, SNI and the
@@ -175,7 +175,7 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
         Task<HttpResponseMessage> sent,
         HttpRequestMessage request,
         Uri uri,
-        HostRoute route,
+        HostCache route,
         BalancedSet set,
         BalancedEndpoint endpoint,
         Uri target,
@@ -249,7 +249,7 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
             return Outcome.FromException<HttpResponseMessage>(new InvalidOperationException($"Every address of {state.Host} was tried."));
         }
 
-        var target = EndpointRoute.Of(endpoint).Rewrite(state.OriginalUri);
+        var target = EndpointUriCache.Of(endpoint).Rewrite(state.OriginalUri);
         state.Begin(endpoint, target);
         state.Request.RequestUri = target;
         using var activity = AttemptActivity.Start(state.Host, endpoint, endpoint.Address.Port ?? state.OriginalUri.Port, state.Attempt);

@@ -9,28 +9,28 @@ namespace CloudMapDiscovery.Http;
 /// Kept in the endpoint's <see cref="BalancedEndpoint.RouteCache"/> slot, so the hot path finds it without a lookup,
 /// and it lives and dies with the endpoint.
 /// </remarks>
-internal sealed class EndpointRoute
+internal sealed class EndpointUriCache
 {
     private readonly string _hostText;
     private readonly int? _port;
     private UriPrefix? _prefix;
     private Rewritten? _lastRewrite;
 
-    private EndpointRoute(BalancedEndpoint endpoint)
+    private EndpointUriCache(BalancedEndpoint endpoint)
     {
         _hostText = endpoint.Address.HostText;
         _port = endpoint.Address.Port;
     }
 
     /// <summary>The route of <paramref name="endpoint"/>, made on first use (two threads racing make two; either is right).</summary>
-    public static EndpointRoute Of(BalancedEndpoint endpoint)
+    public static EndpointUriCache Of(BalancedEndpoint endpoint)
     {
-        if (endpoint.RouteCache is EndpointRoute route)
+        if (endpoint.RouteCache is EndpointUriCache route)
         {
             return route;
         }
 
-        route = new EndpointRoute(endpoint);
+        route = new EndpointUriCache(endpoint);
         endpoint.RouteCache = route;
         return route;
     }

@@ -8,11 +8,11 @@ namespace CloudMapDiscovery.Http;
 /// and the Host header text for it.
 /// </summary>
 /// <remarks>A handler remembers its last one: most clients call one service.</remarks>
-internal sealed class HostRoute
+internal sealed class HostCache
 {
     private HostHeader? _hostHeader;
 
-    public HostRoute(string host, ServiceBalancer balancer)
+    public HostCache(string host, ServiceBalancer balancer)
     {
         Host = host;
         Balancer = balancer;

@@ -17,7 +17,7 @@ internal sealed class RequestState
     private readonly List<string> _failures = [];
     private bool _lastReported;
 
-    public RequestState(HttpRequestMessage request, Uri originalUri, HostRoute route, BalancedSet set, HttpSettings settings, CancellationToken callerToken)
+    public RequestState(HttpRequestMessage request, Uri originalUri, HostCache route, BalancedSet set, HttpSettings settings, CancellationToken callerToken)
     {
         Request = request;
         OriginalUri = originalUri;
@@ -31,7 +31,7 @@ internal sealed class RequestState
 
     public Uri OriginalUri { get; }
 
-    public HostRoute Route { get; }
+    public HostCache Route { get; }
 
     public ServiceBalancer Balancer => Route.Balancer;
 

@@ -33,7 +33,7 @@ internal sealed class ClientHarness : IAsyncDisposable
 
     public HttpClient Client { get; private set; } = null!;
 
-    public ResolutionCacheRegistry Registry => Services.GetRequiredService<ResolutionCacheRegistry>();
+    public DiscoveryRegistry Registry => Services.GetRequiredService<DiscoveryRegistry>();
 
     public int Hits(int task) => Volatile.Read(ref _hits[task]);
 

@@ -37,7 +37,7 @@ internal sealed class ProviderHarness : IAsyncDisposable
     /// <summary>Microsoft.Extensions.ServiceDiscovery's resolver (what YARP's destination resolver uses).</summary>
     public ServiceEndpointResolver Resolver => Services.GetRequiredService<ServiceEndpointResolver>();
 
-    public ResolutionCacheRegistry Registry => Services.GetRequiredService<ResolutionCacheRegistry>();
+    public DiscoveryRegistry Registry => Services.GetRequiredService<DiscoveryRegistry>();
 
     public CloudMapServiceEndpointProviderFactory Factory =>
         Services.GetServices<IServiceEndpointProviderFactory>().OfType<CloudMapServiceEndpointProviderFactory>().Single();
@@ -69,7 +69,7 @@ internal sealed class ProviderHarness : IAsyncDisposable
 
     public static string[] Texts(ServiceEndpointSource source) => [.. source.Endpoints.Select(e => e.EndPoint.ToString()!).Order(StringComparer.Ordinal)];
 
-    public bool TryGetEntry(out ResolvedService? entry, string host = Host, DiscoveryRecordTypes types = DiscoveryRecordTypes.A)
+    public bool TryGetEntry(out DiscoveredService? entry, string host = Host, DiscoveryRecordTypes types = DiscoveryRecordTypes.A)
     {
         entry = null;
         return Registry.Caches.SingleOrDefault() is { } cache && cache.TryGetService(host, types, out entry);
@@ -83,7 +83,7 @@ internal sealed class ProviderHarness : IAsyncDisposable
     /// Moves <paramref name="clock"/> forward by <paramref name="by"/> in steps of <paramref name="step"/>; after each
     /// step, waits for every DNS refresh in flight in <paramref name="registry"/>, then runs <paramref name="between"/>.
     /// </summary>
-    public static async Task AdvanceAsync(FakeTimeProvider clock, ResolutionCacheRegistry registry, TimeSpan by, TimeSpan step, Func<Task>? between = null)
+    public static async Task AdvanceAsync(FakeTimeProvider clock, DiscoveryRegistry registry, TimeSpan by, TimeSpan step, Func<Task>? between = null)
     {
         for (var left = by; left > TimeSpan.Zero; left -= step)
         {
@@ -97,7 +97,7 @@ internal sealed class ProviderHarness : IAsyncDisposable
     }
 
     /// <summary>Waits for every refresh in flight in every cache of <paramref name="registry"/>.</summary>
-    public static async Task SettleAsync(ResolutionCacheRegistry registry)
+    public static async Task SettleAsync(DiscoveryRegistry registry)
     {
         foreach (var entry in registry.Caches.SelectMany(c => c.Services))
         {

@@ -86,7 +86,7 @@ public sealed class BindDiscoveryTests
         picks.GroupBy(p => p).Should().HaveCount(150).And.OnlyContain(g => g.Count() == 2, "round robin covers every record");
     }
 
-    private (Registries Registry, ResolutionCache Cache, TestClock Clock) Create()
+    private (Registries Registry, DiscoveryPartition Cache, TestClock Clock) Create()
     {
         var clock = new TestClock();
         var registry = new Registries(clock);

@@ -38,9 +38,9 @@ internal sealed class DiscoveryHarness : IAsyncDisposable
 
     public Registries Registry { get; }
 
-    public ResolutionCache Cache => Registry.GetCache(Options);
+    public DiscoveryPartition Cache => Registry.GetCache(Options);
 
-    public BalancerCache Balancers => Registry.GetBalancers(Options);
+    public BalancingPartition Balancers => Registry.GetBalancers(Options);
 
     /// <summary>Queries of <see cref="Host"/> for A records the server has seen.</summary>
     public int AQueries => Server.GetQueryCount(Host, DnsRecordType.A);
@@ -60,14 +60,14 @@ internal sealed class DiscoveryHarness : IAsyncDisposable
 
     public static IPAddress[] Ips(params int[] n) => [.. n.Select(Ip)];
 
-    public static string[] Texts(ResolvedEndpoints set) => [.. set.Endpoints.Select(e => e.Address.Address.ToString()).Order(StringComparer.Ordinal)];
+    public static string[] Texts(EndpointSet set) => [.. set.Endpoints.Select(e => e.Address.Address.ToString()).Order(StringComparer.Ordinal)];
 
     public static string[] Texts(BalancedSet set) => [.. set.Endpoints.Select(e => e.Address.Address.ToString()).Order(StringComparer.Ordinal)];
 
     public static string[] Texts(params int[] n) => [.. n.Select(i => Ip(i).ToString()).Order(StringComparer.Ordinal)];
 
     /// <summary>Asserts that a request was answered synchronously (no DNS wait) and returns its set.</summary>
-    public static ResolvedEndpoints Sync(ValueTask<ResolvedEndpoints> get)
+    public static EndpointSet Sync(ValueTask<EndpointSet> get)
     {
         get.IsCompletedSuccessfully.Should().BeTrue("a warm name is served without waiting for DNS");
 #pragma warning disable CA2012 // completed, checked above
@@ -75,7 +75,7 @@ internal sealed class DiscoveryHarness : IAsyncDisposable
 #pragma warning restore CA2012
     }
 
-    public ResolvedService Entry(string host = Host, DiscoveryRecordTypes types = DiscoveryRecordTypes.A) => Cache.GetService(host, types);
+    public DiscoveredService Entry(string host = Host, DiscoveryRecordTypes types = DiscoveryRecordTypes.A) => Cache.GetService(host, types);
 
     /// <summary>The balancer of a service: its endpoints' health and picks (the entry underneath is <see cref="Entry"/>'s).</summary>
     public ServiceBalancer Balancer(string host = Host, DiscoveryRecordTypes types = DiscoveryRecordTypes.A) => Balancers.GetBalancer(host, types);
@@ -87,7 +87,7 @@ internal sealed class DiscoveryHarness : IAsyncDisposable
     public static TimeSpan Elapsed(TestClock clock, long from, long to) => TimeSpan.FromTicks((to - from) * TimeSpan.TicksPerSecond / clock.TimestampFrequency);
 
     /// <summary>Uses <paramref name="service"/> and advances the clock a second at a time, at most <paramref name="maxSeconds"/> seconds, until the sweeper has refreshed it.</summary>
-    public async Task RefreshOnceAsync(ResolvedService service, int maxSeconds)
+    public async Task RefreshOnceAsync(DiscoveredService service, int maxSeconds)
     {
         var before = service.Current!.FetchedAt;
         for (var i = 0; i < maxSeconds && service.Current!.FetchedAt == before; i++)
@@ -100,7 +100,7 @@ internal sealed class DiscoveryHarness : IAsyncDisposable
     }
 
     /// <summary>As <see cref="AdvanceAsync"/>, with <paramref name="inUse"/> read by a request before each step, as a name in use is.</summary>
-    public async Task AdvanceInUseAsync(TimeSpan by, params ResolvedService[] inUse)
+    public async Task AdvanceInUseAsync(TimeSpan by, params DiscoveredService[] inUse)
     {
         var step = TimeSpan.FromSeconds(1);
         for (var left = by; left > TimeSpan.Zero; left -= step)
@@ -115,7 +115,7 @@ internal sealed class DiscoveryHarness : IAsyncDisposable
     }
 
     /// <summary>Moves the clock forward in steps (each firing the cache's 1 s sweeper when due) and, after every step, waits for every refresh in flight, so that no query overlaps a clock move.</summary>
-    public async Task AdvanceAsync(TimeSpan by, TimeSpan? step = null, params ResolvedService[] alsoWatch)
+    public async Task AdvanceAsync(TimeSpan by, TimeSpan? step = null, params DiscoveredService[] alsoWatch)
     {
         var s = step ?? TimeSpan.FromSeconds(1);
         var left = by;
@@ -129,7 +129,7 @@ internal sealed class DiscoveryHarness : IAsyncDisposable
     }
 
     /// <summary>Waits for every refresh in flight in the cache (and of <paramref name="alsoWatch"/>, which may have been evicted).</summary>
-    public async Task SettleAsync(params ResolvedService[] alsoWatch)
+    public async Task SettleAsync(params DiscoveredService[] alsoWatch)
     {
         foreach (var entry in Cache.Services.Concat(alsoWatch))
         {
@@ -137,7 +137,7 @@ internal sealed class DiscoveryHarness : IAsyncDisposable
         }
     }
 
-    public static async Task Settle(ResolvedService entry)
+    public static async Task Settle(DiscoveredService entry)
     {
         while (entry.PendingRefresh is { IsCompleted: false } pending)
         {
@@ -176,7 +176,7 @@ internal static class EntryHooks
         ?? throw new InvalidOperationException("ServiceBalancer has no field _counter; update the test hook.");
 
     /// <summary>The timestamp from which a request or the sweeper starts a background refresh.</summary>
-    public static long RefreshAt(ResolvedService entry) => entry.Status.RefreshAt;
+    public static long RefreshAt(DiscoveredService entry) => entry.Status.RefreshAt;
 
     public static uint Counter(ServiceBalancer balancer) => (uint)CounterField.GetValue(balancer)!;
 

@@ -61,9 +61,9 @@ public sealed class MultiValueMergeTests
         V6(set).Should().Equal("::ffff:127.0.0.100");
         V4(set).Should().HaveCountGreaterThan(8);
 
-        static string[] V4(ResolvedEndpoints set) => [.. DiscoveryHarness.Texts(set).Where(a => !a.Contains(':', StringComparison.Ordinal))];
+        static string[] V4(EndpointSet set) => [.. DiscoveryHarness.Texts(set).Where(a => !a.Contains(':', StringComparison.Ordinal))];
 
-        static string[] V6(ResolvedEndpoints set) => [.. DiscoveryHarness.Texts(set).Where(a => a.Contains(':', StringComparison.Ordinal))];
+        static string[] V6(EndpointSet set) => [.. DiscoveryHarness.Texts(set).Where(a => a.Contains(':', StringComparison.Ordinal))];
     }
 
     [Fact]

@@ -40,7 +40,7 @@ public sealed class SingleFlightTests
         var workers = Enumerable.Range(0, 8).Select(_ => Task.Run(async () =>
         {
             start.Wait();
-            var mine = new List<ResolvedEndpoints>();
+            var mine = new List<EndpointSet>();
             for (var i = 0; i < 125; i++)
             {
                 mine.Add(await entry.GetAsync(TestContext.Current.CancellationToken));

@@ -7,7 +7,7 @@ namespace CloudMapDiscovery.Tests.Http;
 
 public sealed class UriRewriteTests
 {
-    private static readonly EndpointRoute V4 = Route("127.0.0.2", null);
+    private static readonly EndpointUriCache V4 = Route("127.0.0.2", null);
 
     [Fact]
     public void The_rewrite_keeps_scheme_port_path_query_and_fragment()
@@ -57,5 +57,5 @@ public sealed class UriRewriteTests
         wrong.Should().Be(0);
     }
 
-    private static EndpointRoute Route(string ip, int? port) => EndpointRoute.Of(new BalancedEndpoint(new EndpointAddress(IPAddress.Parse(ip), port)));
+    private static EndpointUriCache Route(string ip, int? port) => EndpointUriCache.Of(new BalancedEndpoint(new EndpointAddress(IPAddress.Parse(ip), port)));
 }

@@ -13,13 +13,13 @@ internal sealed class Registries : IDisposable
     public Registries(TimeProvider clock, ILoggerFactory? logs = null, IMeterFactory? meters = null, Func<DnsSettings, IDnsResolver>? resolverFactory = null)
     {
         Context = new CloudMapContext(clock, logs, meters);
-        Resolutions = new ResolutionCacheRegistry(Context, resolverFactory);
+        Resolutions = new DiscoveryRegistry(Context, resolverFactory);
         Balancers = new BalancerRegistry(Resolutions);
     }
 
     public CloudMapContext Context { get; }
 
-    public ResolutionCacheRegistry Resolutions { get; }
+    public DiscoveryRegistry Resolutions { get; }
 
     public BalancerRegistry Balancers { get; }
 
@@ -30,10 +30,10 @@ internal sealed class Registries : IDisposable
     public static CloudMapSettings Settings(CloudMapDiscoveryOptions options) => CloudMapSettings.From(options);
 
     /// <summary>The resolution cache for these options' discovery settings.</summary>
-    public ResolutionCache GetCache(CloudMapDiscoveryOptions options) => Resolutions.GetCache(Settings(options).Discovery);
+    public DiscoveryPartition GetCache(CloudMapDiscoveryOptions options) => Resolutions.GetCache(Settings(options).Discovery);
 
     /// <summary>The balancer cache for these options' discovery and balancing settings.</summary>
-    public BalancerCache GetBalancers(CloudMapDiscoveryOptions options)
+    public BalancingPartition GetBalancers(CloudMapDiscoveryOptions options)
     {
         var settings = Settings(options);
         return Balancers.GetCache(settings.Discovery, settings.Balancing);
