@@ -1,8 +1,10 @@
 using System.Net;
 using BenchmarkDotNet.Attributes;
 using CloudMapDiscovery.Benchmarks.Infrastructure;
+using CloudMapDiscovery.DependencyInjection;
 using CloudMapDiscovery.Discovery;
 using CloudMapDiscovery.Dns;
+using CloudMapDiscovery.Shared;
 using CloudMapDiscovery.Testing;
 
 namespace CloudMapDiscovery.Benchmarks;

@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Net;
 using CloudMapDiscovery.Balancing;
+using CloudMapDiscovery.DependencyInjection;
 using CloudMapDiscovery.Discovery;
+using CloudMapDiscovery.Shared;
 using CloudMapDiscovery.Testing;
 
 namespace CloudMapDiscovery.Benchmarks;

@@ -1,7 +1,9 @@
 using BenchmarkDotNet.Attributes;
 using CloudMapDiscovery.Balancing;
 using CloudMapDiscovery.Benchmarks.Infrastructure;
+using CloudMapDiscovery.DependencyInjection;
 using CloudMapDiscovery.Discovery;
+using CloudMapDiscovery.Shared;
 using CloudMapDiscovery.Testing;
 
 namespace CloudMapDiscovery.Benchmarks;

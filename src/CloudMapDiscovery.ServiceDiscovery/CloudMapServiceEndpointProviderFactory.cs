@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
+using CloudMapDiscovery.DependencyInjection;
 using CloudMapDiscovery.Discovery;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;

@@ -1,4 +1,5 @@
 using CloudMapDiscovery.Discovery;
+using CloudMapDiscovery.Shared;
 
 namespace CloudMapDiscovery.Balancing;
 

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using CloudMapDiscovery.Discovery;
+using CloudMapDiscovery.Shared;
 
 namespace CloudMapDiscovery.Balancing;
 

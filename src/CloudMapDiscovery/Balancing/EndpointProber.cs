@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using CloudMapDiscovery.Diagnostics;
+using CloudMapDiscovery.Shared;
 
 namespace CloudMapDiscovery.Balancing;
 

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using CloudMapDiscovery.Diagnostics;
 using CloudMapDiscovery.Discovery;
+using CloudMapDiscovery.Shared;
 
 namespace CloudMapDiscovery.Balancing;
 

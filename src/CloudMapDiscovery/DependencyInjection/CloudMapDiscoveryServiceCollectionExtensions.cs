@@ -1,9 +1,10 @@
 using System.Diagnostics.Metrics;
 using CloudMapDiscovery;
 using CloudMapDiscovery.Balancing;
-using CloudMapDiscovery.Diagnostics;
 using CloudMapDiscovery.DependencyInjection;
+using CloudMapDiscovery.Diagnostics;
 using CloudMapDiscovery.Discovery;
+using CloudMapDiscovery.Shared;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;

@@ -1,3 +1,4 @@
+using CloudMapDiscovery.Shared;
 using Microsoft.Extensions.Primitives;
 
 namespace CloudMapDiscovery.Discovery;

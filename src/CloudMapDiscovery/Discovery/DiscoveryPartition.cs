@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using CloudMapDiscovery.Diagnostics;
+using CloudMapDiscovery.Shared;
 
 namespace CloudMapDiscovery.Discovery;
 

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using CloudMapDiscovery.Dns;
+using CloudMapDiscovery.Shared;
 using Microsoft.Extensions.Logging;
 
 namespace CloudMapDiscovery.Discovery;

@@ -1,4 +1,5 @@
 using CloudMapDiscovery.Diagnostics;
+using CloudMapDiscovery.Shared;
 using Microsoft.Extensions.Logging;
 
 namespace CloudMapDiscovery.Discovery;

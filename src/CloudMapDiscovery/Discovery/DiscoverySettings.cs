@@ -1,3 +1,4 @@
+using CloudMapDiscovery.Shared;
 namespace CloudMapDiscovery.Discovery;
 
 /// <summary>How names are resolved and cached.</summary>

@@ -1,3 +1,5 @@
+using CloudMapDiscovery.Shared;
+
 namespace CloudMapDiscovery.Discovery;
 
 /// <summary>Where one service's resolution stands: the answer in use, when to refresh it, how long to use it, and what went wrong last.</summary>

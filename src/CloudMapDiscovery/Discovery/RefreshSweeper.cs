@@ -1,3 +1,4 @@
+using CloudMapDiscovery.Shared;
 namespace CloudMapDiscovery.Discovery;
 
 /// <summary>The one timer of a resolution cache (not one per name or handler): it runs the cache's sweep.</summary>

@@ -1,3 +1,4 @@
+using CloudMapDiscovery.Shared;
 namespace CloudMapDiscovery.Discovery;
 
 /// <summary>How long an answer is kept, when it is refreshed, and how long to back off after a failed refresh.</summary>

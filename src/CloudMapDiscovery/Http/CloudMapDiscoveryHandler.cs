@@ -3,6 +3,7 @@ using System.Runtime.ExceptionServices;
 using CloudMapDiscovery.Balancing;
 using CloudMapDiscovery.Diagnostics;
 using CloudMapDiscovery.Discovery;
+using CloudMapDiscovery.Shared;
 using Microsoft.Extensions.Logging;
 using Polly;
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using CloudMapDiscovery.Balancing;
 using CloudMapDiscovery.Diagnostics;
+using CloudMapDiscovery.Shared;
 using Microsoft.Extensions.Logging;
 using Polly;
 

@@ -1,3 +1,4 @@
+using CloudMapDiscovery.Shared;
 using Microsoft.Extensions.Logging;
 using Polly;
 using Polly.Retry;

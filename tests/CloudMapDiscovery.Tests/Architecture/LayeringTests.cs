@@ -16,6 +16,7 @@ public sealed partial class LayeringTests
     [InlineData("Discovery", "Balancing|Http")]
     [InlineData("Balancing", "Http")]
     [InlineData("Diagnostics", "Discovery|Balancing|Http")]
+    [InlineData("Shared", "Dns|Discovery|Balancing|Http")]
     public void A_layer_uses_no_layer_above_it(string layer, string above)
     {
         var uses = new Regex($@"\bCloudMapDiscovery\.({above})\b|^\s*using\s+({above})\.|\b({above})\.[A-Z]\w*\.", RegexOptions.Multiline);

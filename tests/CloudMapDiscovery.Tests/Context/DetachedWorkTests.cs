@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using CloudMapDiscovery.Shared;
 
 namespace CloudMapDiscovery.Tests.Context;
 

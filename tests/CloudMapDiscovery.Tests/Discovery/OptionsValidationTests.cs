@@ -1,3 +1,4 @@
+using CloudMapDiscovery.DependencyInjection;
 namespace CloudMapDiscovery.Tests.Discovery;
 
 public sealed class OptionsValidationTests

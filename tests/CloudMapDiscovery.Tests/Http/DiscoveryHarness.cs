@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using CloudMapDiscovery.Balancing;
 using CloudMapDiscovery.Diagnostics;
+using CloudMapDiscovery.Shared;
 using CloudMapDiscovery.Testing;
 using Microsoft.Extensions.DependencyInjection;
 

@@ -1,8 +1,10 @@
 using System.Diagnostics.Metrics;
 using CloudMapDiscovery.Balancing;
+using CloudMapDiscovery.DependencyInjection;
 using CloudMapDiscovery.Diagnostics;
 using CloudMapDiscovery.Discovery;
 using CloudMapDiscovery.Dns;
+using CloudMapDiscovery.Shared;
 using Microsoft.Extensions.Logging;
 
 namespace CloudMapDiscovery.Tests.Infrastructure;

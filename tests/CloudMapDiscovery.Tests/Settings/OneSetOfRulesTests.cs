@@ -1,4 +1,5 @@
 using CloudMapDiscovery.Cli;
+using CloudMapDiscovery.DependencyInjection;
 using CloudMapDiscovery.Dns;
 using CloudMapDiscovery.Dns.Configuration;
 

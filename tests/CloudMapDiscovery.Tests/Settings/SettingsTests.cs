@@ -1,4 +1,5 @@
 using System.Reflection;
+using CloudMapDiscovery.DependencyInjection;
 using CloudMapDiscovery.Testing;
 using CloudMapDiscovery.Tests.Infrastructure;
 

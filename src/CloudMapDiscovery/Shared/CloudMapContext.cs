@@ -3,7 +3,7 @@ using CloudMapDiscovery.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace CloudMapDiscovery;
+namespace CloudMapDiscovery.Shared;
 
 /// <summary>
 /// What every layer needs from the process and nothing else: the clock, the meter, loggers, and the token that stops

@@ -1,6 +1,6 @@
 using System.Collections;
 
-namespace CloudMapDiscovery;
+namespace CloudMapDiscovery.Shared;
 
 /// <summary>
 /// An immutable list compared item by item, so that a settings record holding a list (name servers, host

@@ -1,7 +1,7 @@
 using CloudMapDiscovery.Dns.Configuration;
 using Microsoft.Extensions.Options;
 
-namespace CloudMapDiscovery;
+namespace CloudMapDiscovery.DependencyInjection;
 
 /// <summary>Checks <see cref="CloudMapDiscoveryOptions"/> at startup and names every bad value with what is allowed.</summary>
 internal sealed class CloudMapDiscoveryOptionsValidator : IValidateOptions<CloudMapDiscoveryOptions>

@@ -1,8 +1,9 @@
 using CloudMapDiscovery.Balancing;
 using CloudMapDiscovery.Discovery;
 using CloudMapDiscovery.Http;
+using CloudMapDiscovery.Shared;
 
-namespace CloudMapDiscovery;
+namespace CloudMapDiscovery.DependencyInjection;
 
 /// <summary>
 /// The library's settings, built once from the flat <see cref="CloudMapDiscoveryOptions"/> into one immutable record
