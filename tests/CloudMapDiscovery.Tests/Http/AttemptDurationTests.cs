@@ -1,6 +1,6 @@
-using System.Collections.ObjectModel;
 using System.Diagnostics;
 using CloudMapDiscovery.Http;
+using CloudMapDiscovery.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using OpenTelemetry;
@@ -23,7 +23,7 @@ public sealed class AttemptDurationTests
     {
         // Polly's meter is static (one per process); its measurements carry the pipeline and the client's name.
         using var durations = new MetricCollector<double>(null, "Polly", "resilience.polly.strategy.attempt.duration");
-        var spans = new Collection<Activity>();
+        var spans = new SpanLog(); // other tests add their spans on their threads while this one reads
         using var tracing = Sdk.CreateTracerProviderBuilder().AddSource("CloudMapDiscovery").AddInMemoryExporter(spans).Build();
         // A client name of its own: the meter is shared with tests running in parallel.
         await using var h = await DiscoveryHarness.StartAsync(3, services: (s, dns) => s.AddHttpClient(Client).AddCloudMapDiscovery(o =>
@@ -43,7 +43,7 @@ public sealed class AttemptDurationTests
         }
 
         tracing.ForceFlush();
-        var firstAttempts = spans
+        var firstAttempts = spans.Snapshot()
             .Where(s => Equals(s.GetTagItem("network.peer.port"), h.Fleet.Port) && Equals(s.GetTagItem("cloudmap.attempt"), 1) && s.GetTagItem("error.type") is not null)
             .ToList();
         firstAttempts.Should().NotBeEmpty("a request started on a black hole");

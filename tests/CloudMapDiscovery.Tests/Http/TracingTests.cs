@@ -1,5 +1,5 @@
-using System.Collections.ObjectModel;
 using System.Diagnostics;
+using CloudMapDiscovery.Tests.Infrastructure;
 using OpenTelemetry;
 using OpenTelemetry.Trace;
 
@@ -91,29 +91,6 @@ public sealed class TracingTests
     }
 
     private static readonly ActivitySource Caller = new("CloudMapDiscovery.Tests.Caller");
-
-    /// <summary>
-    /// The exporter adds the spans of every test running beside this one, on their threads: a plain list cannot be
-    /// read while it grows.
-    /// </summary>
-    private sealed class SpanLog : Collection<Activity>
-    {
-        public Activity[] Snapshot()
-        {
-            lock (Items)
-            {
-                return [.. Items];
-            }
-        }
-
-        protected override void InsertItem(int index, Activity item)
-        {
-            lock (Items)
-            {
-                base.InsertItem(index, item);
-            }
-        }
-    }
 
     private static List<Activity> Attempts(Activity[] exported, Activity call)
         => [.. exported.Where(a => a.OperationName == "CloudMapDiscovery.Attempt" && a.ParentSpanId == call.SpanId).OrderBy(a => a.StartTimeUtc)];
