@@ -13,21 +13,21 @@ namespace CloudMapDiscovery.Discovery;
 /// </remarks>
 internal sealed class DiscoveredService
 {
-    private readonly CloudMapContext _context;
-    private readonly CacheSettings _settings;
     /// <summary>How many refreshes in a row the sweeper makes ahead of expiry for a name no request used meanwhile.</summary>
     public const int MaxUnusedRefreshes = 2;
 
+    private readonly CloudMapContext _context;
+    private readonly CacheSettings _settings;
     private readonly IEndpointSource _source;
     private readonly long _touchInterval;
     private readonly object _gate = new();
     private readonly MultiValueMerge _merge = new();
+    private readonly EndpointFeed _feed;
     private volatile DiscoveryState _status = DiscoveryState.Initial;
     private Task? _refresh;
     private volatile bool _retired;
     private long _lastUsed;              // coarse clock
     private int _holders;
-    private readonly EndpointFeed _feed;
 
     public DiscoveredService(ServiceKey key, CacheSettings settings, IEndpointSource source, CloudMapContext context)
     {

@@ -17,13 +17,13 @@ internal static class DiscoveryRules
         DiscoveryState status;
         if (resolution is not null)
         {
-            var set = Answer(resolution, before.Current, c.Latest, c.Merge, c.Now, c.Settings, c.Context);
+            var set = Answer(resolution, before.Current, c);
             status = DiscoveryState.Answered(set, c.Now, c.Context.ToTicks(set.Ttl), RefreshTiming.IsFloored(resolution.Ttl, c.Settings));
             LogAnswer(c.Context.Logger, c.Host, set, resolution.Source);
         }
         else
         {
-            status = Failure(before, error!, c.Host, c.Now, c.Settings, c.Context);
+            status = Failure(before, error!, c);
         }
 
         return status with
@@ -34,40 +34,33 @@ internal static class DiscoveryRules
         };
     }
 
-    /// <summary>The endpoint set for a positive or negative <paramref name="resolution"/> at <paramref name="now"/>.</summary>
-    /// <param name="resolution">What the source said.</param>
-    /// <param name="current">The set in use, if any: the MULTIVALUE merge may keep its addresses.</param>
-    /// <param name="latest">The last set published, usable or not: the version counts on from it.</param>
-    /// <param name="merge">The merge's memory of recently seen addresses.</param>
-    /// <param name="now">The clock's timestamp.</param>
-    /// <param name="settings">The cache settings.</param>
-    /// <param name="context">For the clock's units.</param>
-    public static EndpointSet Answer(
-        SourceAnswer resolution, EndpointSet? current, EndpointSet? latest, MultiValueMerge merge, long now, CacheSettings settings, CloudMapContext context)
+    // The endpoint set for a positive or negative answer: "no instances" forgets the merge's memory; a positive one
+    // may keep recently seen addresses of the set in use (current); the version counts on from the last set published.
+    private static EndpointSet Answer(SourceAnswer resolution, EndpointSet? current, RefreshContext c)
     {
         if (resolution.IsNegative)
         {
-            merge.Clear();
-            return EndpointSet.Next(latest, [], RefreshTiming.NegativeTtl(resolution.Ttl, settings), now, resolution.NegativeReason ?? "no instances");
+            c.Merge.Clear();
+            return EndpointSet.Next(c.Latest, [], RefreshTiming.NegativeTtl(resolution.Ttl, c.Settings), c.Now, resolution.NegativeReason ?? "no instances");
         }
 
-        var endpoints = merge.Apply(resolution, current, now, settings.MultiValue, context.ToTicks(settings.MultiValue.Retention));
-        return EndpointSet.Next(latest, endpoints, RefreshTiming.PositiveTtl(resolution.Ttl, settings), now, null);
+        var endpoints = c.Merge.Apply(resolution, current, c.Now, c.Settings.MultiValue, c.Context.ToTicks(c.Settings.MultiValue.Retention));
+        return EndpointSet.Next(c.Latest, endpoints, RefreshTiming.PositiveTtl(resolution.Ttl, c.Settings), c.Now, null);
     }
 
-    /// <summary>The status after a failed refresh: the last good answer served stale while allowed, and a backoff before the next try.</summary>
-    public static DiscoveryState Failure(DiscoveryState before, Exception error, string host, long now, CacheSettings settings, CloudMapContext context)
+    // After a failed refresh: the last good answer served stale while allowed, and a backoff before the next try.
+    private static DiscoveryState Failure(DiscoveryState before, Exception error, RefreshContext c)
     {
         var backoff = RefreshTiming.Backoff(before.Failures + 1);
-        var staleUntil = before.Current is { } set ? RefreshTiming.StaleUntil(set, settings, context) : 0;
-        var status = before.Failed(error, now, now + context.ToTicks(backoff), staleUntil);
+        var staleUntil = before.Current is { } set ? RefreshTiming.StaleUntil(set, c.Settings, c.Context) : 0;
+        var status = before.Failed(error, c.Now, c.Now + c.Context.ToTicks(backoff), staleUntil);
         if (status.IsStale)
         {
-            Log.ServingStale(context.Logger, host, backoff, error.Message);
+            Log.ServingStale(c.Context.Logger, c.Host, backoff, error.Message);
         }
         else
         {
-            Log.ResolveFailed(context.Logger, host, backoff, error.Message);
+            Log.ResolveFailed(c.Context.Logger, c.Host, backoff, error.Message);
         }
 
         return status;
@@ -81,7 +74,7 @@ internal static class DiscoveryRules
     }
 
     /// <summary>Logs a new answer: "no instances" always, the endpoints at debug level.</summary>
-    public static void LogAnswer(ILogger logger, string host, EndpointSet set, string source)
+    private static void LogAnswer(ILogger logger, string host, EndpointSet set, string source)
     {
         if (set.NegativeReason is not null)
         {
