@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using CloudMapDiscovery.Diagnostics;
 using CloudMapDiscovery.Dns;
 using CloudMapDiscovery.Shared;
 using Microsoft.Extensions.Logging;

@@ -4,12 +4,12 @@ namespace CloudMapDiscovery.Dns.Wire;
 
 /// <summary>Domain names on the wire (RFC 1035 sections 3.1 and 4.1.4), read into canonical text within fixed bounds.</summary>
 /// <remarks>
-/// A compression pointer must point strictly backwards, before every place the walk has been (so no loop is
-/// possible); a name may follow at most <see cref="MaxPointerHops"/> pointers and take at most 255 bytes. The text
-/// joins labels with dots and writes each byte text cannot carry ('.', '\', space, control and non-ASCII bytes) as
-/// <c>\DDD</c>: one text per wire name, which <see cref="DnsNameText.Write"/> turns back into the same bytes, so a
-/// CNAME or SRV target is asked for exactly as the server wrote it. Letter case is kept as written; names compare as
-/// text with <see cref="StringComparison.OrdinalIgnoreCase"/>, which for this ASCII form is DNS name equality.
+/// A compression pointer must point strictly backwards, before the labels it ends (so no loop is possible); a name may
+/// follow at most <see cref="MaxPointerHops"/> pointers and take at most 255 bytes. The text joins labels with dots
+/// and writes each byte text cannot carry ('.', '\', space, control and non-ASCII bytes) as <c>\DDD</c>: one text per
+/// wire name, which <see cref="DnsNameText.Write"/> turns back into the same bytes, so a CNAME or SRV target is asked
+/// for exactly as the server wrote it. Letter case is kept as written; names compare as text with
+/// <see cref="StringComparison.OrdinalIgnoreCase"/>, which for this ASCII form is DNS name equality.
 /// </remarks>
 internal static class DnsName
 {
@@ -41,17 +41,38 @@ internal static class DnsName
         => string.Equals(Read(message, offset, out _), name, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Reads the name at <paramref name="offset"/> as canonical text without a trailing dot (the root is "").</summary>
-    public static string Read(ReadOnlySpan<byte> message, int offset, out int end) => Read(message, offset, out end, null);
-
-    /// <summary>Reads the name at <paramref name="offset"/> as canonical text, going through <paramref name="cache"/> when one is given.</summary>
-    public static string Read(ReadOnlySpan<byte> message, int offset, out int end, NameCache? cache)
+    public static string Read(ReadOnlySpan<byte> message, int offset, out int end)
     {
-        // A reply's names use the cache's scratch: stack memory would be zeroed on every read, names found at once included.
-        Span<char> text = cache is not null ? cache.Text : stackalloc char[MaxTextLength];
-        Span<(int Target, int At, int Length, int Hops, int Wire)> jumps = cache is not null ? cache.Jumps : stackalloc (int, int, int, int, int)[MaxPointerHops];
-        var (pos, lowest, length, hops, wire, rootEnd) = (offset, offset, 0, 0, 0, -1);
-        var tail = NameCache.Root;
-        end = -1;
+        var cache = NameCache.Rent();
+        try
+        {
+            return Read(message, offset, out end, cache);
+        }
+        finally
+        {
+            cache.Return();
+        }
+    }
+
+    /// <summary>Reads the name at <paramref name="offset"/> as canonical text, through the reply's <paramref name="cache"/>.</summary>
+    public static string Read(ReadOnlySpan<byte> message, int offset, out int end, NameCache cache)
+    {
+        var name = ReadFrom(message, offset, 0, cache);
+        end = name.End;
+        return name.Text;
+    }
+
+    // The name from `offset` on: its labels, then the root or a pointer to the rest, read the same way. Each offset is
+    // read once per reply (the cache), so a chain of pointers is walked once, however many names lead into it.
+    // `hops` counts the pointers followed to get here.
+    private static NameCache.Entry ReadFrom(ReadOnlySpan<byte> message, int offset, int hops, NameCache cache)
+    {
+        if (cache.TryGet(offset, out var known))
+        {
+            return known;
+        }
+
+        var (pos, wire, rest) = (offset, 0, NameCache.Root);
         while (true)
         {
             if ((uint)pos >= (uint)message.Length)
@@ -59,36 +80,21 @@ internal static class DnsName
                 throw new DnsFormatException("a name runs past the end of the message", pos);
             }
 
-            // Where this walk starts or has just jumped to, a name read before is this name's rest.
-            if (pos == lowest && cache is not null && cache.TryGet(pos, out var known))
-            {
-                (tail, end) = (known, end < 0 ? known.End : end);
-                break;
-            }
-
             var len = message[pos];
             if (len == 0)
             {
-                end = end < 0 ? pos + 1 : end;
-                rootEnd = pos + 1;
+                pos++;
                 break;
             }
 
             if ((len & 0xC0) == 0)
             {
-                CheckBounds(hops, wire + len + 2, offset);
+                CheckBounds(hops, wire += len + 1, offset);
                 if (pos + 1 + len > message.Length)
                 {
                     throw new DnsFormatException("a label runs past the end of the message", pos);
                 }
 
-                if (length > 0)
-                {
-                    text[length++] = '.';
-                }
-
-                length += FormatLabel(message.Slice(pos + 1, len), text[length..]);
-                wire += len + 1;
                 pos += len + 1;
                 continue;
             }
@@ -104,51 +110,31 @@ internal static class DnsName
             }
 
             var target = ((len & 0x3F) << 8) | message[pos + 1];
-            end = end < 0 ? pos + 2 : end;
-            if (target >= lowest)
+            if (target >= offset)
             {
                 throw new DnsFormatException($"a compression pointer to {target} does not point backwards", pos);
             }
 
-            CheckBounds(++hops, wire + 1, offset);
-            jumps[hops - 1] = (target, pos, length, hops, wire);
-            (lowest, pos) = (target, target);
+            CheckBounds(hops + 1, wire, offset);
+            rest = ReadFrom(message, target, hops + 1, cache);
+            rest = rest with { Hops = rest.Hops + 1 };
+            pos += 2;
+            break;
         }
 
-        CheckBounds(hops + tail.Hops, wire + tail.Wire + 1, offset);
-
-        var name = tail.Text.Length == 0 ? new string(text[..length]) : length == 0 ? tail.Text : string.Concat(text[..length], ".", tail.Text);
-        if (cache is not null)
+        CheckBounds(rest.Hops, wire + rest.Wire, offset);
+        var text = wire == 0 ? rest.Text : Format(message, offset, cache.Text, rest.Text);
+        var name = new NameCache.Entry(text, rest.Hops, wire + rest.Wire, pos);
+        if (wire > 0 || hops > 0)
         {
-            Remember(cache, jumps[..hops], name, length, tail, hops + tail.Hops, wire + tail.Wire, offset, end, rootEnd);
+            // Not a record's owner that is only a pointer: nothing else leads to where it starts.
+            cache.Add(offset, name, wire == 0 ? 0 : text.Length);
         }
 
         return name;
     }
 
-    // Every place this walk started at or jumped to gets the rest of the name from there, with what it took to read.
-    private static void Remember(
-        NameCache cache, ReadOnlySpan<(int Target, int At, int Length, int Hops, int Wire)> jumps, string name, int length, NameSuffix tail, int hops, int wire, int offset, int end, int rootEnd)
-    {
-        // Where a name starts with a pointer nothing else can lead (a pointer to a pointer aside, which just walks on).
-        if (length > 0)
-        {
-            cache.Add(offset, new NameSuffix(name, hops, wire, end), name.Length);
-        }
-
-        for (var i = 0; i < jumps.Length; i++)
-        {
-            var (target, _, at, before, wireBefore) = jumps[i];
-            var rest = at == 0 ? name : at == length ? tail.Text : name[(at + 1)..];
-            var restEnd = i + 1 < jumps.Length ? jumps[i + 1].At + 2 : rootEnd;
-            if (restEnd >= 0)
-            {
-                cache.Add(target, new NameSuffix(rest, hops - before, wire - wireBefore, restEnd), at == 0 || at == length ? 0 : rest.Length);
-            }
-        }
-    }
-
-    // A name of `wire` bytes (root included) that follows `hops` pointers.
+    // A name that follows `hops` pointers and takes `wire` bytes before its root.
     private static void CheckBounds(int hops, int wire, int offset)
     {
         if (hops > MaxPointerHops)
@@ -156,10 +142,27 @@ internal static class DnsName
             throw new DnsFormatException($"a name follows more than {MaxPointerHops} compression pointers", offset);
         }
 
-        if (wire > MaxLength)
+        if (wire + 1 > MaxLength)
         {
             throw new DnsFormatException("a name is longer than 255 bytes", offset);
         }
+    }
+
+    // The text of the labels at `offset` (read and checked already), then ".rest".
+    private static string Format(ReadOnlySpan<byte> message, int offset, Span<char> scratch, string rest)
+    {
+        var length = 0;
+        for (var pos = offset; message[pos] is > 0 and < 0x40; pos += message[pos] + 1)
+        {
+            if (length > 0)
+            {
+                scratch[length++] = '.';
+            }
+
+            length += FormatLabel(message.Slice(pos + 1, message[pos]), scratch[length..]);
+        }
+
+        return rest.Length == 0 ? new string(scratch[..length]) : string.Concat(scratch[..length], ".", rest);
     }
 
     // Writes one label in canonical text; returns the characters written.

@@ -2,7 +2,7 @@ namespace CloudMapDiscovery.Dns.Wire;
 
 /// <summary>The names of one reply read so far, by the offset each starts at, so that no part of a name is walked twice.</summary>
 /// <remarks>
-/// A name that jumps to an offset read before takes the rest from here, so a chain of pointers is walked once per
+/// A name that points to an offset read before takes the rest from here, so a chain of pointers is walked once per
 /// reply rather than once per name that uses it, and a hostile reply costs work linear in its size. The text made
 /// for one reply is bounded too (<see cref="MaxTextChars"/>, 16 times the largest reply), beyond which the reply is
 /// malformed: an honest one, names written out in full and every byte escaped, needs a quarter of it. One cache per
@@ -17,17 +17,14 @@ internal sealed class NameCache
     [ThreadStatic]
     private static NameCache? t_spare;
 
-    private readonly Dictionary<int, NameSuffix> _names = [];
+    private readonly Dictionary<int, Entry> _names = [];
     private int _chars;
 
     /// <summary>Gets scratch for the text of one name.</summary>
     public char[] Text { get; } = new char[DnsName.MaxTextLength];
 
-    /// <summary>Gets scratch for the pointers of one name.</summary>
-    public (int Target, int At, int Length, int Hops, int Wire)[] Jumps { get; } = new (int, int, int, int, int)[DnsName.MaxPointerHops];
-
     /// <summary>Gets the root name.</summary>
-    public static NameSuffix Root { get; } = new(string.Empty, 0, 0, -1);
+    public static Entry Root { get; } = new(string.Empty, 0, 0, -1);
 
     /// <summary>An empty cache for one reply; give it back with <see cref="Return"/>.</summary>
     public static NameCache Rent()
@@ -49,7 +46,7 @@ internal sealed class NameCache
     }
 
     /// <summary>The name that starts at <paramref name="offset"/>, if read before.</summary>
-    public bool TryGet(int offset, out NameSuffix name) => _names.TryGetValue(offset, out name);
+    public bool TryGet(int offset, out Entry name) => _names.TryGetValue(offset, out name);
 
     /// <summary>Gives the name read at <paramref name="offset"/> the equal text <paramref name="text"/> (another instance, or letter case).</summary>
     public void Alias(int offset, string text)
@@ -61,7 +58,7 @@ internal sealed class NameCache
     }
 
     /// <summary>Remembers the name that starts at <paramref name="offset"/>; <paramref name="newChars"/> is the text made for it.</summary>
-    public void Add(int offset, NameSuffix name, int newChars)
+    public void Add(int offset, Entry name, int newChars)
     {
         if ((_chars += newChars) > MaxTextChars)
         {
@@ -70,7 +67,7 @@ internal sealed class NameCache
 
         _names.TryAdd(offset, name);
     }
-}
 
-/// <summary>A name read from one offset: its text, the pointers it follows, its wire length (root byte excluded) and the offset just past it.</summary>
-internal readonly record struct NameSuffix(string Text, int Hops, int Wire, int End);
+    /// <summary>A name read from one offset: its text, the pointers it follows, its wire length (root byte excluded) and the offset just past it.</summary>
+    public readonly record struct Entry(string Text, int Hops, int Wire, int End);
+}

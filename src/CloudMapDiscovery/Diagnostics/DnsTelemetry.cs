@@ -1,7 +1,7 @@
 using System.Diagnostics;
-using CloudMapDiscovery.Diagnostics;
+using CloudMapDiscovery.Dns;
 
-namespace CloudMapDiscovery.Dns;
+namespace CloudMapDiscovery.Diagnostics;
 
 /// <summary>
 /// A span per public lookup (activity source <c>CloudMapDiscovery</c>): the question, the server that answered and how,
