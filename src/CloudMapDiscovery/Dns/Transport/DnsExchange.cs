@@ -2,16 +2,20 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Net;
+using System.Net.Sockets;
 using CloudMapDiscovery.Dns.Wire;
 
 namespace CloudMapDiscovery.Dns.Transport;
 
-/// <summary>
-/// Asks one question of one name server: UDP with EDNS(0) from a fresh ephemeral port; the same query over TCP when the
-/// reply is truncated, or when it matches the query (ID and question) but cannot be read, which is what a reply cut
-/// short without the TC bit looks like; and once more without EDNS if the server rejects it.
-/// </summary>
-/// <remarks>Replies that do not match the query are never read further than that check.</remarks>
+/// <summary>Asks one question of one name server, over UDP and, when the reply calls for it, TCP.</summary>
+/// <remarks>
+/// UDP with EDNS(0) from a fresh ephemeral port; the same query over TCP when the reply is truncated, or when it
+/// matches the query (ID and question) but cannot be read, which is what a reply cut short without the TC bit looks
+/// like; and once more without EDNS if the server rejects it. Replies that do not match the query are never read
+/// further than that check. Each transport has the attempt's timeout, and the reply is read within it. The caller's
+/// own cancellation propagates as <see cref="OperationCanceledException"/>; everything else becomes a
+/// <see cref="DnsServerAttempt"/>.
+/// </remarks>
 internal sealed class DnsExchange
 {
     private const int MaxUdpReply = 65_535;
@@ -31,12 +35,12 @@ internal sealed class DnsExchange
 
     public async ValueTask<ExchangeResult> ExchangeAsync(IPEndPoint server, string name, DnsRecordType type, CancellationToken cancellationToken)
     {
-        var result = await ExchangeOnceAsync(server, name, type, _udpPayloadSize, cancellationToken).ConfigureAwait(false);
+        var result = await UdpAsync(server, name, type, _udpPayloadSize, cancellationToken).ConfigureAwait(false);
 
         // RFC 6891 section 7: a FORMERR to a query with OPT may mean the server predates EDNS.
         if (result.Failure is { Outcome: DnsAttemptOutcome.FormatError, Transport: DnsTransport.Udp })
         {
-            result = await ExchangeOnceAsync(server, name, type, 0, cancellationToken).ConfigureAwait(false);
+            result = await UdpAsync(server, name, type, 0, cancellationToken).ConfigureAwait(false);
         }
 
         return result;
@@ -62,23 +66,38 @@ internal sealed class DnsExchange
         }
     }
 
-    private async ValueTask<ExchangeResult> ExchangeOnceAsync(IPEndPoint server, string name, DnsRecordType type, int ednsSize, CancellationToken cancellationToken)
+    private async ValueTask<ExchangeResult> UdpAsync(IPEndPoint server, string name, DnsRecordType type, int ednsSize, CancellationToken cancellationToken)
     {
         var id = DnsQueryWriter.NewId();
         var query = new byte[DnsQueryWriter.MaxQuerySize];
         var queryLength = DnsQueryWriter.Write(query, id, name, type, ednsSize);
-
         var buffer = ArrayPool<byte>.Shared.Rent(MaxUdpReply);
+        var ignored = 0;
+        Socket? socket = null;
         try
         {
             ExchangeResult result;
             using (var timeout = new CancellationTokenSource(_timeout, _timeProvider))
             using (cancellationToken.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), timeout))
             {
-                var (length, failure) = await DnsSockets.UdpAsync(server, query.AsMemory(0, queryLength), buffer, id, name, type, _timeout, timeout.Token, cancellationToken).ConfigureAwait(false);
-                if (failure is not null)
+                // Connecting picks a fresh ephemeral source port for this query alone, and makes the kernel drop datagrams
+                // from any other address or port (and report ICMP port unreachable to us). Creating the socket can fail
+                // too (no IPv6 on the host, out of file descriptors): that is this server's failure.
+                socket = new Socket(server.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+                socket.Connect(server);
+                await socket.SendAsync(query.AsMemory(0, queryLength), SocketFlags.None, timeout.Token).ConfigureAwait(false);
+                int length;
+                while (true)
                 {
-                    return ExchangeResult.Failed(failure);
+                    length = await socket.ReceiveAsync(buffer, SocketFlags.None, timeout.Token).ConfigureAwait(false);
+                    if (IsReplyTo(buffer.AsSpan(0, length), id, name, type))
+                    {
+                        break;
+                    }
+
+                    // Not provably ours (wrong ID or question, or too broken to tell): a spoofing attempt or a late answer
+                    // to an earlier query. Keep waiting for the real one until the timeout.
+                    ignored++;
                 }
 
                 if (DnsHeader.Read(buffer.AsSpan(0, length)).IsTruncated)
@@ -86,20 +105,22 @@ internal sealed class DnsExchange
                     return await TcpAsync(server, query.AsMemory(0, queryLength), id, name, type, null, cancellationToken).ConfigureAwait(false);
                 }
 
-                // Read within the attempt's time: a reply that takes long to process counts against it too.
-                result = Interpret(server, DnsTransport.Udp, buffer.AsSpan(0, length), name, type, timeout.Token, cancellationToken);
+                result = Read(server, DnsTransport.Udp, buffer.AsSpan(0, length), name, type, timeout.Token, cancellationToken);
             }
 
             // It is ours (ID and question) but unreadable, cut short without TC or broken: the stream may carry it whole.
-            if (result.Failure is { Outcome: DnsAttemptOutcome.MalformedReply } unreadable)
-            {
-                return await TcpAsync(server, query.AsMemory(0, queryLength), id, name, type, unreadable.Detail, cancellationToken).ConfigureAwait(false);
-            }
-
-            return result;
+            return result.Failure is { Outcome: DnsAttemptOutcome.MalformedReply } unreadable
+                ? await TcpAsync(server, query.AsMemory(0, queryLength), id, name, type, unreadable.Detail, cancellationToken).ConfigureAwait(false)
+                : result;
+        }
+        catch (Exception ex) when (IsServerFailure(ex, cancellationToken))
+        {
+            var note = ignored == 0 ? null : string.Create(CultureInfo.InvariantCulture, $" (ignored {ignored} reply(ies) that did not match the query)");
+            return ExchangeResult.Failed(Failure(server, DnsTransport.Udp, ex, note));
         }
         finally
         {
+            socket?.Dispose();
             ArrayPool<byte>.Shared.Return(buffer);
         }
     }
@@ -109,14 +130,41 @@ internal sealed class DnsExchange
     {
         using var timeout = new CancellationTokenSource(_timeout, _timeProvider);
         using var link = cancellationToken.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), timeout);
-        var (reply, length, failure) = await DnsSockets.TcpAsync(server, query, _timeout, timeout.Token, cancellationToken).ConfigureAwait(false);
+        byte[]? reply = null;
         ExchangeResult result;
         try
         {
-            // A stream is connected to the server we chose, so a mismatch is a broken server, not a spoof.
-            result = failure is not null ? ExchangeResult.Failed(failure)
-                : !IsReplyTo(reply.AsSpan(0, length), id, name, type) ? ExchangeResult.Failed(new DnsServerAttempt(server, DnsTransport.Tcp, DnsAttemptOutcome.MalformedReply, "the TCP reply does not match the query (ID or question)"))
-                : Interpret(server, DnsTransport.Tcp, reply.AsSpan(0, length), name, type, timeout.Token, cancellationToken);
+            using var socket = new Socket(server.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            await socket.ConnectAsync(server, timeout.Token).ConfigureAwait(false);
+            var framed = new byte[query.Length + 2];
+            BinaryPrimitives.WriteUInt16BigEndian(framed, (ushort)query.Length);
+            query.CopyTo(framed.AsMemory(2));
+            await socket.SendAsync(framed, SocketFlags.None, timeout.Token).ConfigureAwait(false);
+
+            var prefix = new byte[2];
+            var length = await ReceiveExactlyAsync(socket, prefix, timeout.Token).ConfigureAwait(false) ? BinaryPrimitives.ReadUInt16BigEndian(prefix) : -1;
+            reply = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
+            if (length < 0)
+            {
+                result = Failed(DnsAttemptOutcome.NetworkError, "the server closed the TCP connection without replying");
+            }
+            else if (!await ReceiveExactlyAsync(socket, reply.AsMemory(0, length), timeout.Token).ConfigureAwait(false))
+            {
+                result = Failed(DnsAttemptOutcome.MalformedReply, string.Create(CultureInfo.InvariantCulture, $"the TCP reply ended before its announced {length} bytes"));
+            }
+            else if (!IsReplyTo(reply.AsSpan(0, length), id, name, type))
+            {
+                // A stream is connected to the server we chose, so a mismatch is a broken server, not a spoof.
+                result = Failed(DnsAttemptOutcome.MalformedReply, "the TCP reply does not match the query (ID or question)");
+            }
+            else
+            {
+                result = Read(server, DnsTransport.Tcp, reply.AsSpan(0, length), name, type, timeout.Token, cancellationToken);
+            }
+        }
+        catch (Exception ex) when (IsServerFailure(ex, cancellationToken))
+        {
+            result = ExchangeResult.Failed(Failure(server, DnsTransport.Tcp, ex, null));
         }
         finally
         {
@@ -133,15 +181,17 @@ internal sealed class DnsExchange
 
         // One attempt, two transports: say what each gave. Without a TCP reply, the unreadable UDP one is the cause.
         var outcome = tcp.Outcome is DnsAttemptOutcome.Timeout or DnsAttemptOutcome.NetworkError ? DnsAttemptOutcome.MalformedReply : tcp.Outcome;
-        return ExchangeResult.Failed(new DnsServerAttempt(server, DnsTransport.Tcp, outcome, $"the UDP reply could not be read ({udpProblem}), and over TCP: {tcp.Detail}"));
+        return Failed(outcome, $"the UDP reply could not be read ({udpProblem}), and over TCP: {tcp.Detail}");
+
+        ExchangeResult Failed(DnsAttemptOutcome outcome, string detail) => ExchangeResult.Failed(new DnsServerAttempt(server, DnsTransport.Tcp, outcome, detail));
     }
 
-    private ExchangeResult Interpret(IPEndPoint server, DnsTransport transport, ReadOnlySpan<byte> message, string name, DnsRecordType type, CancellationToken timeoutToken, CancellationToken cancellationToken)
+    private ExchangeResult Read(IPEndPoint server, DnsTransport transport, ReadOnlySpan<byte> message, string name, DnsRecordType type, CancellationToken timeoutToken, CancellationToken cancellationToken)
     {
         var code = DnsHeader.Read(message).ResponseCode;
-        var outcome = code switch
+        DnsAttemptOutcome? outcome = code switch
         {
-            DnsResponseCode.NoError or DnsResponseCode.NXDomain => (DnsAttemptOutcome?)null,
+            DnsResponseCode.NoError or DnsResponseCode.NXDomain => null,
             DnsResponseCode.ServFail => DnsAttemptOutcome.ServerFailure,
             DnsResponseCode.Refused => DnsAttemptOutcome.Refused,
             DnsResponseCode.NotImp => DnsAttemptOutcome.NotImplemented,
@@ -165,10 +215,41 @@ internal sealed class DnsExchange
         {
             return ExchangeResult.Failed(new DnsServerAttempt(server, transport, DnsAttemptOutcome.MalformedReply, ex.Message));
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException ex) when (IsServerFailure(ex, cancellationToken))
         {
-            var detail = string.Create(CultureInfo.InvariantCulture, $"timed out after {_timeout.TotalSeconds:0.###} s while reading a {message.Length}-byte reply");
-            return ExchangeResult.Failed(new DnsServerAttempt(server, transport, DnsAttemptOutcome.Timeout, detail));
+            return ExchangeResult.Failed(Failure(server, transport, ex, string.Create(CultureInfo.InvariantCulture, $" while reading a {message.Length}-byte reply")));
         }
     }
+
+    // A timeout or a network error is the server's failure; the caller's own cancellation is not.
+    private static bool IsServerFailure(Exception ex, CancellationToken cancellationToken)
+        => ex is SocketException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested);
+
+    private DnsServerAttempt Failure(IPEndPoint server, DnsTransport transport, Exception ex, string? note) => ex is SocketException socket
+        ? new DnsServerAttempt(server, transport, DnsAttemptOutcome.NetworkError, Describe(socket))
+        : new DnsServerAttempt(server, transport, DnsAttemptOutcome.Timeout, string.Create(CultureInfo.InvariantCulture, $"timed out after {_timeout.TotalSeconds:0.###} s{note}"));
+
+    private static async ValueTask<bool> ReceiveExactlyAsync(Socket socket, Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        while (!buffer.IsEmpty)
+        {
+            var n = await socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            if (n == 0)
+            {
+                return false;
+            }
+
+            buffer = buffer[n..];
+        }
+
+        return true;
+    }
+
+    private static string Describe(SocketException ex) => ex.SocketErrorCode switch
+    {
+        SocketError.ConnectionRefused => "connection refused (nothing listening)",
+        SocketError.ConnectionReset => "connection reset",
+        SocketError.HostUnreachable or SocketError.NetworkUnreachable => "unreachable",
+        _ => ex.SocketErrorCode.ToString(),
+    };
 }
