@@ -72,9 +72,9 @@ internal static class ResolveCommand
         options.Timeout = request.TimeoutSeconds is { } seconds ? Seconds(seconds) : null;
         options.Attempts = request.Attempts;
         var errors = new List<string>();
-        ResolverRules.NameServers(errors, "--server", options.NameServers);
-        ResolverRules.Timeout(errors, "--timeout", options.Timeout);
-        ResolverRules.Attempts(errors, "--attempts", options.Attempts);
+        ResolverSettings.CheckNameServers(errors, "--server", options.NameServers);
+        ResolverSettings.CheckTimeout(errors, "--timeout", options.Timeout);
+        ResolverSettings.CheckAttempts(errors, "--attempts", options.Attempts);
         if (errors.Count > 0)
         {
             foreach (var error in errors)

@@ -21,9 +21,9 @@ internal sealed class CloudMapDiscoveryOptionsValidator : IValidateOptions<Cloud
     public static List<string> Errors(CloudMapDiscoveryOptions o)
     {
         var errors = new List<string>();
-        ResolverRules.NameServers(errors, nameof(o.NameServers), o.NameServers);
-        ResolverRules.Timeout(errors, nameof(o.DnsTimeout), o.DnsTimeout);
-        ResolverRules.Attempts(errors, nameof(o.DnsAttempts), o.DnsAttempts);
+        ResolverSettings.CheckNameServers(errors, nameof(o.NameServers), o.NameServers);
+        ResolverSettings.CheckTimeout(errors, nameof(o.DnsTimeout), o.DnsTimeout);
+        ResolverSettings.CheckAttempts(errors, nameof(o.DnsAttempts), o.DnsAttempts);
 
         if (!Enum.IsDefined(o.RecordTypes))
         {

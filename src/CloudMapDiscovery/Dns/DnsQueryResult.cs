@@ -78,36 +78,9 @@ public sealed class DnsQueryResult
     /// Gets how long the whole answer may be cached: the smallest TTL among its records and CNAME links,
     /// or <see cref="NegativeTtl"/> for a negative answer (<see langword="null"/> when it carried no SOA).
     /// </summary>
-    public TimeSpan? Ttl
-    {
-        get
-        {
-            if (IsNegative)
-            {
-                return NegativeTtl;
-            }
-
-            var min = TimeSpan.MaxValue;
-            foreach (var r in Addresses)
-            {
-                min = r.Ttl < min ? r.Ttl : min;
-            }
-
-            foreach (var s in Services)
-            {
-                min = s.Ttl < min ? s.Ttl : min;
-                foreach (var a in s.Addresses)
-                {
-                    min = a.Ttl < min ? a.Ttl : min;
-                }
-            }
-
-            foreach (var c in CanonicalNames)
-            {
-                min = c.Ttl < min ? c.Ttl : min;
-            }
-
-            return min;
-        }
-    }
+    public TimeSpan? Ttl => IsNegative ? NegativeTtl
+        : Addresses.Select(a => a.Ttl)
+            .Concat(Services.SelectMany(s => s.Addresses.Select(a => a.Ttl).Append(s.Ttl)))
+            .Concat(CanonicalNames.Select(c => c.Ttl))
+            .Min();
 }

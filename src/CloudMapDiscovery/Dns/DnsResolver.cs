@@ -184,7 +184,18 @@ public sealed class DnsResolver : IDnsResolver
         var current = name;
         while (true)
         {
-            var (response, server, transport) = await AskFollowingAsync(name, current, type, cancellationToken).ConfigureAwait(false);
+            (DnsResponse Response, IPEndPoint Server, DnsTransport Transport) answer;
+            try
+            {
+                answer = await AskAsync(current, type, cancellationToken).ConfigureAwait(false);
+            }
+            catch (DnsResolutionException ex) when (!ReferenceEquals(name, current))
+            {
+                // A failure asking for a CNAME target still names the name that was asked (and, through the cause, the target).
+                throw new DnsResolutionException(name, type, ex.Attempts, $"DNS lookup of {name} ({type}) failed following its CNAME chain: {ex.Message}", ex);
+            }
+
+            var (response, server, transport) = answer;
             if (response.ReachedRecordLimit)
             {
                 Log.DnsRecordLimitReached(_logger, current, type, server, DnsLimits.MaxRecords);
@@ -224,19 +235,6 @@ public sealed class DnsResolver : IDnsResolver
                 chain,
                 response.NegativeTtl,
                 _timeProvider.GetElapsedTime(start));
-        }
-    }
-
-    // A failure asking for a CNAME target still names the name that was asked (and, through the cause, the target).
-    private async ValueTask<(DnsResponse Response, IPEndPoint Server, DnsTransport Transport)> AskFollowingAsync(string name, string current, DnsRecordType type, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await AskAsync(current, type, cancellationToken).ConfigureAwait(false);
-        }
-        catch (DnsResolutionException ex) when (!ReferenceEquals(name, current))
-        {
-            throw new DnsResolutionException(name, type, ex.Attempts, $"DNS lookup of {name} ({type}) failed following its CNAME chain: {ex.Message}", ex);
         }
     }
 

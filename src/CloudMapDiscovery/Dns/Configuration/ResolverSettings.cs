@@ -1,32 +1,33 @@
 using System.Net;
+using CloudMapDiscovery.Dns.Wire;
 
 namespace CloudMapDiscovery.Dns.Configuration;
 
 /// <summary>The resolver's effective settings: options first, then resolv.conf, then our defaults.</summary>
-internal sealed class ResolverSettings
+/// <remarks>
+/// Also the limits of those settings, each worded once. The same setting is written in three places:
+/// <see cref="DnsResolverOptions"/>, the library's <c>CloudMapDiscoveryOptions</c> (<c>DnsTimeout</c>,
+/// <c>DnsAttempts</c>) and the command line (<c>--timeout</c>, <c>--attempts</c>, <c>--server</c>); each checks it here
+/// under its own option name, so a value is accepted or refused alike everywhere, with the same words.
+/// <c>NameServerSource</c> says where the name servers came from, for error messages.
+/// </remarks>
+internal sealed record ResolverSettings(
+    IReadOnlyList<IPEndPoint> NameServers,
+    string NameServerSource,
+    IReadOnlyList<string> SearchDomains,
+    int Ndots,
+    TimeSpan Timeout,
+    int Attempts,
+    bool Rotate,
+    int UdpPayloadSize,
+    int MaxCnameChain)
 {
-    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(2);
     public const int DefaultAttempts = 2;
     public const int DefaultNdots = 1;
+    public const int MaxAttempts = 10;
 
-    public required IReadOnlyList<IPEndPoint> NameServers { get; init; }
-
-    public required IReadOnlyList<string> SearchDomains { get; init; }
-
-    public required int Ndots { get; init; }
-
-    public required TimeSpan Timeout { get; init; }
-
-    public required int Attempts { get; init; }
-
-    public required bool Rotate { get; init; }
-
-    public required int UdpPayloadSize { get; init; }
-
-    public required int MaxCnameChain { get; init; }
-
-    /// <summary>Where the name servers came from, for error messages.</summary>
-    public required string NameServerSource { get; init; }
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(2);
+    public static readonly TimeSpan MaxTimeout = TimeSpan.FromMinutes(1);
 
     public static ResolverSettings From(DnsResolverOptions options)
     {
@@ -41,46 +42,28 @@ internal sealed class ResolverSettings
         // servers. Name servers given in options bypass it whole, so nothing of it leaks into their queries.
         var fromOptions = options.NameServers.Count > 0;
         var conf = fromOptions ? new ResolvConf() : ResolvConf.Load(options.ResolvConfPath);
-        return new ResolverSettings
-        {
-            NameServers = fromOptions ? options.NameServers.Select(NameServerAddress.Parse).ToArray() : conf.NameServers.ToArray(),
-            NameServerSource = fromOptions ? "options" : options.ResolvConfPath,
-            SearchDomains = options.SearchDomains.Count > 0 ? CanonicalDomains(options.SearchDomains) : CanonicalDomains(conf.SearchDomains),
-            Ndots = options.Ndots ?? conf.Ndots ?? DefaultNdots,
-            Timeout = options.Timeout ?? conf.Timeout ?? DefaultTimeout,
-            Attempts = options.Attempts ?? conf.Attempts ?? DefaultAttempts,
-            Rotate = options.Rotate ?? conf.Rotate ?? false,
-            UdpPayloadSize = options.UdpPayloadSize,
-            MaxCnameChain = options.MaxCnameChain,
-        };
-    }
 
-    // Search domains in the canonical text form that names are compared in. Options were validated above; a
-    // resolv.conf domain that is not a DNS name (the system resolver would skip it too) is left out.
-    private static string[] CanonicalDomains(IEnumerable<string> domains)
-    {
-        var canonical = new List<string>();
-        foreach (var domain in domains.Select(d => d.Trim().TrimEnd('.')).Where(d => d.Length > 0))
-        {
-            try
-            {
-                canonical.Add(Wire.DnsNameText.Normalize(domain, out _));
-            }
-            catch (ArgumentException)
-            {
-            }
-        }
-
-        return [.. canonical];
+        // A resolv.conf domain that is not a DNS name (the system resolver would skip it too) is left out.
+        var domains = options.SearchDomains.Count > 0 ? options.SearchDomains : conf.SearchDomains;
+        return new ResolverSettings(
+            NameServers: fromOptions ? options.NameServers.Select(NameServerAddress.Parse).ToArray() : conf.NameServers.ToArray(),
+            NameServerSource: fromOptions ? "options" : options.ResolvConfPath,
+            SearchDomains: domains.Select(d => CanonicalDomain(d, out _)).OfType<string>().ToArray(),
+            Ndots: options.Ndots ?? conf.Ndots ?? DefaultNdots,
+            Timeout: options.Timeout ?? conf.Timeout ?? DefaultTimeout,
+            Attempts: options.Attempts ?? conf.Attempts ?? DefaultAttempts,
+            Rotate: options.Rotate ?? conf.Rotate ?? false,
+            UdpPayloadSize: options.UdpPayloadSize,
+            MaxCnameChain: options.MaxCnameChain);
     }
 
     /// <summary>Every problem with the options, one clear sentence each.</summary>
     public static List<string> Validate(DnsResolverOptions options)
     {
         var errors = new List<string>();
-        ResolverRules.NameServers(errors, nameof(options.NameServers), options.NameServers);
-        ResolverRules.Timeout(errors, nameof(options.Timeout), options.Timeout);
-        ResolverRules.Attempts(errors, nameof(options.Attempts), options.Attempts);
+        CheckNameServers(errors, nameof(options.NameServers), options.NameServers);
+        CheckTimeout(errors, nameof(options.Timeout), options.Timeout);
+        CheckAttempts(errors, nameof(options.Attempts), options.Attempts);
 
         if (options.Ndots is { } n && n is < 0 or > 15)
         {
@@ -94,16 +77,9 @@ internal sealed class ResolverSettings
 
         foreach (var domain in options.SearchDomains)
         {
-            try
+            if (CanonicalDomain(domain, out var error) is null && error is not null)
             {
-                if (domain.Trim().TrimEnd('.').Length > 0)
-                {
-                    Wire.DnsNameText.Normalize(domain.Trim(), out _);
-                }
-            }
-            catch (ArgumentException ex)
-            {
-                errors.Add("SearchDomains: " + ex.Message);
+                errors.Add("SearchDomains: " + error);
             }
         }
 
@@ -113,5 +89,49 @@ internal sealed class ResolverSettings
         }
 
         return errors;
+    }
+
+    /// <summary>Adds an error, under the name <paramref name="option"/>, for each name server in <paramref name="servers"/> that is not one.</summary>
+    public static void CheckNameServers(List<string> errors, string option, IEnumerable<string> servers)
+    {
+        foreach (var server in servers)
+        {
+            if (!NameServerAddress.TryParse(server, out _, out var error))
+            {
+                errors.Add($"{option}: {error}.");
+            }
+        }
+    }
+
+    public static void CheckTimeout(List<string> errors, string option, TimeSpan? timeout)
+    {
+        if (timeout is { } t && (t <= TimeSpan.Zero || t > MaxTimeout))
+        {
+            errors.Add($"{option} must be more than 0 and at most 1 minute (was {t}).");
+        }
+    }
+
+    public static void CheckAttempts(List<string> errors, string option, int? attempts)
+    {
+        if (attempts is { } a && a is < 1 or > MaxAttempts)
+        {
+            errors.Add($"{option} must be from 1 to {MaxAttempts} (was {a}).");
+        }
+    }
+
+    // A search domain in the canonical text form that names are compared in; null when blank or not a DNS name (error set).
+    private static string? CanonicalDomain(string domain, out string? error)
+    {
+        error = null;
+        var trimmed = domain.Trim().TrimEnd('.');
+        try
+        {
+            return trimmed.Length > 0 ? DnsNameText.Normalize(trimmed, out _) : null;
+        }
+        catch (ArgumentException ex)
+        {
+            error = ex.Message;
+            return null;
+        }
     }
 }
