@@ -21,11 +21,6 @@ public sealed class DnsQueryResult
         TimeSpan? negativeTtl,
         TimeSpan elapsed)
     {
-        ArgumentNullException.ThrowIfNull(name);
-        ArgumentNullException.ThrowIfNull(server);
-        ArgumentNullException.ThrowIfNull(addresses);
-        ArgumentNullException.ThrowIfNull(services);
-        ArgumentNullException.ThrowIfNull(canonicalNames);
         Name = name;
         Type = type;
         ResponseCode = responseCode;

@@ -79,27 +79,24 @@ internal sealed class ServiceTargetLookup
     private async Task<(DnsAddressRecord[] Addresses, string? Error)> TargetAddressesAsync(DnsServiceRecord service, long start, CancellationToken cancellationToken)
     {
         // A and AAAA separately: one family failing must not lose the other's addresses.
-        var v4 = FamilyAddressesAsync(service, DnsRecordType.A, start, cancellationToken);
-        var v6 = FamilyAddressesAsync(service, DnsRecordType.AAAA, start, cancellationToken);
-        var (a, aError) = await v4.ConfigureAwait(false);
-        var (aaaa, aaaaError) = await v6.ConfigureAwait(false);
-        DnsAddressRecord[] addresses = [.. a, .. aaaa];
+        var families = await Task.WhenAll(FamilyAsync(DnsRecordType.A), FamilyAsync(DnsRecordType.AAAA)).ConfigureAwait(false);
+        DnsAddressRecord[] addresses = [.. families.SelectMany(f => f.Addresses)];
 
         // Without addresses, a family that failed may have had some: the target is unknown, not empty.
-        var error = addresses.Length > 0 || (aError ?? aaaaError) is null ? null : string.Join(" ", new[] { aError, aaaaError }.OfType<string>());
-        return (addresses, error);
-    }
+        var errors = families.Select(f => f.Error).OfType<string>().ToList();
+        return (addresses, addresses.Length > 0 || errors.Count == 0 ? null : string.Join(" ", errors));
 
-    private async Task<(IReadOnlyList<DnsAddressRecord> Addresses, string? Error)> FamilyAddressesAsync(DnsServiceRecord service, DnsRecordType type, long start, CancellationToken cancellationToken)
-    {
-        try
+        async Task<(IReadOnlyList<DnsAddressRecord> Addresses, string? Error)> FamilyAsync(DnsRecordType type)
         {
-            return ((await _resolve(service.Target, type, start, cancellationToken).ConfigureAwait(false)).Addresses, null);
-        }
-        catch (DnsResolutionException ex)
-        {
-            Log.DnsServiceTargetFailed(_logger, service.Target, service.Name, ex.Message);
-            return ([], ex.Message);
+            try
+            {
+                return ((await _resolve(service.Target, type, start, cancellationToken).ConfigureAwait(false)).Addresses, null);
+            }
+            catch (DnsResolutionException ex)
+            {
+                Log.DnsServiceTargetFailed(_logger, service.Target, service.Name, ex.Message);
+                return ([], ex.Message);
+            }
         }
     }
 

@@ -13,7 +13,7 @@ internal static class DnsNameText
     /// <exception cref="ArgumentException">The text is not a name; names given to the resolver are checked before they get here.</exception>
     public static int Write(Span<byte> destination, string name)
     {
-        var problem = Encode(name, destination, out var written);
+        var problem = Encode(name, destination, out var written, out _);
         return problem is null ? written : throw new ArgumentException($"'{name}' cannot be written as a DNS name: it {problem}.", nameof(name));
     }
 
@@ -28,52 +28,31 @@ internal static class DnsNameText
     public static string Normalize(string name, out bool absolute)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        absolute = EndsWithUnescapedDot(name);
-        var trimmed = absolute ? name[..^1] : name;
-        if (trimmed.Length == 0)
+        if (name == ".")
         {
             throw new ArgumentException($"'{name}' is not a host name.", nameof(name));
         }
 
         Span<byte> wire = stackalloc byte[DnsName.MaxLength];
-        var reason = Encode(trimmed, wire, out var length);
+        var reason = Encode(name, wire, out var length, out absolute);
         if (reason is not null)
         {
             throw new ArgumentException($"The name '{name}' {reason}.", nameof(name));
         }
 
-        if (!trimmed.Contains('\\', StringComparison.Ordinal))
-        {
-            return trimmed; // already canonical: the common case allocates nothing more
-        }
-
-        return DnsName.Read(wire[..length], 0, out _);
+        // Already canonical, the common case, allocates nothing more.
+        var trimmed = absolute ? name[..^1] : name;
+        return trimmed.Contains('\\', StringComparison.Ordinal) ? DnsName.Read(wire[..length], 0, out _) : trimmed;
     }
 
     /// <summary>Number of label separators in a normalised (canonical) name, where an escaped dot is <c>\046</c>.</summary>
     public static int CountDots(string name) => name.AsSpan().Count('.');
 
-    private static bool EndsWithUnescapedDot(string name)
+    // Text to wire bytes: labels split at unescaped dots, \DDD and \X decoded; the empty text is the root, and a final
+    // unescaped dot makes the name absolute. Returns what makes the text not a name, or null.
+    private static string? Encode(ReadOnlySpan<char> text, Span<byte> destination, out int written, out bool absolute)
     {
-        if (!name.EndsWith('.'))
-        {
-            return false;
-        }
-
-        var backslashes = 0;
-        for (var i = name.Length - 2; i >= 0 && name[i] == '\\'; i--)
-        {
-            backslashes++;
-        }
-
-        return backslashes % 2 == 0;
-    }
-
-    // Text to wire bytes: labels split at unescaped dots, \DDD and \X decoded. The empty text is the root. Returns what
-    // makes the text not a name, or null.
-    private static string? Encode(ReadOnlySpan<char> text, Span<byte> destination, out int written)
-    {
-        written = 0;
+        (written, absolute) = (0, false);
         var lengthAt = 0;
         var pos = 1;
         var labelLength = 0;
@@ -120,20 +99,14 @@ internal static class DnsNameText
             destination[pos++] = (byte)value;
         }
 
-        if (text.Length == 0)
+        if (labelLength > 0)
         {
-            destination[0] = 0;
-            written = 1;
-            return null;
+            destination[lengthAt] = (byte)labelLength;
+            lengthAt = pos++;
         }
 
-        if (labelLength == 0)
-        {
-            return EmptyLabel;
-        }
-
-        destination[lengthAt] = (byte)labelLength;
-        destination[pos++] = 0;
+        absolute = labelLength == 0 && text.Length > 0;
+        destination[lengthAt] = 0;
         written = pos;
         return null;
     }
