@@ -96,67 +96,62 @@ public sealed class DnsResolver : IDnsResolver
 
         var start = _timeProvider.GetTimestamp();
         using var activity = DnsTelemetry.Start(normalized, type);
-        DnsQueryResult? result = null;
         try
         {
-            DnsResolutionException? failure = null;
-            foreach (var candidate in Candidates(normalized, absolute))
-            {
-                try
-                {
-                    result = await ResolveAsync(candidate, type, start, cancellationToken).ConfigureAwait(false);
-                }
-                catch (DnsResolutionException ex)
-                {
-                    // Like glibc: a search-list candidate whose servers fail does not end the search. The first
-                    // failure is kept: later candidates are the less likely meaning of the name.
-                    failure ??= ex;
-                    continue;
-                }
-
-                if (!result.IsNegative)
-                {
-                    break;
-                }
-            }
-
-            if (result is null || (result.IsNegative && failure is not null))
-            {
-                // No answer at all, or only "no such name" while another candidate's servers failed: the
-                // failure is the more useful thing to report.
-                throw failure!;
-            }
-
+            var result = await SearchAsync(normalized, absolute, type, start, cancellationToken).ConfigureAwait(false);
             DnsTelemetry.Answered(activity, result);
             QueryCompleted?.Invoke(new DnsQueryOutcome(type, result, null, _timeProvider.GetElapsedTime(start)));
             return result;
         }
-        catch (Exception ex) when (ex is not DnsResolutionException && !(ex is OperationCanceledException && cancellationToken.IsCancellationRequested))
-        {
-            // The contract is DnsResolutionException for every failure that is not the caller's: anything else that
-            // escaped (a bug, not a server's doing) still names the question and the servers.
-            var servers = string.Join(", ", _settings.NameServers);
-            var failure = new DnsResolutionException(normalized, type, [], $"DNS lookup of {normalized} ({type}) asking {servers} failed unexpectedly: {ex.GetType().Name}: {ex.Message}", ex);
-            Fail(failure);
-            throw failure;
-        }
-        catch (DnsResolutionException ex)
-        {
-            Fail(ex);
-            throw;
-        }
-        catch (OperationCanceledException ex)
+        catch (OperationCanceledException ex) when (cancellationToken.IsCancellationRequested)
         {
             DnsTelemetry.Failed(activity, ex);
             throw;
         }
-
-        void Fail(DnsResolutionException failure)
+        catch (Exception ex)
         {
+            // The contract is DnsResolutionException for every failure that is not the caller's: anything else that
+            // escaped (a bug, not a server's doing) still names the question and the servers.
+            var failure = ex as DnsResolutionException ?? new DnsResolutionException(
+                normalized, type, [], $"DNS lookup of {normalized} ({type}) asking {string.Join(", ", _settings.NameServers)} failed unexpectedly: {ex.GetType().Name}: {ex.Message}", ex);
             Log.DnsQueryFailed(_logger, normalized, type, failure.Message);
             DnsTelemetry.Failed(activity, failure);
             QueryCompleted?.Invoke(new DnsQueryOutcome(type, null, failure, _timeProvider.GetElapsedTime(start)));
+            if (ReferenceEquals(failure, ex))
+            {
+                throw;
+            }
+
+            throw failure;
         }
+    }
+
+    // Like glibc: a search-list candidate whose servers fail does not end the search. The first failure is kept (later
+    // candidates are the less likely meaning of the name) and reported when no candidate answers with records: "no such
+    // name" while another candidate's servers failed is the less useful thing to say.
+    private async ValueTask<DnsQueryResult> SearchAsync(string name, bool absolute, DnsRecordType type, long start, CancellationToken cancellationToken)
+    {
+        DnsQueryResult? result = null;
+        DnsResolutionException? failure = null;
+        foreach (var candidate in Candidates(name, absolute))
+        {
+            try
+            {
+                result = await ResolveAsync(candidate, type, start, cancellationToken).ConfigureAwait(false);
+            }
+            catch (DnsResolutionException ex)
+            {
+                failure ??= ex;
+                continue;
+            }
+
+            if (!result.IsNegative)
+            {
+                return result;
+            }
+        }
+
+        return failure is null ? result! : throw failure;
     }
 
     // resolv.conf semantics, kept deliberately simple: a name with at least ndots dots is asked as is
