@@ -55,24 +55,23 @@ internal static class DnsName
     }
 
     /// <summary>Reads the name at <paramref name="offset"/> as canonical text, through the reply's <paramref name="cache"/>.</summary>
+    /// <remarks>
+    /// A name is walked down its pointers, segment by segment (labels up to the root or a pointer), until the root or an
+    /// offset the cache has read before; then each segment's text is made, last first, and cached where it starts. Each
+    /// offset is read once per reply, so a chain of pointers is walked once, however many names lead into it.
+    /// </remarks>
     public static string Read(ReadOnlySpan<byte> message, int offset, out int end, NameCache cache)
     {
-        var name = ReadFrom(message, offset, 0, cache);
-        end = name.End;
-        return name.Text;
-    }
-
-    // The name from `offset` on: its labels, then the root or a pointer to the rest, read the same way. Each offset is
-    // read once per reply (the cache), so a chain of pointers is walked once, however many names lead into it.
-    // `hops` counts the pointers followed to get here.
-    private static NameCache.Entry ReadFrom(ReadOnlySpan<byte> message, int offset, int hops, NameCache cache)
-    {
-        if (cache.TryGet(offset, out var known))
+        if (cache.TryGet(offset, out var rest))
         {
-            return known;
+            end = rest.End;
+            return rest.Text;
         }
 
-        var (pos, wire, rest) = (offset, 0, NameCache.Root);
+        // Each segment's start, the name's wire length up to its end, and the offset just past it.
+        var segments = cache.Segments;
+        var (count, start, pos, wire) = (0, offset, offset, 0);
+        (rest, var inCache) = (NameCache.Root, false);
         while (true)
         {
             if ((uint)pos >= (uint)message.Length)
@@ -83,13 +82,13 @@ internal static class DnsName
             var len = message[pos];
             if (len == 0)
             {
-                pos++;
+                segments[count++] = (start, wire, pos + 1);
                 break;
             }
 
             if ((len & 0xC0) == 0)
             {
-                CheckBounds(hops, wire += len + 1, offset);
+                CheckBounds(count, wire += len + 1, offset);
                 if (pos + 1 + len > message.Length)
                 {
                     throw new DnsFormatException("a label runs past the end of the message", pos);
@@ -110,28 +109,38 @@ internal static class DnsName
             }
 
             var target = ((len & 0x3F) << 8) | message[pos + 1];
-            if (target >= offset)
+            if (target >= start)
             {
                 throw new DnsFormatException($"a compression pointer to {target} does not point backwards", pos);
             }
 
-            CheckBounds(hops + 1, wire, offset);
-            rest = ReadFrom(message, target, hops + 1, cache);
-            rest = rest with { Hops = rest.Hops + 1 };
-            pos += 2;
-            break;
+            CheckBounds(count + 1, wire, offset);
+            segments[count++] = (start, wire, pos + 2);
+            (start, pos) = (target, target);
+            if (cache.TryGet(target, out var known))
+            {
+                CheckBounds(count + known.Hops, wire + known.Wire, offset);
+                (rest, inCache) = (known, true);
+                break;
+            }
         }
 
-        CheckBounds(rest.Hops, wire + rest.Wire, offset);
-        var text = wire == 0 ? rest.Text : Format(message, offset, cache.Text, rest.Text);
-        var name = new NameCache.Entry(text, rest.Hops, wire + rest.Wire, pos);
-        if (wire > 0 || hops > 0)
+        for (var i = count - 1; i >= 0; i--)
         {
-            // Not a record's owner that is only a pointer: nothing else leads to where it starts.
-            cache.Add(offset, name, wire == 0 ? 0 : text.Length);
+            var (at, upTo, after) = segments[i];
+            var own = upTo - (i > 0 ? segments[i - 1].Wire : 0);
+            var text = own == 0 ? rest.Text : Format(message, at, cache.Text, rest.Text);
+            rest = new NameCache.Entry(text, rest.Hops + (i < count - 1 || inCache ? 1 : 0), own + rest.Wire, after);
+
+            // Not a name that is only a pointer where it starts (a record's owner, say): nothing else leads there.
+            if (own > 0 || i > 0)
+            {
+                cache.Add(at, rest, own == 0 ? 0 : text.Length);
+            }
         }
 
-        return name;
+        end = rest.End;
+        return rest.Text;
     }
 
     // A name that follows `hops` pointers and takes `wire` bytes before its root.

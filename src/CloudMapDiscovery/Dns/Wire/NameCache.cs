@@ -23,6 +23,9 @@ internal sealed class NameCache
     /// <summary>Gets scratch for the text of one name.</summary>
     public char[] Text { get; } = new char[DnsName.MaxTextLength];
 
+    /// <summary>Gets scratch for the segments of one name: where each starts, the name's wire length up to its end, and the offset past it.</summary>
+    public (int Start, int Wire, int End)[] Segments { get; } = new (int, int, int)[DnsName.MaxPointerHops + 1];
+
     /// <summary>Gets the root name.</summary>
     public static Entry Root { get; } = new(string.Empty, 0, 0, -1);
 
