@@ -27,7 +27,7 @@ internal sealed class AwsKeySource
         {
             // AWSSDK.Core's message lists the sources it tried; it names no secret.
             throw new CloudMapApiException(operation, "NoCredentials", null,
-                $"Cloud Map {operation} was not called: no AWS credentials were found (tried AWSSDK.Core's default chain: environment variables, profiles, web identity, ECS container credentials, EC2 instance metadata): {ex.Message}", ex);
+                $"Cloud Map {operation} was not called: no AWS credentials were found (tried AWSSDK.Core's default chain: environment variables, profiles, web identity, ECS container credentials, EC2 instance metadata): {ex.Message.Trim().TrimEnd('.')}.", ex);
         }
     }
 }
