@@ -50,6 +50,44 @@ public sealed class ApiSourceEndToEndTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Api_source_serves_twelve_tasks_without_the_unhealthy_one_and_fails_no_request_while_throttled()
+    {
+        for (var i = 2; i < 14; i++)
+        {
+            _server.RegisterInstance("internal", "api", $"task-{i}", ApiFixture.Ecs($"127.0.0.{i}", 80), i == 5 ? CloudMapHealthStatus.Unhealthy : CloudMapHealthStatus.Healthy);
+        }
+
+        var client = Client();
+        var ct = TestContext.Current.CancellationToken;
+        for (var i = 0; i < 22; i++)
+        {
+            using var response = await client.GetAsync(new Uri("http://api.internal/"), ct);
+        }
+
+        _sent.Select(r => r.RequestUri!.Host).Distinct().Should().HaveCount(11).And.NotContain("127.0.0.5");
+
+        // Five minutes of throttling on a fake clock, a request every 5 s: each is served from the last good answer.
+        _server.InjectFault(new CloudMapApiFault(CloudMapApiFaultKind.RequestLimitExceeded));
+        var before = _server.GetCallCount("DiscoverInstancesRevision") + _server.GetCallCount("DiscoverInstances");
+        var failed = 0;
+        for (var i = 0; i < 60; i++)
+        {
+            _clock.Advance(TimeSpan.FromSeconds(5));
+            try
+            {
+                using var response = await client.GetAsync(new Uri("http://api.internal/"), ct);
+            }
+            catch (HttpRequestException)
+            {
+                failed++;
+            }
+        }
+
+        failed.Should().Be(0);
+        (_server.GetCallCount("DiscoverInstancesRevision") + _server.GetCallCount("DiscoverInstances") - before).Should().BeLessThan(30, "throttled calls back off beyond one per MinTtl");
+    }
+
+    [Fact]
     public async Task Api_source_puts_instance_ids_and_attributes_in_the_diagnostics_snapshot()
     {
         _server.RegisterInstance("internal", "api", "task-2", ApiFixture.Ecs("127.0.0.2", 80, "eu-west-1c"));
