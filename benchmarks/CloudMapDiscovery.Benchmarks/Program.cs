@@ -20,6 +20,11 @@ if (args.Length > 0 && args[0] == "memory")
     return await MemoryMode.RunAsync(args[1..]);
 }
 
+if (args.Length > 0 && args[0] == "apiload")
+{
+    return await ApiLoadMode.RunAsync(args[1..]);
+}
+
 if (args.Length > 0 && args[0] == "dnsload")
 {
     return await DnsLoadMode.RunAsync(args[1..]);

@@ -72,7 +72,10 @@ public static class HelloApp
         var nameServer = ResolveNameServer(builder.Configuration);
         var timeout = builder.Configuration.GetValue(NameTimeoutKey, TimeSpan.FromSeconds(5));
 
-        // Every library option comes from configuration: CloudMapDiscovery__NameServers__0=127.0.0.1:5353 and so on.
+        // Every library option comes from configuration: CloudMapDiscovery__NameServers__0=127.0.0.1:5353 and so on;
+        // CloudMapDiscovery__Source=Api discovers through the Cloud Map API instead (CloudMapDiscovery__Api__Region,
+        // __ServiceUrl, __HealthStatus ...; credentials from the default AWS chain: AWS_ACCESS_KEY_ID, the task role).
+        builder.Services.AddCloudMapApi();
         builder.Services.AddHttpClient(ClientName, client =>
             {
                 client.BaseAddress = nameServer;

@@ -17,10 +17,11 @@ internal static class CliApp
         ArgumentNullException.ThrowIfNull(stdout);
         ArgumentNullException.ThrowIfNull(stderr);
 
-        var root = new RootCommand("See what the CloudMapDiscovery resolver sees, and serve a local Cloud Map-like DNS zone.")
+        var root = new RootCommand("See what the CloudMapDiscovery resolver sees, serve a local Cloud Map-like DNS zone (and API), and discover instances through the Cloud Map API.")
         {
             ResolveCommand.Create(stdout, stderr),
             ServeCommand.Create(stdout, stderr),
+            DiscoverCommand.Create(stdout, stderr),
         };
 
         var parseResult = root.Parse(args);

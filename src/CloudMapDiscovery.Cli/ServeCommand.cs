@@ -55,6 +55,7 @@ internal static class ServeCommand
             Description = "Answer with at most this many records, a random subset (8 emulates Route 53 MULTIVALUE).",
         };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Do not print each query." };
+        var apiPort = new Option<int?>("--api-port") { Description = "Also serve the zone as Cloud Map instances through DiscoverInstances on this TCP port (0: a free one), for AWS SDKs with an endpoint override." };
 
         var command = new Command("serve", "Serve a Cloud Map-like DNS zone on UDP and TCP until Ctrl+C.")
         {
@@ -67,6 +68,7 @@ internal static class ServeCommand
             negativeTtl,
             maxAnswers,
             quiet,
+            apiPort,
         };
 
         command.SetAction(async (parseResult, cancellationToken) =>
@@ -80,7 +82,8 @@ internal static class ServeCommand
                 parseResult.GetValue(ttl),
                 parseResult.GetValue(negativeTtl),
                 parseResult.GetValue(maxAnswers),
-                parseResult.GetValue(quiet));
+                parseResult.GetValue(quiet),
+                parseResult.GetValue(apiPort));
             return await RunAsync(request, stdout, stderr, cancellationToken).ConfigureAwait(false);
         });
         return command;
@@ -149,6 +152,14 @@ internal static class ServeCommand
 
             output.WriteLine($"Serving zone {server.Zone} on {server.EndPoint} (UDP and TCP):");
             output.Write(server.ExportZone());
+            await using var api = request.ApiPort is { } apiPort
+                ? ServeApi.Start(server.Zone, listenAddress!, apiPort, addressRecords, [.. serviceRecords.Select(s => (s.Name, s.Service.Port, s.Service.Target))])
+                : null;
+            if (api is not null)
+            {
+                output.WriteLine($"Serving its names as Cloud Map instances (namespace {server.Zone}) at {api.ServiceUrl} (DiscoverInstances, DiscoverInstancesRevision).");
+            }
+
             output.WriteLine("Press Ctrl+C to stop.");
             output.Flush();
             try
@@ -190,6 +201,11 @@ internal static class ServeCommand
         if (request.TtlSeconds < 0 || request.NegativeTtlSeconds < 0)
         {
             problems.Add("--ttl and --negative-ttl must not be negative.");
+        }
+
+        if (request.ApiPort is < 0 or > ushort.MaxValue)
+        {
+            problems.Add(string.Create(CultureInfo.InvariantCulture, $"Invalid --api-port {request.ApiPort}: expected 0 to 65535."));
         }
 
         if (request.MaxAnswers is < 1)
@@ -259,38 +275,6 @@ internal static class ServeCommand
         int TtlSeconds,
         int NegativeTtlSeconds,
         int? MaxAnswers,
-        bool Quiet);
-
-    private sealed record ServiceSpec(ushort Priority, ushort Weight, ushort Port, string Target)
-    {
-        public static bool TryParse(string value, out ServiceSpec service)
-        {
-            service = null!;
-            var parts = value.Split(':');
-            var c = CultureInfo.InvariantCulture;
-            ushort priority = 1;
-            ushort weight = 1;
-            ushort port;
-            switch (parts.Length)
-            {
-                case 2 when ushort.TryParse(parts[0], NumberStyles.None, c, out port):
-                    break;
-                case 4 when ushort.TryParse(parts[0], NumberStyles.None, c, out priority)
-                    && ushort.TryParse(parts[1], NumberStyles.None, c, out weight)
-                    && ushort.TryParse(parts[2], NumberStyles.None, c, out port):
-                    break;
-                default:
-                    return false;
-            }
-
-            var target = parts[^1].Trim();
-            if (target.Length == 0)
-            {
-                return false;
-            }
-
-            service = new ServiceSpec(priority, weight, port, target);
-            return true;
-        }
-    }
+        bool Quiet,
+        int? ApiPort);
 }

@@ -24,13 +24,14 @@ internal sealed class CloudMapServiceEndpointProviderFactory : IServiceEndpointP
     private readonly ConditionalWeakTable<DiscoveredService, EndpointSetWatch> _watches = new();
     private readonly Func<DiscoveredService, EndpointSetWatch> _watchOf;
 
-    public CloudMapServiceEndpointProviderFactory(DiscoveryRegistry registry, IOptionsMonitor<CloudMapDiscoveryOptions> options)
+    public CloudMapServiceEndpointProviderFactory(DiscoveryRegistry registry, IOptionsMonitor<CloudMapDiscoveryOptions> options, ClientSettingsStore? clients = null)
     {
         ArgumentNullException.ThrowIfNull(registry);
         ArgumentNullException.ThrowIfNull(options);
 
-        // Validated on the way (OptionsValidationException names every bad option), with the same rules as for clients.
-        var settings = CloudMapSettings.From(options.Get(Options.DefaultName));
+        // Validated on the way (OptionsValidationException names every bad option), with the same rules as for clients;
+        // through the clients' store, so that Source = Api gets the API source here too.
+        var settings = clients?.For(Options.DefaultName) ?? CloudMapSettings.From(options.Get(Options.DefaultName));
         _cache = registry.GetCache(settings.Discovery);
         _hosts = new HostMatcher(settings.Targeting);
         _recordTypes = settings.Targeting.RecordTypes;

@@ -17,6 +17,15 @@ public sealed class CloudMapDiscoveryOptions
     /// <summary>The configuration section the options bind from.</summary>
     public const string SectionName = "CloudMapDiscovery";
 
+    /// <summary>Gets or sets where endpoints come from: Cloud Map DNS or the DiscoverInstances API.</summary>
+    /// <remarks>
+    /// Default <see cref="CloudMapEndpointSourceKind.Dns"/>: no AWS credentials, no API quota. Use
+    /// <see cref="CloudMapEndpointSourceKind.Api"/> for HTTP namespaces (ECS Service Connect's), more than 8 tasks,
+    /// health status or attributes; it needs the CloudMapDiscovery.Api package (<c>AddCloudMapApi()</c>), and a client
+    /// set to it without that package fails when its handler is built, naming this option: never a silent fall back to DNS.
+    /// </remarks>
+    public CloudMapEndpointSourceKind Source { get; set; } = CloudMapEndpointSourceKind.Dns;
+
     // ---- DNS ----
 
     /// <summary>

@@ -4,8 +4,8 @@ namespace CloudMapDiscovery;
 /// No endpoint could be found for a host: DNS says no instances are registered, or DNS failed and no usable earlier
 /// answer exists.
 /// </summary>
-/// <remarks>The message says which, for which host, and what DNS said.</remarks>
-public sealed class ServiceDiscoveryException : Exception
+/// <remarks>The message says which, for which host, and what DNS said. The Cloud Map API source derives its errors from it.</remarks>
+public class ServiceDiscoveryException : Exception
 {
     /// <summary>Creates the exception.</summary>
     /// <param name="host">The host name that was being discovered.</param>

@@ -75,7 +75,7 @@ internal sealed class Loopback : IAsyncDisposable
     }
 
     /// <summary>Starts hello; with <paramref name="clock"/>, its discovery cache runs on that manual clock.</summary>
-    public async Task<HttpClient> StartHelloAsync(IDictionary<string, string?>? settings = null, TimeProvider? clock = null)
+    public async Task<HttpClient> StartHelloAsync(IDictionary<string, string?>? settings = null, TimeProvider? clock = null, Action<IServiceCollection>? services = null)
     {
         var config = new Dictionary<string, string?>
         {
@@ -98,6 +98,8 @@ internal sealed class Loopback : IAsyncDisposable
             {
                 b.Services.AddSingleton(clock);
             }
+
+            services?.Invoke(b.Services);
         });
         await app.StartAsync();
         HelloApp = app;

@@ -28,6 +28,9 @@ internal sealed class BalancedEndpoint
     /// <summary>True when only the MULTIVALUE merge keeps the address in the set, not the latest DNS answer.</summary>
     public bool IsMerged { get; set; }
 
+    /// <summary>The Cloud Map instance behind the address, when the source names it (the API), with its attributes.</summary>
+    public EndpointInstance? Instance { get; set; }
+
     /// <summary>
     /// A slot for the layer above (the HTTP handler keeps its per-address routing cache here), so that the hot path
     /// finds it without a lookup.

@@ -160,6 +160,7 @@ internal sealed class ServiceBalancer : IDisposable
                 }
 
                 endpoint.IsMerged = merged;
+                endpoint.Instance = version.Endpoints[i].Instance;
                 endpoints[i] = endpoint;
             }
 

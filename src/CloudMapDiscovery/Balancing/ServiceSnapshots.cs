@@ -28,13 +28,13 @@ internal static class ServiceSnapshots
                     e.ConsecutiveFailures,
                     state == EndpointState.Ejected ? At(e.EjectedUntil) : null,
                     e.Picks,
-                    e.IsMerged);
+                    e.IsMerged) { InstanceId = e.Instance?.Id, Attributes = e.Instance?.Attributes };
             })];
         }
         else
         {
             endpoints = [.. (set?.Endpoints ?? []).Select(e =>
-                new EndpointSnapshot(e.Address.Address.ToString(), e.Address.Port, EndpointState.Healthy, 0, null, 0, e.IsMerged))];
+                new EndpointSnapshot(e.Address.Address.ToString(), e.Address.Port, EndpointState.Healthy, 0, null, 0, e.IsMerged) { InstanceId = e.Instance?.Id, Attributes = e.Instance?.Attributes })];
         }
 
         return new ServiceSnapshot(

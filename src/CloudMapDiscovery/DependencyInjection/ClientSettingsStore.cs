@@ -14,12 +14,29 @@ internal sealed class ClientSettingsStore
 {
     private readonly ConcurrentDictionary<string, CloudMapSettings> _settings = new(StringComparer.Ordinal);
     private readonly IOptionsMonitor<CloudMapDiscoveryOptions> _options;
+    private readonly ICloudMapEndpointSourceFactory? _sources;
 
-    public ClientSettingsStore(IOptionsMonitor<CloudMapDiscoveryOptions> options)
+    public ClientSettingsStore(IOptionsMonitor<CloudMapDiscoveryOptions> options, ICloudMapEndpointSourceFactory? sources = null)
     {
         _options = options;
+        _sources = sources;
     }
 
     public CloudMapSettings For(string? name)
-        => _settings.GetOrAdd(name ?? Options.DefaultName, static (key, options) => CloudMapSettings.From(options.Get(key)), _options);
+        => _settings.GetOrAdd(name ?? Options.DefaultName, static (key, store) => store.Create(key), this);
+
+    // A client set to the API source gets it from the factory its package registered; without one it fails here, at
+    // its first handler, rather than quietly asking DNS.
+    private CloudMapSettings Create(string name)
+    {
+        var settings = CloudMapSettings.From(_options.Get(name));
+        if (settings.Source != CloudMapEndpointSourceKind.Api)
+        {
+            return settings;
+        }
+
+        var factory = _sources ?? throw new InvalidOperationException(
+            $"CloudMapDiscovery:Source is Api for the client '{name}', but no Cloud Map API source is registered: add the CloudMapDiscovery.Api package and call services.AddCloudMapApi() (or .UseCloudMapApi() on the client builder).");
+        return settings with { Discovery = settings.Discovery with { Source = factory.Create(name) } };
+    }
 }

@@ -41,7 +41,7 @@ public static class CloudMapDiscoveryServiceCollectionExtensions
             services.AddSingleton<IValidateOptions<NamedOptionsStartupCheck>, NamedOptionsStartupCheck.Validator>();
             services.AddOptions<NamedOptionsStartupCheck>().ValidateOnStart();
         }
-        services.TryAddSingleton(sp => new ClientSettingsStore(sp.GetRequiredService<IOptionsMonitor<CloudMapDiscoveryOptions>>()));
+        services.TryAddSingleton(sp => new ClientSettingsStore(sp.GetRequiredService<IOptionsMonitor<CloudMapDiscoveryOptions>>(), sp.GetService<ICloudMapEndpointSourceFactory>()));
         services.TryAddSingleton(sp => new CloudMapContext(sp.GetService<TimeProvider>(), sp.GetService<ILoggerFactory>(), sp.GetService<IMeterFactory>()));
         services.TryAddSingleton(sp => new DiscoveryRegistry(sp.GetRequiredService<CloudMapContext>()));
         services.TryAddSingleton(sp => new BalancerRegistry(sp.GetRequiredService<DiscoveryRegistry>()));

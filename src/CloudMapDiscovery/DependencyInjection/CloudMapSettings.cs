@@ -13,7 +13,12 @@ namespace CloudMapDiscovery.DependencyInjection;
 /// Records compare by value, so clients whose settings are equal share a cache and clients whose settings differ never
 /// do: no hand-built key can forget an option.
 /// </remarks>
-internal sealed record CloudMapSettings(DiscoverySettings Discovery, TargetingSettings Targeting, BalancingSettings Balancing, HttpSettings Http)
+/// <param name="Discovery">How names are resolved and cached (its source is plugged in by <see cref="ClientSettingsStore"/> for <see cref="CloudMapEndpointSourceKind.Api"/>).</param>
+/// <param name="Targeting">Which hosts are discovered.</param>
+/// <param name="Balancing">How endpoint health is judged.</param>
+/// <param name="Http">The handler's own settings.</param>
+/// <param name="Source">Where endpoints come from.</param>
+internal sealed record CloudMapSettings(DiscoverySettings Discovery, TargetingSettings Targeting, BalancingSettings Balancing, HttpSettings Http, CloudMapEndpointSourceKind Source = CloudMapEndpointSourceKind.Dns)
 {
     /// <summary>The one place that maps each option to the setting it becomes (binding and validation aside).</summary>
     public static CloudMapSettings From(CloudMapDiscoveryOptions o)
@@ -34,6 +39,7 @@ internal sealed record CloudMapSettings(DiscoverySettings Discovery, TargetingSe
             new BalancingSettings(
                 new EjectionSettings(o.ConsecutiveConnectFailures, o.ConsecutiveFailures, o.BaseEjectionTime, o.MaxEjectionTime, o.EjectOnGatewayErrors),
                 new ProbeSettings(o.ProbeEjectedEndpoints, o.ProbeNewEndpoints, o.ConnectTimeout)),
-            new HttpSettings(o.MaxAttempts));
+            new HttpSettings(o.MaxAttempts),
+            o.Source);
     }
 }

@@ -8,7 +8,7 @@ internal static partial class Log
     [LoggerMessage(100, LogLevel.Debug, "Resolved {Host}: {Count} endpoint(s) [{Endpoints}], TTL {Ttl} (from {Source})")]
     public static partial void Resolved(ILogger logger, string host, int count, string endpoints, TimeSpan ttl, string source);
 
-    [LoggerMessage(101, LogLevel.Information, "DNS says {Host} has no instances ({Reason}); asking again in {Ttl}")]
+    [LoggerMessage(101, LogLevel.Information, "{Host} has no instances ({Reason}); asking again in {Ttl}")]
     public static partial void NoInstances(ILogger logger, string host, string reason, TimeSpan ttl);
 
     [LoggerMessage(102, LogLevel.Warning, "Refreshing {Host} failed; serving the last good answer (stale) and retrying in {Backoff}: {Reason}")]

@@ -31,7 +31,14 @@ public sealed record EndpointSnapshot(
     int ConsecutiveFailures,
     DateTimeOffset? EjectedUntil,
     long RequestsPicked,
-    bool Merged);
+    bool Merged)
+{
+    /// <summary>Gets the Cloud Map instance id, when the source names it (the API source), else <see langword="null"/>.</summary>
+    public string? InstanceId { get; init; }
+
+    /// <summary>Gets the instance's attributes (such as <c>AVAILABILITY_ZONE</c>), when the source gives them (the API source).</summary>
+    public IReadOnlyDictionary<string, string>? Attributes { get; init; }
+}
 
 /// <summary>One discovered service: its endpoints and its cache state.</summary>
 /// <param name="Host">The host name.</param>

@@ -41,6 +41,11 @@ internal sealed class DiscoveryRegistry : IDisposable
 
     private DiscoveryPartition Create(DiscoverySettings settings)
     {
+        if (settings.Source is { } source)
+        {
+            return new DiscoveryPartition(settings, new PluggedSource(source), Context);
+        }
+
         var resolver = _resolverFactory?.Invoke(settings.Dns) ?? GetDnsResolver(settings.Dns);
         return new DiscoveryPartition(settings, new DnsServiceSource(resolver, Context.Clock), Context);
     }

@@ -2,8 +2,11 @@ using CloudMapDiscovery.Shared;
 namespace CloudMapDiscovery.Discovery;
 
 /// <summary>How names are resolved and cached.</summary>
-/// <remarks>Resolution caches are shared by equality of these settings.</remarks>
-internal sealed record DiscoverySettings(DnsSettings Dns, CacheSettings Cache);
+/// <remarks>
+/// Resolution caches are shared by equality of these settings. <paramref name="Source"/>, when set, replaces DNS
+/// (compared by reference: its factory hands the same instance to clients with the same settings).
+/// </remarks>
+internal sealed record DiscoverySettings(DnsSettings Dns, CacheSettings Cache, ICloudMapEndpointSource? Source = null);
 
 /// <summary>Which name servers to ask, and how patiently; unset values come from /etc/resolv.conf.</summary>
 internal sealed record DnsSettings(ValueArray<string> NameServers, TimeSpan? Timeout, int? Attempts);

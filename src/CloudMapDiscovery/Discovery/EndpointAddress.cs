@@ -18,4 +18,38 @@ internal readonly record struct DiscoveredEndpoint(EndpointAddress Address, bool
 {
     /// <summary>The instance the address belongs to, where the source names one (an SRV target), else <see langword="null"/>.</summary>
     public string? Target { get; init; }
+
+    /// <summary>The Cloud Map instance, where the source names it with its attributes (the API), else <see langword="null"/>.</summary>
+    public EndpointInstance? Instance { get; init; }
+}
+
+/// <summary>The Cloud Map instance behind an endpoint, as the API names it: its id and attributes.</summary>
+/// <remarks>Compares by value, so that an answer that repeats the same instances keeps the endpoint set's version.</remarks>
+internal sealed class EndpointInstance : IEquatable<EndpointInstance>
+{
+    /// <summary>The attribute ECS sets to the task's Availability Zone.</summary>
+    public const string ZoneAttribute = "AVAILABILITY_ZONE";
+
+    public EndpointInstance(string id, IReadOnlyDictionary<string, string> attributes)
+    {
+        Id = id;
+        Attributes = attributes;
+    }
+
+    public string Id { get; }
+
+    public IReadOnlyDictionary<string, string> Attributes { get; }
+
+    /// <summary>The instance's Availability Zone, where it says (for zone-aware routing).</summary>
+    public string? Zone => Attributes.TryGetValue(ZoneAttribute, out var zone) ? zone : null;
+
+    public bool Equals(EndpointInstance? other)
+        => other is not null && (ReferenceEquals(this, other) || (Id == other.Id && Attributes.Count == other.Attributes.Count
+            && Attributes.All(a => other.Attributes.TryGetValue(a.Key, out var v) && v == a.Value)));
+
+    public override bool Equals(object? obj) => Equals(obj as EndpointInstance);
+
+    public override int GetHashCode() => StringComparer.Ordinal.GetHashCode(Id);
+
+    public override string ToString() => Id;
 }

@@ -45,7 +45,7 @@ internal sealed class MultiValueMerge
                 }
             }
 
-            if (settings.Merge && previous is not null)
+            if (settings.Merge && !answer.IsComplete && previous is not null)
             {
                 foreach (var e in previous.Endpoints)
                 {

@@ -14,9 +14,12 @@ internal sealed record SourceAnswer(IReadOnlyList<DiscoveredEndpoint> Addresses,
 
     /// <summary>Instances (SRV targets) listed but whose addresses could not be looked up: their previous addresses are kept.</summary>
     public IReadOnlyCollection<string> UnresolvedTargets { get; init; } = [];
+
+    /// <summary>Whether the answer lists every instance (the API's), so that the MULTIVALUE merge must not widen it.</summary>
+    public bool IsComplete { get; init; }
 }
 
-/// <summary>Where a service's endpoints come from: the one seam between discovery's cache and a source (DNS today).</summary>
+/// <summary>Where a service's endpoints come from: the one seam between discovery's cache and a source (DNS, or one plugged in through <see cref="ICloudMapEndpointSource"/>).</summary>
 internal interface IEndpointSource
 {
     /// <summary>The service's endpoints now; throws when the source fails (the cache then serves its last good answer).</summary>

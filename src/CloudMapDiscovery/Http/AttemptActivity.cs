@@ -15,6 +15,9 @@ internal static class AttemptActivity
 {
     public const string Name = "CloudMapDiscovery.Attempt";
 
+    /// <summary>The tag naming the Cloud Map instance an attempt went to (API source only).</summary>
+    public const string InstanceIdTag = "cloudmap.instance.id";
+
     /// <summary>Starts the span of attempt <paramref name="attempt"/> (1-based) on <paramref name="endpoint"/>, as the current activity.</summary>
     public static Activity? Start(string host, BalancedEndpoint endpoint, int port, int attempt)
     {
@@ -26,6 +29,10 @@ internal static class AttemptActivity
             activity.SetTag("network.peer.address", endpoint.Address.Address.ToString());
             activity.SetTag("network.peer.port", port);
             activity.SetTag("cloudmap.attempt", attempt);
+            if (endpoint.Instance is { } instance)
+            {
+                activity.SetTag(InstanceIdTag, instance.Id);
+            }
         }
 
         return activity;

@@ -18,6 +18,7 @@ public sealed partial class ReadmePromiseTests
     /// <summary>Each row of the README's options table: the default it states, and that default on the options.</summary>
     private static readonly Dictionary<string, (string Stated, Func<CloudMapDiscoveryOptions, bool> Holds)> Defaults = new(StringComparer.Ordinal)
     {
+        ["`Source`"] = ("`Dns`", o => o.Source == CloudMapEndpointSourceKind.Dns),
         ["`NameServers`"] = ("/etc/resolv.conf", o => o.NameServers.Count == 0),
         ["`RecordTypes`"] = ("`A`", o => o.RecordTypes == DiscoveryRecordTypes.A),
         ["`MinTtl`"] = ("5 s", o => o.MinTtl == TimeSpan.FromSeconds(5)),

@@ -83,6 +83,10 @@ public sealed class SettingsTests
         {
             property.SetValue(options, DiscoveryRecordTypes.Srv);
         }
+        else if (type == typeof(CloudMapEndpointSourceKind))
+        {
+            property.SetValue(options, CloudMapEndpointSourceKind.Api);
+        }
         else
         {
             throw new InvalidOperationException($"Teach this test how to change an option of type {type} ({property.Name}).");
