@@ -7,46 +7,48 @@ using CloudMapDiscovery.Shared;
 namespace CloudMapDiscovery.Balancing;
 
 /// <summary>
-/// Background TCP connects that stand between an address and its requests: an ejected address is re-admitted when one
+/// Background checks that stand between an address and its requests: an ejected address is re-admitted when one
 /// succeeds (not when its ejection time is over), and a new address gets its first request only after one succeeds.
 /// </summary>
 /// <remarks>
 /// Requests never wait for a probe. A probe runs when its endpoint's ejection ends (jittered by the ejection time), at
 /// most one per address at a time, bounded by the connect timeout; a failed one ejects the address again, for longer.
+/// A probe is a TCP connect, or an HTTP GET of the health-check path when one is set. An address ejected for its
+/// responses accepts connections, so a connect proves nothing: without a health-check path, the end of its ejection
+/// offers it one trial request instead.
 /// </remarks>
 internal sealed class EndpointProber : IDisposable
 {
     private readonly BalancingSettings _settings;
     private readonly CloudMapContext _context;
     private readonly string _host;
+    private readonly int? _port;
+    private readonly Action<BalancedEndpoint> _offerTrial;
+    private readonly HealthCheck? _healthCheck;
     private readonly object _gate = new();
     private bool _disposed;
-    private int _requestPort; // 0: none seen yet
 
     /// <param name="settings">The ejection and probe settings.</param>
     /// <param name="context">The clock, meter, loggers and shutdown token.</param>
-    /// <param name="host">The service, for logs and metrics.</param>
-    public EndpointProber(BalancingSettings settings, CloudMapContext context, string host)
+    /// <param name="host">The service, for logs, metrics and the health check's Host header.</param>
+    /// <param name="port">The port of the balancer's requests, for addresses DNS gives without one (A/AAAA).</param>
+    /// <param name="scheme">The requests' scheme, for the health check.</param>
+    /// <param name="offerTrial">Offers an endpoint out for its responses one trial request.</param>
+    public EndpointProber(BalancingSettings settings, CloudMapContext context, string host, int? port, string scheme, Action<BalancedEndpoint> offerTrial)
     {
         _settings = settings;
         _context = context;
         _host = host;
-    }
-
-    /// <summary>Whether <paramref name="endpoint"/> can be probed: it has a port, from SRV or from the requests seen so far.</summary>
-    public bool CanProbe(BalancedEndpoint endpoint) => (endpoint.Address.Port ?? RequestPort) is not null;
-
-    /// <summary>Where probes of addresses without a port connect (see <see cref="ServiceBalancer.UseRequestPort"/>).</summary>
-    public void UseRequestPort(int port)
-    {
-        if (port > 0 && Volatile.Read(ref _requestPort) != port)
+        _port = port;
+        _offerTrial = offerTrial;
+        if (settings.Probe.HealthCheckPath is { } path)
         {
-            Volatile.Write(ref _requestPort, port);
+            _healthCheck = new HealthCheck(host, scheme, path, settings.Probe.Timeout, context.Clock);
         }
     }
 
-    /// <summary>The port requests to this service use, for addresses that DNS gives without one (A/AAAA).</summary>
-    private int? RequestPort => Volatile.Read(ref _requestPort) is var p && p > 0 ? p : null;
+    /// <summary>Whether <paramref name="endpoint"/> can be probed: it has a port, from SRV or from the balancer's requests.</summary>
+    public bool CanProbe(BalancedEndpoint endpoint) => (endpoint.Address.Port ?? _port) is not null;
 
     /// <summary>Probes <paramref name="endpoint"/> when its ejection ends (at once for a new address held back).</summary>
     public void Schedule(BalancedEndpoint endpoint)
@@ -98,6 +100,8 @@ internal sealed class EndpointProber : IDisposable
         {
             _disposed = true;
         }
+
+        _healthCheck?.Dispose();
     }
 
     private void Fire(BalancedEndpoint endpoint, EndpointProbe probe)
@@ -121,6 +125,17 @@ internal sealed class EndpointProber : IDisposable
     // address is scheduled whatever the telemetry does.
     private async Task RunAsync(BalancedEndpoint endpoint, EndpointProbe probe)
     {
+        if (_healthCheck is null && endpoint.IsOutForResponses)
+        {
+            lock (_gate)
+            {
+                probe.Running = false;
+            }
+
+            _offerTrial(endpoint);
+            return;
+        }
+
         var failure = await ConnectAsync(endpoint, probe).ConfigureAwait(false);
         lock (_gate)
         {
@@ -156,13 +171,19 @@ internal sealed class EndpointProber : IDisposable
     /// <summary>One connect; <see langword="null"/> when it succeeded, else what went wrong.</summary>
     private async Task<string?> ConnectAsync(BalancedEndpoint endpoint, EndpointProbe probe)
     {
-        var port = endpoint.Address.Port ?? RequestPort;
+        var port = endpoint.Address.Port ?? _port;
         if (port is not { } p)
         {
-            return "no port to probe (no request has named one yet)";
+            return "no port to probe";
         }
 
         var target = new IPEndPoint(endpoint.Address.Address, p);
+        if (_healthCheck is not null)
+        {
+            Log.Probing(_context.Logger, endpoint.ToString(), _host, _healthCheck.Describe(target));
+            return await _healthCheck.CheckAsync(target, probe.Stopped, _context.ShutdownToken).ConfigureAwait(false);
+        }
+
         Log.Probing(_context.Logger, endpoint.ToString(), _host, target.ToString());
         var started = Stopwatch.GetTimestamp();
         try

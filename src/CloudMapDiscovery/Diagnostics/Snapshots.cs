@@ -31,7 +31,21 @@ public sealed record EndpointSnapshot(
     int ConsecutiveFailures,
     DateTimeOffset? EjectedUntil,
     long RequestsPicked,
-    bool Merged);
+    bool Merged)
+{
+    /// <summary>Gets the requests sent here whose response headers (or failure) have not come back yet.</summary>
+    public int InFlight { get; init; }
+
+    /// <summary>Gets the peak-sensitive latency estimate to response headers, decayed to now; <see langword="null"/> before the first sample.</summary>
+    /// <remarks>Kept under every policy for requests whose client uses <see cref="LoadBalancingPolicy.PeakEwma"/>; others do not time their requests.</remarks>
+    public TimeSpan? LatencyEstimate { get; init; }
+
+    /// <summary>Gets why the endpoint is out of the rotation (<c>connect</c>, <c>transport</c>, <c>tls</c>, <c>server_errors</c>, <c>failure_rate</c>); <see langword="null"/> while it is in.</summary>
+    public string? EjectionReason { get; init; }
+
+    /// <summary>Gets whether its ejection is over and its next request is the trial that re-admits it or ejects it again.</summary>
+    public bool AwaitingTrial { get; init; }
+}
 
 /// <summary>One discovered service: its endpoints and its cache state.</summary>
 /// <param name="Host">The host name.</param>
@@ -52,4 +66,8 @@ public sealed record ServiceSnapshot(
     DateTimeOffset? UsableUntil,
     bool IsStale,
     string? NoInstancesReason,
-    string? LastError);
+    string? LastError)
+{
+    /// <summary>Gets the request port whose endpoint health this snapshot shows (health is per address and port); <see langword="null"/> for SRV or a resolution-only consumer.</summary>
+    public int? RequestPort { get; init; }
+}

@@ -1,0 +1,36 @@
+using CloudMapDiscovery.Shared;
+
+namespace CloudMapDiscovery.Balancing;
+
+/// <summary>Of two random candidates, the one with the lower cost: its peak-sensitive latency estimate times (requests in flight + 1).</summary>
+/// <remarks>
+/// Finagle's peak EWMA: a slower sample replaces the estimate at once, a faster one moves it by the time since the
+/// last sample (decay <see cref="Decay"/>), and an estimate nothing updates decays towards zero, so that a task that
+/// was slow gets a request again once its estimate meets its peers'. Latency is the time to the response headers.
+/// </remarks>
+internal sealed class PeakEwmaPolicy : TwoChoicesPolicy
+{
+    /// <summary>The decay time of the estimate (Finagle's default).</summary>
+    public static readonly TimeSpan Decay = TimeSpan.FromSeconds(10);
+
+    private readonly CloudMapContext _context;
+
+    public PeakEwmaPolicy(CloudMapContext context)
+    {
+        _context = context;
+        Tau = context.ToCoarseTicks(Decay);
+    }
+
+    /// <summary>The decay time in the context's coarse ticks.</summary>
+    public double Tau { get; }
+
+    public override bool MeasuresLatency => true;
+
+    protected override BalancedEndpoint Better(BalancedEndpoint a, BalancedEndpoint b)
+    {
+        var now = _context.CoarseNow();
+        return Cost(b, now) < Cost(a, now) ? b : a;
+    }
+
+    private double Cost(BalancedEndpoint e, long now) => e.Load.Estimate(now, Tau) * (e.Load.InFlight + 1);
+}
