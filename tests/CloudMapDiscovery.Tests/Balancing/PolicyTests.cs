@@ -1,0 +1,96 @@
+using CloudMapDiscovery.Balancing;
+
+namespace CloudMapDiscovery.Tests.Balancing;
+
+/// <summary>The load-aware policies on hand-made sets: what they choose, never what a clock on the wall says.</summary>
+public sealed class PolicyTests
+{
+    [Fact]
+    public void PowerOfTwoChoices_never_sends_to_the_most_loaded_of_three_and_spreads_the_rest()
+    {
+        using var h = new BalancingHarness();
+        var e = BalancingHarness.Endpoints(3);
+        var set = BalancingHarness.Set(e);
+        var policy = PickPolicy.For(LoadBalancingPolicy.PowerOfTwoChoices, h.Registry.Context);
+        for (var i = 0; i < 5; i++)
+        {
+            h.Entry.Start(e[0], policy); // five requests in flight on e[0]
+        }
+
+        var picks = Enumerable.Range(0, 600).Select(_ => h.Entry.Pick(set, null, policy, panic: true)).ToList();
+
+        picks.Should().NotContain(e[0], "any other address drawn with it has fewer in flight");
+        picks.Count(p => p == e[1]).Should().BeInRange(200, 400, "the other two share the requests");
+    }
+
+    [Fact]
+    public void PowerOfTwoChoices_draws_two_distinct_addresses()
+    {
+        using var h = new BalancingHarness();
+        var e = BalancingHarness.Endpoints(2);
+        var set = BalancingHarness.Set(e);
+        var policy = PickPolicy.For(LoadBalancingPolicy.PowerOfTwoChoices, h.Registry.Context);
+        h.Entry.Start(e[1], policy);
+
+        Enumerable.Range(0, 200).Select(_ => h.Entry.Pick(set, null, policy, panic: true)).Should().OnlyContain(p => p == e[0], "with two addresses both are always drawn, so the idle one always wins");
+    }
+
+    [Fact]
+    public void A_request_stops_counting_as_in_flight_when_it_finishes()
+    {
+        using var h = new BalancingHarness();
+        var e = BalancingHarness.Endpoints(1)[0];
+        var started = h.Entry.Start(e, RoundRobinPolicy.Instance);
+        e.Load.InFlight.Should().Be(1);
+        h.Entry.Finish(e, started);
+        e.Load.InFlight.Should().Be(0);
+    }
+
+    [Fact]
+    public void PeakEwma_keeps_requests_off_a_slow_address_until_its_estimate_decays_below_its_peers()
+    {
+        using var h = new BalancingHarness();
+        var e = BalancingHarness.Endpoints(3);
+        var set = BalancingHarness.Set(e);
+        var policy = PickPolicy.For(LoadBalancingPolicy.PeakEwma, h.Registry.Context);
+        Observe(h, policy, e[0], TimeSpan.FromMilliseconds(300));
+        Observe(h, policy, e[1], TimeSpan.FromMilliseconds(1));
+        Observe(h, policy, e[2], TimeSpan.FromMilliseconds(1));
+
+        var picks = Enumerable.Range(0, 300).Select(_ => h.Entry.Pick(set, null, policy, panic: true)).ToList();
+        picks.Should().NotContain(e[0], "300 ms against 1 ms").And.Contain(e[1]).And.Contain(e[2]);
+
+        // A minute later, with the fast ones still answering in 1 ms, the slow one's estimate has decayed below theirs
+        // (300 ms x e^-6 is about 0.74 ms): it gets a request again, which will show whether it is still slow.
+        h.Clock.Advance(TimeSpan.FromSeconds(60));
+        Observe(h, policy, e[1], TimeSpan.FromMilliseconds(1));
+        Observe(h, policy, e[2], TimeSpan.FromMilliseconds(1));
+        Enumerable.Range(0, 30).Select(_ => h.Entry.Pick(set, null, policy, panic: true)).Should().Contain(e[0]);
+    }
+
+    [Fact]
+    public void PeakEwma_weighs_latency_by_requests_in_flight()
+    {
+        using var h = new BalancingHarness();
+        var e = BalancingHarness.Endpoints(2);
+        var set = BalancingHarness.Set(e);
+        var policy = PickPolicy.For(LoadBalancingPolicy.PeakEwma, h.Registry.Context);
+        Observe(h, policy, e[0], TimeSpan.FromMilliseconds(2));
+        Observe(h, policy, e[1], TimeSpan.FromMilliseconds(5));
+        h.Entry.Pick(set, null, policy, panic: true).Should().BeSameAs(e[0], "2 ms x 1 is less than 5 ms x 1");
+
+        for (var i = 0; i < 3; i++)
+        {
+            h.Entry.Start(e[0], policy);
+        }
+
+        h.Entry.Pick(set, null, policy, panic: true).Should().BeSameAs(e[1], "2 ms x 4 in flight is more than 5 ms x 1");
+    }
+
+    private static void Observe(BalancingHarness h, PickPolicy policy, BalancedEndpoint e, TimeSpan latency)
+    {
+        var started = h.Entry.Start(e, policy);
+        h.Clock.Advance(latency);
+        h.Entry.Finish(e, started);
+    }
+}
