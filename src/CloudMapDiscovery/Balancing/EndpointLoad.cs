@@ -57,6 +57,9 @@ internal sealed class EndpointLoad
         return elapsed <= 0 ? estimate : estimate * Math.Exp(-elapsed / tau);
     }
 
+    /// <summary>The estimate as of its last move times (requests in flight + 1), and the coarse time of that move.</summary>
+    public (double Cost, long Stamp) RawCost() => (Volatile.Read(ref _estimate) * (Volatile.Read(ref _inFlight) + 1), Volatile.Read(ref _stamp));
+
     /// <summary>Adds a latency sample: a peak replaces the estimate at once, a lower one moves it by the time since the last move.</summary>
     public void Observe(double milliseconds, long now, double tau)
     {

@@ -24,10 +24,13 @@ internal sealed class FailureRateDetector
         _windowStart = now;
     }
 
+    /// <summary>Whether the window is over at <paramref name="now"/> (then <see cref="Judge"/> it).</summary>
+    public bool IsWindowOver(long now) => now - _windowStart >= _window;
+
     /// <summary>When the window is over at <paramref name="now"/>, adds its outliers to <paramref name="outliers"/> and starts the next window.</summary>
     public void Judge(BalancedEndpoint[] endpoints, long now, List<BalancedEndpoint> outliers)
     {
-        if (now - _windowStart < _window)
+        if (!IsWindowOver(now))
         {
             return;
         }

@@ -13,11 +13,8 @@ internal sealed class PeakEwmaPolicy : TwoChoicesPolicy
     /// <summary>The decay time of the estimate (Finagle's default).</summary>
     public static readonly TimeSpan Decay = TimeSpan.FromSeconds(10);
 
-    private readonly CloudMapContext _context;
-
     public PeakEwmaPolicy(CloudMapContext context)
     {
-        _context = context;
         Tau = context.ToCoarseTicks(Decay);
     }
 
@@ -26,11 +23,21 @@ internal sealed class PeakEwmaPolicy : TwoChoicesPolicy
 
     public override bool MeasuresLatency => true;
 
+    // Both estimates decay at the same rate, so their order at any moment is their order at the later of their two
+    // last samples: one exponential (none when they were taken at the same time) and no clock read per pick.
     protected override BalancedEndpoint Better(BalancedEndpoint a, BalancedEndpoint b)
     {
-        var now = _context.CoarseNow();
-        return Cost(b, now) < Cost(a, now) ? b : a;
-    }
+        var (costA, stampA) = a.Load.RawCost();
+        var (costB, stampB) = b.Load.RawCost();
+        if (stampA > stampB)
+        {
+            costB *= Math.Exp((stampB - stampA) / Tau);
+        }
+        else if (stampB > stampA)
+        {
+            costA *= Math.Exp((stampA - stampB) / Tau);
+        }
 
-    private double Cost(BalancedEndpoint e, long now) => e.Load.Estimate(now, Tau) * (e.Load.InFlight + 1);
+        return costB < costA ? b : a;
+    }
 }

@@ -169,7 +169,7 @@ internal sealed class ServiceBalancer : IDisposable
                 (ejected ??= []).Add((endpoint, d));
             }
 
-            if (_detector is not null && cause != FailureCause.Connect)
+            if (_detector is not null && cause != FailureCause.Connect && _detector.IsWindowOver(now))
             {
                 var outliers = new List<BalancedEndpoint>();
                 _detector.Judge(_current.Endpoints, now, outliers);

@@ -59,9 +59,6 @@ internal static partial class Log
     [LoggerMessage(115, LogLevel.Information, "The ejection of {Endpoint} of {Host} is over; its next request is a trial that re-admits it or ejects it again")]
     public static partial void TrialOffered(ILogger logger, string endpoint, string host);
 
-    [LoggerMessage(116, LogLevel.Warning, "Request to {Host} failed on {Endpoint}; not retried: every other address ({Others}) is out")]
-    public static partial void NotRetried(ILogger logger, string host, string endpoint, string others);
-
     [LoggerMessage(114, LogLevel.Error, "A listener to the endpoints of {Host} threw when they changed; the other listeners were told")]
     public static partial void ListenerFailed(ILogger logger, Exception exception, string host);
 
