@@ -14,7 +14,7 @@ namespace CloudMapDiscovery.Balancing;
 /// </remarks>
 internal sealed class BalancingPartition : IDisposable
 {
-    private readonly ConcurrentDictionary<(ServiceKey Service, int Port), ServiceBalancer> _balancers = new();
+    private readonly ConcurrentDictionary<BalancerKey, ServiceBalancer> _balancers = new();
     private readonly CloudMapContext _context;
 
     public BalancingPartition(DiscoveryPartition resolutions, BalancingSettings settings, CloudMapContext context)
@@ -37,7 +37,7 @@ internal sealed class BalancingPartition : IDisposable
     public ServiceBalancer GetBalancer(string host, DiscoveryRecordTypes recordTypes, int? port = null, string scheme = "http")
     {
         var requestPort = recordTypes == DiscoveryRecordTypes.Srv ? null : port;
-        var key = (new ServiceKey(host, recordTypes), requestPort ?? 0);
+        var key = new BalancerKey(host, recordTypes, requestPort ?? 0);
         while (true)
         {
             if (_balancers.TryGetValue(key, out var existing) && !existing.IsRetired)
@@ -80,3 +80,7 @@ internal sealed class BalancingPartition : IDisposable
         }
     }
 }
+
+/// <summary>A balancer's key: the service's host and record types, and the request port (0 for SRV or none).</summary>
+/// <remarks>Flat rather than a tuple holding a <see cref="ServiceKey"/>: it is hashed on every lookup by host.</remarks>
+internal readonly record struct BalancerKey(string Host, DiscoveryRecordTypes RecordTypes, int Port);
