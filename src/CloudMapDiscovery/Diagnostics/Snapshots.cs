@@ -6,12 +6,12 @@ public enum EndpointState
     /// <summary>Receives requests.</summary>
     Healthy,
 
-    /// <summary>Skipped until <see cref="EndpointSnapshot.EjectedUntil"/> after failing (unless every endpoint is ejected).</summary>
+    /// <summary>Skipped until <see cref="EndpointSnapshot.EjectedUntil"/> after failing (unless no endpoint is available: then requests spread over all).</summary>
     Ejected,
 
     /// <summary>
-    /// Skipped until a background connect to it succeeds: a new address while the service has healthy ones, or an
-    /// ejected one whose ejection time is over.
+    /// Skipped until a background check of it succeeds (a connect, or a GET of <c>HealthCheckPath</c>), or its trial
+    /// request does: a new address while the service has healthy ones, or an ejected one whose ejection time is over.
     /// </summary>
     Probing,
 }
