@@ -1,6 +1,4 @@
-using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using CloudMapDiscovery.Diagnostics;
 using CloudMapDiscovery.Shared;
 
@@ -24,7 +22,7 @@ internal sealed class EndpointProber : IDisposable
     private readonly string _host;
     private readonly int? _port;
     private readonly Action<BalancedEndpoint> _offerTrial;
-    private readonly HealthCheck? _healthCheck;
+    private readonly EndpointCheck _check;
     private readonly object _gate = new();
     private bool _disposed;
 
@@ -41,10 +39,7 @@ internal sealed class EndpointProber : IDisposable
         _host = host;
         _port = port;
         _offerTrial = offerTrial;
-        if (settings.Probe.HealthCheckPath is { } path)
-        {
-            _healthCheck = new HealthCheck(host, scheme, path, settings.Probe.Timeout, context.Clock);
-        }
+        _check = new EndpointCheck(host, scheme, settings.Probe.HealthCheckPath, settings.Probe.Timeout, context.Clock);
     }
 
     /// <summary>Whether <paramref name="endpoint"/> can be probed: it has a port, from SRV or from the balancer's requests.</summary>
@@ -101,7 +96,7 @@ internal sealed class EndpointProber : IDisposable
             _disposed = true;
         }
 
-        _healthCheck?.Dispose();
+        _check.Dispose();
     }
 
     private void Fire(BalancedEndpoint endpoint, EndpointProbe probe)
@@ -125,7 +120,7 @@ internal sealed class EndpointProber : IDisposable
     // address is scheduled whatever the telemetry does.
     private async Task RunAsync(BalancedEndpoint endpoint, EndpointProbe probe)
     {
-        if (_healthCheck is null && endpoint.IsOutForResponses)
+        if (_settings.Probe.HealthCheckPath is null && endpoint.IsOutForResponses)
         {
             lock (_gate)
             {
@@ -168,7 +163,7 @@ internal sealed class EndpointProber : IDisposable
         }
     }
 
-    /// <summary>One connect; <see langword="null"/> when it succeeded, else what went wrong.</summary>
+    /// <summary>One check; <see langword="null"/> when it passed, else what went wrong.</summary>
     private async Task<string?> ConnectAsync(BalancedEndpoint endpoint, EndpointProbe probe)
     {
         var port = endpoint.Address.Port ?? _port;
@@ -178,43 +173,8 @@ internal sealed class EndpointProber : IDisposable
         }
 
         var target = new IPEndPoint(endpoint.Address.Address, p);
-        if (_healthCheck is not null)
-        {
-            Log.Probing(_context.Logger, endpoint.ToString(), _host, _healthCheck.Describe(target));
-            return await _healthCheck.CheckAsync(target, probe.Stopped, _context.ShutdownToken).ConfigureAwait(false);
-        }
-
-        Log.Probing(_context.Logger, endpoint.ToString(), _host, target.ToString());
-        var started = Stopwatch.GetTimestamp();
-        try
-        {
-            using var timeout = new CancellationTokenSource(_settings.Probe.Timeout, _context.Clock);
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, probe.Stopped, _context.ShutdownToken);
-            using var socket = new Socket(target.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-            try
-            {
-                await socket.ConnectAsync(target, stop.Token).ConfigureAwait(false);
-                return null;
-            }
-            catch (OperationCanceledException) when (timeout.IsCancellationRequested)
-            {
-                return $"connect timed out after {_settings.Probe.Timeout.TotalMilliseconds:0} ms";
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            return "stopped";
-        }
-        catch (SocketException ex)
-        {
-            return ex.SocketErrorCode == SocketError.ConnectionRefused ? "connection refused" : ex.SocketErrorCode.ToString();
-        }
-#pragma warning disable CA1031 // a probe that breaks in an unexpected way counts as failed; it must not take the process down
-        catch (Exception ex)
-#pragma warning restore CA1031
-        {
-            return $"{ex.GetType().Name}: {ex.Message} after {Stopwatch.GetElapsedTime(started).TotalMilliseconds:0} ms";
-        }
+        Log.Probing(_context.Logger, endpoint.ToString(), _host, _check.Describe(target));
+        return await _check.RunAsync(target, probe.Stopped, _context.ShutdownToken).ConfigureAwait(false);
     }
 
     private sealed record Due(EndpointProber Prober, BalancedEndpoint Endpoint, EndpointProbe Probe)

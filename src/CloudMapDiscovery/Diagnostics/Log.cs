@@ -44,8 +44,8 @@ internal static partial class Log
     [LoggerMessage(204, LogLevel.Warning, "The SRV answer for {Name} names more than {Limit} targets without addresses; {Skipped} record(s) past them are left without addresses")]
     public static partial void DnsServiceTargetsSkipped(ILogger logger, string name, int limit, int skipped);
 
-    [LoggerMessage(110, LogLevel.Debug, "Probing {Endpoint} of {Host}: connecting to {Target} before it takes requests")]
-    public static partial void Probing(ILogger logger, string endpoint, string host, string target);
+    [LoggerMessage(110, LogLevel.Debug, "Probing {Endpoint} of {Host} before it takes requests: {Check}")]
+    public static partial void Probing(ILogger logger, string endpoint, string host, string check);
 
     [LoggerMessage(111, LogLevel.Information, "Re-admitted {Endpoint} of {Host}: a connect to it succeeded")]
     public static partial void ProbeSucceeded(ILogger logger, string endpoint, string host);

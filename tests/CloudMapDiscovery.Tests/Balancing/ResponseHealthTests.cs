@@ -136,6 +136,28 @@ public sealed class ResponseHealthTests : IAsyncLifetime
         balancer.Current.Endpoints.Should().OnlyContain(e => e.EjectedUntil != 0, "a dead task is dead whatever its peers do");
     }
 
+    [Fact]
+    public async Task A_new_address_starts_at_its_peers_mean_latency_estimate_not_at_zero()
+    {
+        var balancer = await StartAsync(port: 3000);
+        var policy = PickPolicy.For(LoadBalancingPolicy.PeakEwma, _h.Registry.Context);
+        foreach (var (e, ms) in balancer.Current.Endpoints.Zip(new[] { 2, 4, 6 }))
+        {
+            var started = balancer.Start(e, policy);
+            _h.Clock.Advance(TimeSpan.FromMilliseconds(ms));
+            balancer.Finish(e, started);
+        }
+
+        _h.SetAddresses(Ttl, 2, 3, 4, 5);
+        await _h.RefreshOnceAsync(balancer.Service, maxSeconds: 60);
+
+        var added = balancer.Current.Endpoints.Single(e => e.Address.Address.Equals(DiscoveryHarness.Ip(5)));
+        var (now, tau) = (_h.Registry.Context.CoarseNow(), ((PeakEwmaPolicy)policy).Tau);
+        var peers = balancer.Current.Endpoints.Where(e => e != added).Select(e => e.Load.Estimate(now, tau)).ToList();
+        var estimate = added.Load.Estimate(now, tau);
+        estimate.Should().BeGreaterThan(peers.Min()).And.BeLessThan(peers.Max(), "neutral: between its peers, neither flooded (zero) nor starved");
+    }
+
     private static void Answer(ServiceBalancer balancer, BalancedEndpoint e, int status)
     {
         balancer.Finish(e, balancer.Start(e, RoundRobinPolicy.Instance));
