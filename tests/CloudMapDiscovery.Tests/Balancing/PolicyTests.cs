@@ -3,15 +3,16 @@ using CloudMapDiscovery.Balancing;
 namespace CloudMapDiscovery.Tests.Balancing;
 
 /// <summary>The load-aware policies on hand-made sets: what they choose, never what a clock on the wall says.</summary>
-public sealed class PolicyTests
+public sealed class PolicyTests : IDisposable
 {
+    private readonly BalancingHarness _h = new();
+
+    public void Dispose() => _h.Dispose();
+
     [Fact]
     public void PowerOfTwoChoices_never_sends_to_the_most_loaded_of_three_and_spreads_the_rest()
     {
-        using var h = new BalancingHarness();
-        var e = BalancingHarness.Endpoints(3);
-        var set = BalancingHarness.Set(e);
-        var policy = PickPolicy.For(LoadBalancingPolicy.PowerOfTwoChoices, h.Registry.Context);
+        var (h, e, set, policy) = Start(3, LoadBalancingPolicy.PowerOfTwoChoices);
         for (var i = 0; i < 5; i++)
         {
             h.Entry.Start(e[0], policy); // five requests in flight on e[0]
@@ -26,10 +27,7 @@ public sealed class PolicyTests
     [Fact]
     public void PowerOfTwoChoices_draws_two_distinct_addresses()
     {
-        using var h = new BalancingHarness();
-        var e = BalancingHarness.Endpoints(2);
-        var set = BalancingHarness.Set(e);
-        var policy = PickPolicy.For(LoadBalancingPolicy.PowerOfTwoChoices, h.Registry.Context);
+        var (h, e, set, policy) = Start(2, LoadBalancingPolicy.PowerOfTwoChoices);
         h.Entry.Start(e[1], policy);
 
         Enumerable.Range(0, 200).Select(_ => h.Entry.Pick(set, null, policy, panic: true)).Should().OnlyContain(p => p == e[0], "with two addresses both are always drawn, so the idle one always wins");
@@ -38,7 +36,7 @@ public sealed class PolicyTests
     [Fact]
     public void A_request_stops_counting_as_in_flight_when_it_finishes()
     {
-        using var h = new BalancingHarness();
+        var h = _h;
         var e = BalancingHarness.Endpoints(1)[0];
         var started = h.Entry.Start(e, RoundRobinPolicy.Instance);
         e.Load.InFlight.Should().Be(1);
@@ -49,10 +47,7 @@ public sealed class PolicyTests
     [Fact]
     public void PeakEwma_keeps_requests_off_a_slow_address_until_its_estimate_decays_below_its_peers()
     {
-        using var h = new BalancingHarness();
-        var e = BalancingHarness.Endpoints(3);
-        var set = BalancingHarness.Set(e);
-        var policy = PickPolicy.For(LoadBalancingPolicy.PeakEwma, h.Registry.Context);
+        var (h, e, set, policy) = Start(3, LoadBalancingPolicy.PeakEwma);
         Observe(h, policy, e[0], TimeSpan.FromMilliseconds(300));
         Observe(h, policy, e[1], TimeSpan.FromMilliseconds(1));
         Observe(h, policy, e[2], TimeSpan.FromMilliseconds(1));
@@ -71,10 +66,7 @@ public sealed class PolicyTests
     [Fact]
     public void PeakEwma_weighs_latency_by_requests_in_flight()
     {
-        using var h = new BalancingHarness();
-        var e = BalancingHarness.Endpoints(2);
-        var set = BalancingHarness.Set(e);
-        var policy = PickPolicy.For(LoadBalancingPolicy.PeakEwma, h.Registry.Context);
+        var (h, e, set, policy) = Start(2, LoadBalancingPolicy.PeakEwma);
         Observe(h, policy, e[0], TimeSpan.FromMilliseconds(2));
         Observe(h, policy, e[1], TimeSpan.FromMilliseconds(5));
         h.Entry.Pick(set, null, policy, panic: true).Should().BeSameAs(e[0], "2 ms x 1 is less than 5 ms x 1");
@@ -85,6 +77,12 @@ public sealed class PolicyTests
         }
 
         h.Entry.Pick(set, null, policy, panic: true).Should().BeSameAs(e[1], "2 ms x 4 in flight is more than 5 ms x 1");
+    }
+
+    private (BalancingHarness H, BalancedEndpoint[] E, BalancedSet Set, PickPolicy Policy) Start(int endpoints, LoadBalancingPolicy policy)
+    {
+        var e = BalancingHarness.Endpoints(endpoints);
+        return (_h, e, BalancingHarness.Set(e), PickPolicy.For(policy, _h.Registry.Context));
     }
 
     private static void Observe(BalancingHarness h, PickPolicy policy, BalancedEndpoint e, TimeSpan latency)
