@@ -79,6 +79,24 @@ public sealed class PolicyTests : IDisposable
         h.Entry.Pick(set, null, policy, panic: true).Should().BeSameAs(e[1], "2 ms x 4 in flight is more than 5 ms x 1");
     }
 
+    [Theory]
+    [InlineData(LoadBalancingPolicy.RoundRobin)]
+    [InlineData(LoadBalancingPolicy.PowerOfTwoChoices)]
+    [InlineData(LoadBalancingPolicy.PeakEwma)]
+    public void Every_policy_skips_ejected_addresses_panics_over_all_when_none_is_available_and_never_panics_on_a_retry(LoadBalancingPolicy kind)
+    {
+        var (h, e, set, policy) = Start(3, kind);
+
+        h.Fail(e[0]);
+        Enumerable.Range(0, 300).Select(_ => h.Entry.Pick(set, null, policy, panic: true)).Should().NotContain(e[0]).And.Contain(e[1]).And.Contain(e[2]);
+
+        h.Fail(e[1]);
+        h.Fail(e[2]);
+        var panic = Enumerable.Range(0, 300).Select(_ => h.Entry.Pick(set, null, policy, panic: true)).ToList();
+        panic.Should().NotContainNulls().And.Contain(e[0]).And.Contain(e[1]).And.Contain(e[2], "with none available the requests spread over all");
+        h.Entry.Pick(set, [e[0]], policy, panic: false).Should().BeNull("a retry does not dial an address known to be out");
+    }
+
     private (BalancingHarness H, BalancedEndpoint[] E, BalancedSet Set, PickPolicy Policy) Start(int endpoints, LoadBalancingPolicy policy)
     {
         var e = BalancingHarness.Endpoints(endpoints);
