@@ -5,12 +5,13 @@ using CloudMapDiscovery.Shared;
 
 namespace CloudMapDiscovery.Balancing;
 
-/// <summary>Balances requests over one service's endpoints, keeping each address's health across the versions its service publishes.</summary>
+/// <summary>Balances requests over one service's endpoints on one port, keeping each address's health across the versions its service publishes.</summary>
 /// <remarks>
 /// One path forward: the service tells the balancer of each new version (in order, before requests can see it),
 /// and the balancer makes a new immutable <see cref="BalancedSet"/> from it; a version older than the one it has is
-/// ignored. Requests and diagnostics only read <see cref="Current"/>. Picks go round robin from a random start,
-/// skipping ejected endpoints.
+/// ignored. Requests and diagnostics only read <see cref="Current"/>. Health is per address and port: a service called
+/// on two ports has a balancer for each, so a task failing on one port stays in rotation on the other, and each is
+/// probed on its own port.
 /// </remarks>
 internal sealed class ServiceBalancer : IDisposable
 {
@@ -20,16 +21,30 @@ internal sealed class ServiceBalancer : IDisposable
     private readonly Action<BalancedEndpoint> _onReadmitted;
     private readonly IDisposable _subscription;
     private readonly EndpointProber _prober;
+    private readonly FailureRateDetector? _detector;
+    private readonly double _tau;
     private volatile BalancedSet _current = BalancedSet.Empty;
     private uint _counter = (uint)Random.Shared.Next();
+    private readonly TrialOffers _trials = new();
 
-    public ServiceBalancer(DiscoveredService service, BalancingSettings settings, CloudMapContext context)
+    /// <param name="service">The discovered service.</param>
+    /// <param name="settings">The health settings.</param>
+    /// <param name="context">The clock, meter, loggers and shutdown token.</param>
+    /// <param name="port">The port requests go to (and probes connect to) for addresses DNS gives without one; null for SRV.</param>
+    /// <param name="scheme">The requests' scheme, for health checks.</param>
+    public ServiceBalancer(DiscoveredService service, BalancingSettings settings, CloudMapContext context, int? port = null, string scheme = "http")
     {
         Service = service;
+        Port = port;
         _settings = settings;
         _context = context;
+        _tau = context.ToCoarseTicks(PeakEwmaPolicy.Decay);
         _onReadmitted = e => Log.Readmitted(_context.Logger, e.ToString(), Service.Key.Host);
-        _prober = new EndpointProber(settings, context, service.Key.Host);
+        _prober = new EndpointProber(settings, context, service.Key.Host, port, scheme, OfferTrial);
+        if (settings.Ejection.FailureRate is { } rate)
+        {
+            _detector = new FailureRateDetector(rate, context.ToTicks(rate.Window), context.Clock.GetTimestamp());
+        }
 
         // Told of the current version now, and of each new one as it is published.
         _subscription = service.Subscribe(OnPublished);
@@ -38,6 +53,9 @@ internal sealed class ServiceBalancer : IDisposable
     public DiscoveredService Service { get; }
 
     public ServiceKey Key => Service.Key;
+
+    /// <summary>The port of this balancer's requests (null: the ports come from SRV).</summary>
+    public int? Port { get; }
 
     /// <summary>Set once the service has been dropped from its cache: holders must look the name up again.</summary>
     public bool IsRetired => Service.IsRetired;
@@ -67,38 +85,111 @@ internal sealed class ServiceBalancer : IDisposable
         return _current;
     }
 
-    /// <summary>Picks the next available endpoint not in <paramref name="exclude"/> (see <see cref="RoundRobinPicker.Pick"/>).</summary>
+    /// <summary>Picks round robin, panicking when nothing is available (see <see cref="Pick(BalancedSet, IReadOnlyCollection{BalancedEndpoint}?, PickPolicy, bool)"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public BalancedEndpoint? Pick(BalancedSet set, IReadOnlyCollection<BalancedEndpoint>? exclude)
-        => RoundRobinPicker.Pick(set.Endpoints, ref _counter, exclude, _context.Clock, _onReadmitted);
+        => Pick(set, exclude, RoundRobinPolicy.Instance, panic: true);
 
-    /// <summary>
-    /// The port requests to this service are sent to: probes of addresses that DNS gives without a port (A/AAAA)
-    /// connect there.
-    /// </summary>
-    /// <remarks>
-    /// The HTTP layer says it when it routes a host; a service called on several ports is probed on the last.
-    /// </remarks>
-    public void UseRequestPort(int port) => _prober.UseRequestPort(port);
-
-    /// <summary>Whether a 502, 503 or 504 counts as a failure of the endpoint that answered it (EjectOnGatewayErrors).</summary>
-    public bool EjectsOnGatewayErrors => _settings.Ejection.OnGatewayErrors;
-
-    /// <summary>Counts a failed request on an endpoint and ejects it when the settings say so.</summary>
-    public void ReportFailure(BalancedEndpoint endpoint, bool connectFailure)
+    /// <summary>Picks an endpoint not in <paramref name="exclude"/>: a trial on offer first, else by <paramref name="policy"/> among the available ones, else (with <paramref name="panic"/>) among all.</summary>
+    /// <remarks>Returns <see langword="null"/> when nothing may be chosen: every endpoint excluded, or none available and no panic.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public BalancedEndpoint? Pick(BalancedSet set, IReadOnlyCollection<BalancedEndpoint>? exclude, PickPolicy policy, bool panic)
     {
-        Service.Distrust(endpoint.Address);
+        if (_trials.Any && _trials.Take(set, exclude) is { } trial)
+        {
+            return trial;
+        }
+
+        return EndpointPicker.Pick(set.Endpoints, ref _counter, policy, exclude, panic, _context.Clock, _onReadmitted);
+    }
+
+    /// <summary>Whether a request that tried <paramref name="tried"/> has an available endpoint left (a retry does not panic).</summary>
+    public bool AnyAvailable(BalancedSet set, IReadOnlyCollection<BalancedEndpoint> tried)
+    {
+        var candidates = new Candidates(_context.Clock, tried, _onReadmitted, panic: false);
+        return candidates.Count(set.Endpoints) > 0 || set.Endpoints.Any(e => e.TrialOffered && !tried.Contains(e));
+    }
+
+    /// <summary>A request is sent to <paramref name="endpoint"/>: it counts as in flight until <see cref="Finish"/>; returns the start time when the policy times requests, else 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public long Start(BalancedEndpoint endpoint, PickPolicy policy)
+    {
+        endpoint.Load.Begin();
+        return policy.MeasuresLatency ? _context.Clock.GetTimestamp() : 0;
+    }
+
+    /// <summary>The attempt on <paramref name="endpoint"/> got its response headers or failed: it is no longer in flight, and its latency (when timed) feeds the estimate.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Finish(BalancedEndpoint endpoint, long started)
+    {
+        endpoint.Load.End();
+        if (started != 0)
+        {
+            endpoint.Load.Observe(_context.Clock.GetElapsedTime(started).TotalMilliseconds, _context.CoarseNow(), _tau);
+        }
+    }
+
+    /// <summary>A response came back: a 5xx counts against the endpoint (unless <c>ConsecutiveServerErrors</c> is 0), anything else shows it works.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void ReportResponse(BalancedEndpoint endpoint, int status)
+    {
+        if (status >= 500 && _settings.Ejection.CountsServerErrors)
+        {
+            ReportFailure(endpoint, FailureCause.ServerError);
+        }
+        else
+        {
+            ReportSuccess(endpoint);
+        }
+    }
+
+    /// <summary>Counts a failed request on an endpoint and ejects it when the settings (and the ejection budget) say so.</summary>
+    public void ReportFailure(BalancedEndpoint endpoint, FailureCause cause)
+    {
+        if (cause != FailureCause.ServerError)
+        {
+            Service.Distrust(endpoint.Address); // a 5xx comes from a task that is there
+        }
+
+        if (cause != FailureCause.Connect)
+        {
+            endpoint.Load.CountFailure();
+        }
+
         // A request that started before the address left DNS may report on it afterwards: it is held against the
         // (forgotten) endpoint, and nothing is probed for it.
-        var probe = _settings.Probe.Ejected && !endpoint.HasLeft && _prober.CanProbe(endpoint);
-        var duration = endpoint.ReportFailure(connectFailure, _context.Clock.GetTimestamp(), _settings.Ejection, _context, awaitProbe: probe);
-        if (duration is { } d)
+        var probeConnects = _settings.Probe.Ejected && !endpoint.HasLeft && _prober.CanProbe(endpoint);
+        var now = _context.Clock.GetTimestamp();
+        List<(BalancedEndpoint Endpoint, TimeSpan Duration)>? ejected = null;
+        lock (_gate)
         {
-            _context.Metrics.Ejection(Key.Host);
-            Log.Ejected(_context.Logger, endpoint.ToString(), Key.Host, d, endpoint.ConsecutiveFailures);
-            if (probe)
+            var budgetLeft = cause == FailureCause.Connect || BudgetLeft(endpoint);
+            if (endpoint.ReportFailure(cause, now, _settings.Ejection, _context, probeConnects, budgetLeft) is { } d)
             {
-                _prober.Schedule(endpoint);
+                (ejected ??= []).Add((endpoint, d));
+            }
+
+            if (_detector is not null && cause != FailureCause.Connect && _detector.IsWindowOver(now))
+            {
+                var outliers = new List<BalancedEndpoint>();
+                _detector.Judge(_current.Endpoints, now, outliers);
+                foreach (var outlier in outliers)
+                {
+                    if (BudgetLeft(outlier) && outlier.EjectForFailureRate(now, _settings.Ejection, _context) is { } rateDuration)
+                    {
+                        (ejected ??= []).Add((outlier, rateDuration));
+                    }
+                }
+            }
+        }
+
+        foreach (var (e, duration) in ejected ?? [])
+        {
+            _context.Metrics.Ejection(Key.Host, e.Reason.Tag());
+            Log.Ejected(_context.Logger, e.ToString(), Key.Host, duration, e.Reason.Tag(), e.ConsecutiveFailures);
+            if (e.AwaitingProbe)
+            {
+                _prober.Schedule(e); // a probe, or a trial offered, when the ejection ends
             }
         }
     }
@@ -114,6 +205,9 @@ internal sealed class ServiceBalancer : IDisposable
         }
     }
 
+    /// <summary>A request ended with no verdict on its endpoint (its caller cancelled): if it was the endpoint's trial, the trial is offered again.</summary>
+    public void Abandon(BalancedEndpoint endpoint) => _trials.Release(endpoint);
+
     public void Dispose()
     {
         _subscription.Dispose();
@@ -127,10 +221,36 @@ internal sealed class ServiceBalancer : IDisposable
         }
     }
 
+    // Whether another endpoint may go out for its responses: those out already (this one aside) stay under the budget.
+    private bool BudgetLeft(BalancedEndpoint endpoint)
+    {
+        var endpoints = _current.Endpoints;
+        var out_ = 0;
+        foreach (var e in endpoints)
+        {
+            if (!ReferenceEquals(e, endpoint) && e.IsOutForResponses)
+            {
+                out_++;
+            }
+        }
+
+        return out_ < _settings.Ejection.EjectionBudget(endpoints.Length);
+    }
+
+    // The prober found the ejection of an endpoint out for its responses over: the next request may try it.
+    private void OfferTrial(BalancedEndpoint endpoint)
+    {
+        if (_trials.Offer(endpoint))
+        {
+            Log.TrialOffered(_context.Logger, endpoint.ToString(), Key.Host);
+        }
+    }
+
     // Gives each address of the new version its health: the same object while the address stays, a new one for an
-    // address that is new (held back until a probe connects while the service has healthy ones). An address that
-    // leaves takes its health with it: a task that comes back on the same address is a new task, and probing guards
-    // against one that is not reachable. A negative answer ("no instances") leaves nothing.
+    // address that is new (held back until a probe connects while the service has healthy ones, and starting at its
+    // peers' latency estimate). An address that leaves takes its health with it: a task that comes back on the same
+    // address is a new task, and probing guards against one that is not reachable. A negative answer ("no instances")
+    // leaves nothing.
     private void OnPublished(EndpointSet version)
     {
         lock (_gate)
@@ -143,7 +263,9 @@ internal sealed class ServiceBalancer : IDisposable
 
             var known = previous.Endpoints.ToDictionary(e => e.Address);
             var now = _context.Clock.GetTimestamp();
+            var coarseNow = _context.CoarseNow();
             var holdNew = _settings.Probe.NewEndpoints && previous.Endpoints.Any(e => !e.AwaitingProbe && !e.IsEjectedAt(now));
+            var neutral = previous.MeanEstimate(coarseNow, _tau);
             var endpoints = new BalancedEndpoint[version.Endpoints.Length];
             for (var i = 0; i < endpoints.Length; i++)
             {
@@ -151,6 +273,7 @@ internal sealed class ServiceBalancer : IDisposable
                 if (!known.Remove(address, out var endpoint))
                 {
                     endpoint = new BalancedEndpoint(address);
+                    endpoint.Load.Seed(neutral, coarseNow);
                     if (holdNew && _prober.CanProbe(endpoint))
                     {
                         endpoint.HoldForProbe(now);
@@ -171,6 +294,7 @@ internal sealed class ServiceBalancer : IDisposable
             }
 
             _current = new BalancedSet(version.Version, endpoints, version.NegativeReason);
+            _trials.Recount(endpoints);
         }
     }
 }
