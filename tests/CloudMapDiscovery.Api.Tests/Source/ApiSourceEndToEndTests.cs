@@ -235,9 +235,9 @@ public sealed class ApiSourceEndToEndTests : IAsyncDisposable
             services.AddSingleton(credentials ?? ApiFixture.Credentials);
             services.AddLogging(b => b.AddFakeLogging().SetMinimumLevel(LogLevel.Trace));
             services.AddHttpClient("api").AddCloudMapDiscovery().UseCloudMapApi(o => { o.Region = "eu-west-1"; o.ServiceUrl = _server.ServiceUrl.ToString(); configure?.Invoke(o); })
-                .ConfigurePrimaryHttpMessageHandler(() => new Recording(_sent));
+                .ConfigurePrimaryHttpMessageHandler(() => new RecordingHandler(_sent));
             services.AddHttpClient("refused").AddCloudMapDiscovery().UseCloudMapApi(o => { o.Region = "eu-west-1"; o.ServiceUrl = (refusedUrl ?? _server.ServiceUrl).ToString(); })
-                .ConfigurePrimaryHttpMessageHandler(() => new Recording(_sent));
+                .ConfigurePrimaryHttpMessageHandler(() => new RecordingHandler(_sent));
             _provider = services.BuildServiceProvider();
         }
 
@@ -262,18 +262,6 @@ public sealed class ApiSourceEndToEndTests : IAsyncDisposable
         };
         ActivitySource.AddActivityListener(listener);
         return listener;
-    }
-
-    /// <summary>The primary handler: answers 200 and remembers each request as the task would have received it.</summary>
-    private sealed class Recording(ConcurrentQueue<HttpRequestMessage> sent) : HttpMessageHandler
-    {
-        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-        {
-            var copy = new HttpRequestMessage(request.Method, request.RequestUri);
-            copy.Headers.Host = request.Headers.Host;
-            sent.Enqueue(copy);
-            return Task.FromResult(new HttpResponseMessage(System.Net.HttpStatusCode.OK));
-        }
     }
 
     private sealed class NoCredentials : AWSCredentials
