@@ -1,9 +1,11 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using Amazon.Runtime;
 using CloudMapDiscovery.Diagnostics;
 using CloudMapDiscovery.Testing;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
@@ -153,6 +155,21 @@ public sealed class ApiSourceEndToEndTests : IAsyncDisposable
         error.Message.Should().Contain("api.internal").And.Contain("UnrecognizedClientException").And.Contain("DiscoverInstances");
         error.InnerException.Should().BeOfType<CloudMapApiException>().Which.IsAuthorization.Should().BeTrue();
         _sent.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task Api_source_failure_counts_as_a_discovery_error_and_not_found_as_no_instances()
+    {
+        await using var refusing = CloudMapApiTestServer.Start(new CloudMapApiTestServerOptions { AccessKeyIds = { "AKIDSOMEONEELSE" } });
+        var good = Client(refusedUrl: refusing.ServiceUrl);
+        using var requests = new MetricCollector<long>(_provider!.GetService<IMeterFactory>(), "CloudMapDiscovery", "cloudmap.requests");
+        var refused = Client(name: "refused");
+
+        await DiscoveryFailure(() => refused.GetAsync(new Uri("http://api.internal/"), TestContext.Current.CancellationToken));
+        await DiscoveryFailure(() => good.GetAsync(new Uri("http://missing.internal/"), TestContext.Current.CancellationToken));
+
+        requests.GetMeasurementSnapshot().Select(m => (m.Tags["server.address"], m.Tags["cloudmap.request.outcome"]))
+            .Should().BeEquivalentTo(new (object?, object?)[] { ("api.internal", "discovery_error"), ("missing.internal", "no_instances") });
     }
 
     [Fact]
