@@ -1,12 +1,11 @@
-using System.Text.RegularExpressions;
 using CloudMapDiscovery.Api.Source;
-using CloudMapDiscovery.Tests.Infrastructure;
+using CloudMapDiscovery.Tests.Readme;
 using Microsoft.Extensions.Time.Testing;
 
 namespace CloudMapDiscovery.Api.Tests.Readme;
 
 /// <summary>What the README's <c>CloudMapDiscovery:Api</c> options table promises, checked against the package.</summary>
-public sealed partial class ApiOptionsReadmeTests
+public sealed class ApiOptionsReadmeTests
 {
     /// <summary>Each row of the README's API options table: the default it states, and that default on the options.</summary>
     private static readonly Dictionary<string, (string Stated, Func<CloudMapApiOptions, bool> Holds)> Defaults = new(StringComparer.Ordinal)
@@ -25,18 +24,7 @@ public sealed partial class ApiOptionsReadmeTests
     [Fact]
     public void Every_default_in_the_README_api_options_table_is_the_options_default()
     {
-        var readme = File.ReadAllText(Path.Combine(Repository.Root(), "README.md")).ReplaceLineEndings("\n");
-        var start = readme.IndexOf("Options, under `CloudMapDiscovery:Api`", StringComparison.Ordinal);
-        var section = readme[start..readme.IndexOf("**Refresh by revision.**", start, StringComparison.Ordinal)];
-        var rows = TableRow().Matches(section).ToDictionary(m => m.Groups["option"].Value.Trim(), m => m.Groups["default"].Value.Trim(), StringComparer.Ordinal);
-        var options = new CloudMapApiOptions();
-
-        rows.Keys.Should().BeEquivalentTo(Defaults.Keys, "every option the README lists has its default checked here");
-        foreach (var (option, (stated, holds)) in Defaults)
-        {
-            rows[option].Should().Be(stated, "the README states {0}'s default", option);
-            holds(options).Should().BeTrue("{0} defaults to {1}, as the README says", option, stated);
-        }
+        ReadmeOptionsTable.ShouldStateTheDefaults("Options, under `CloudMapDiscovery:Api`", "**Refresh by revision.**", Defaults, new CloudMapApiOptions());
     }
 
     private static string? Variable(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : null;
@@ -53,7 +41,4 @@ public sealed partial class ApiOptionsReadmeTests
 
         return calls;
     }
-
-    [GeneratedRegex(@"^\| (?<option>`[^|]+) \| (?<default>[^|]+) \|", RegexOptions.Multiline)]
-    private static partial Regex TableRow();
 }
