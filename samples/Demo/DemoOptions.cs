@@ -28,7 +28,8 @@ public sealed class DemoOptions
         Usage: dotnet run --project samples/Demo [-- options]
 
         Plays the hello/name story of the AWS Cloud Map pattern on loopback, with CloudMapDiscovery on the client side:
-        a DNS server for zone 'internal', name tasks on 127.0.0.2-.5, hello on 127.0.0.1, and a client calling hello.
+        a DNS server for zone 'internal', name tasks on 127.0.0.2-.5, hello on 127.0.0.1, and a client calling hello;
+        then a second hello finds 12 name tasks (127.0.0.10-.21) through the Cloud Map API's in-process fake.
         Exits 0 when every act met its expectation, 1 otherwise.
 
         Options:

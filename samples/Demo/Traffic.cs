@@ -242,7 +242,7 @@ internal sealed partial class ActStats
 internal sealed class TrafficClient : IDisposable
 {
     private readonly HttpClient _http;
-    private readonly Uri _hello;
+    private volatile Uri _hello;
 
     public TrafficClient(Uri hello)
     {
@@ -254,6 +254,9 @@ internal sealed class TrafficClient : IDisposable
     }
 
     public ActStats? Current { get; set; }
+
+    /// <summary>Sends the traffic to another hello from the next request on.</summary>
+    public void Retarget(Uri hello) => _hello = hello;
 
     public int Total { get; private set; }
 

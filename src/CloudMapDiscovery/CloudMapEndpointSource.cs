@@ -17,7 +17,8 @@ public enum CloudMapEndpointSourceKind
 /// The cache calls it at most once at a time per name, about once per <see cref="CloudMapDiscoveryOptions.MinTtl"/>
 /// (jittered) while the name is in use, and keeps everything else as for DNS: stale answers while it throws, a capped
 /// negative answer, change tokens and balancers. A thrown exception is a failure (the last good answer is served);
-/// <see cref="CloudMapSourceAnswer.NoInstances"/> is a negative answer.
+/// <see cref="CloudMapSourceAnswer.NoInstances"/> is a negative answer. Each cache tracks the names it keeps
+/// (<see cref="Track"/>) and lets go of a name it evicts, so a source's state per name is bounded as the cache is.
 /// </remarks>
 public interface ICloudMapEndpointSource
 {
@@ -26,6 +27,17 @@ public interface ICloudMapEndpointSource
     /// <param name="cancellationToken">Cancelled when the application stops.</param>
     /// <returns>The answer.</returns>
     Task<CloudMapSourceAnswer> ResolveAsync(string host, CancellationToken cancellationToken);
+
+    /// <summary>Keeps what the source holds for <paramref name="host"/> until the returned object is disposed.</summary>
+    /// <remarks>
+    /// A cache calls it once for each name it keeps and disposes the result when it evicts the name (idle for
+    /// <see cref="CloudMapDiscoveryOptions.IdleTimeout"/>, over <see cref="CloudMapDiscoveryOptions.MaxCachedNames"/>, or
+    /// the cache is disposed). Caches that share a source track a name each: the source may drop its state for the
+    /// name (answer, revision, backoff) once none tracks it. A name asked for without being tracked keeps no state.
+    /// </remarks>
+    /// <param name="host">The host name, lower case, without a trailing dot.</param>
+    /// <returns>The object whose disposal lets go of the name; disposing it again does nothing.</returns>
+    IDisposable Track(string host);
 }
 
 /// <summary>Makes the endpoint source of a client whose <see cref="CloudMapDiscoveryOptions.Source"/> is <see cref="CloudMapEndpointSourceKind.Api"/>.</summary>

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using CloudMapDiscovery.Api.Client;
 using Microsoft.Extensions.Logging;
 
@@ -12,6 +11,8 @@ namespace CloudMapDiscovery.Api.Source;
 /// good answer is served and calls wait an exponential backoff with full jitter on top of the cache's interval (so
 /// never more often than without throttling). <c>ServiceNotFound</c> / <c>NamespaceNotFound</c>: a negative answer.
 /// Any other failure is thrown (the cache serves its last good answer stale) and waits the same backoff.
+/// The state of a name lives while a cache tracks it (<see cref="Track"/>): caches sharing this source track it
+/// each, and the last one to evict the name drops it, so the state is bounded as the caches are.
 /// </remarks>
 internal sealed class ApiEndpointSource : ICloudMapEndpointSource
 {
@@ -21,7 +22,8 @@ internal sealed class ApiEndpointSource : ICloudMapEndpointSource
     private static readonly TimeSpan BackoffBase = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan BackoffCap = TimeSpan.FromMinutes(5);
 
-    private readonly ConcurrentDictionary<string, NameState> _names = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, NameState> _names = new(StringComparer.Ordinal); // the names tracked, under _namesGate
+    private readonly object _namesGate = new();
     private readonly CloudMapApiClient _client;
     private readonly ApiCallBudget _budget;
     private readonly TimeProvider _clock;
@@ -38,6 +40,18 @@ internal sealed class ApiEndpointSource : ICloudMapEndpointSource
 
     public ApiSettings Settings { get; }
 
+    /// <summary>How many names the source keeps state for (the names some cache tracks).</summary>
+    public int NameCount
+    {
+        get
+        {
+            lock (_namesGate)
+            {
+                return _names.Count;
+            }
+        }
+    }
+
     /// <summary>The service and namespace a host names: <c>api.internal</c> is service <c>api</c> in namespace <c>internal</c>.</summary>
     public static (string Service, string Namespace) Split(string host)
     {
@@ -53,7 +67,15 @@ internal sealed class ApiEndpointSource : ICloudMapEndpointSource
     public async Task<CloudMapSourceAnswer> ResolveAsync(string host, CancellationToken cancellationToken)
     {
         var (service, ns) = Split(host);
-        var state = _names.GetOrAdd(host, static _ => new NameState());
+        NameState? state;
+        lock (_namesGate)
+        {
+            if (!_names.TryGetValue(host, out state))
+            {
+                state = new NameState(); // untracked: this call's own, kept by nobody
+            }
+        }
+
         await state.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -62,6 +84,32 @@ internal sealed class ApiEndpointSource : ICloudMapEndpointSource
         finally
         {
             state.Gate.Release();
+        }
+    }
+
+    public IDisposable Track(string host)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        lock (_namesGate)
+        {
+            if (!_names.TryGetValue(host, out var state))
+            {
+                _names.Add(host, state = new NameState());
+            }
+
+            state.Trackers++;
+            return new Tracking(this, host, state);
+        }
+    }
+
+    private void Untrack(string host, NameState state)
+    {
+        lock (_namesGate)
+        {
+            if (--state.Trackers == 0)
+            {
+                _names.Remove(host); // a call still running on it finishes on a state nobody keeps
+            }
         }
     }
 
@@ -163,6 +211,9 @@ internal sealed class ApiEndpointSource : ICloudMapEndpointSource
     {
         public SemaphoreSlim Gate { get; } = new(1, 1);
 
+        /// <summary>How many caches track the name (under the source's names lock).</summary>
+        public int Trackers { get; set; }
+
         public HashSet<string> Skipped { get; } = new(StringComparer.Ordinal);
 
         public CloudMapSourceAnswer? Answer { get; set; }
@@ -204,6 +255,20 @@ internal sealed class ApiEndpointSource : ICloudMapEndpointSource
             var backoff = TimeSpan.FromSeconds(Random.Shared.NextDouble() * ceiling);
             NotBefore = now + (long)(backoff.TotalSeconds * clock.TimestampFrequency);
             return backoff;
+        }
+    }
+
+    /// <summary>One cache's hold on a name; the first dispose lets go of it.</summary>
+    private sealed class Tracking(ApiEndpointSource source, string host, NameState state) : IDisposable
+    {
+        private int _disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                source.Untrack(host, state);
+            }
         }
     }
 }

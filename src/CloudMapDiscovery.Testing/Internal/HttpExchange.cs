@@ -80,6 +80,7 @@ internal sealed class HttpExchange : IAsyncDisposable
     private async Task ServeAsync(TcpClient client)
     {
         using var _ = client;
+        client.NoDelay = true; // a reply is written as head then body: with Nagle's algorithm each call would wait out a delayed ACK (40 ms)
         var stream = client.GetStream();
         var buffer = new List<byte>(4096);
         var chunk = new byte[16 * 1024];

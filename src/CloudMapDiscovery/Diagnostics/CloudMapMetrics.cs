@@ -31,7 +31,7 @@ internal sealed class CloudMapMetrics : IDisposable
     public CloudMapMetrics(IMeterFactory? meterFactory = null)
     {
         _meter = meterFactory?.Create(MeterName) ?? new Meter(MeterName);
-        _requests = _meter.CreateCounter<long>("cloudmap.requests", "{request}", "HTTP requests through discovery, by outcome (success, success_after_retry, failure, no_instances, dns_error, cancelled, error).");
+        _requests = _meter.CreateCounter<long>("cloudmap.requests", "{request}", "HTTP requests through discovery, by outcome (success, success_after_retry, failure, no_instances, discovery_error, cancelled, error).");
         _retries = _meter.CreateCounter<long>("cloudmap.retries", "{retry}", "Requests retried on another address.");
         _ejections = _meter.CreateCounter<long>("cloudmap.ejections", "{ejection}", "Endpoints ejected after failing.");
         _dnsQueries = _meter.CreateCounter<long>("cloudmap.dns.queries", "{query}", "DNS questions asked, by response code (noerror, nxdomain) or error type.");

@@ -25,6 +25,7 @@ internal sealed class DiscoveredService
     private readonly EndpointFeed _feed;
     private volatile DiscoveryState _status = DiscoveryState.Initial;
     private Task? _refresh;
+    private IDisposable? _tracked;       // the source's state for this name, kept from the first refresh until retired
     private volatile bool _retired;
     private long _lastUsed;              // coarse clock
     private int _holders;
@@ -120,9 +121,18 @@ internal sealed class DiscoveredService
         return new Releaser(Release);
     }
 
+    /// <summary>The cache dropped the service: holders are told, and the source may let go of what it keeps for the name.</summary>
     public void Retire()
     {
-        _retired = true;
+        IDisposable? tracked;
+        lock (_gate)
+        {
+            _retired = true;
+            tracked = _tracked;
+            _tracked = null;
+        }
+
+        tracked?.Dispose();
         _feed.Signal();
     }
 
@@ -229,6 +239,12 @@ internal sealed class DiscoveredService
                 return Task.CompletedTask;
             }
 
+            // Tracked from the first refresh (a service that lost the race to be added is never refreshed), never after it is retired.
+            if (!_retired)
+            {
+                _tracked ??= _source.Track(Key);
+            }
+
             // Off the caller's thread and execution context: one query serves every caller and the sweeper.
             var task = CloudMapContext.RunDetached(RefreshAsync);
             _refresh = task;
@@ -273,19 +289,5 @@ internal sealed class DiscoveredService
         // The use is recorded before the count drops: a sweep that sees no holder also sees this use.
         Volatile.Write(ref _lastUsed, _context.CoarseNow());
         Interlocked.Decrement(ref _holders);
-    }
-
-    /// <summary>Runs its action once, at the first dispose.</summary>
-    private sealed class Releaser(Action release) : IDisposable
-    {
-        private int _released;
-
-        public void Dispose()
-        {
-            if (Interlocked.Exchange(ref _released, 1) == 0)
-            {
-                release();
-            }
-        }
     }
 }

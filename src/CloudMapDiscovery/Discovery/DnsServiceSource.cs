@@ -30,6 +30,9 @@ internal sealed class DnsServiceSource : IEndpointSource
         _clock = clock;
     }
 
+    /// <summary>DNS keeps nothing per name: there is nothing to let go of.</summary>
+    public IDisposable Track(ServiceKey key) => NothingTracked.Instance;
+
     public async Task<SourceAnswer> ResolveAsync(ServiceKey key, CancellationToken cancellationToken)
     {
         switch (key.RecordTypes)
@@ -177,5 +180,14 @@ internal sealed class DnsServiceSource : IEndpointSource
             { Abandoned: { } grace } => string.Create(CultureInfo.InvariantCulture, $"{Type}: no answer within {grace.TotalMilliseconds:0} ms of the other family's, not waited for"),
             _ => $"{Type}: {Error?.Message.TrimEnd('.')}",
         };
+    }
+
+    private sealed class NothingTracked : IDisposable
+    {
+        public static readonly NothingTracked Instance = new();
+
+        public void Dispose()
+        {
+        }
     }
 }

@@ -9,6 +9,8 @@ namespace CloudMapDiscovery.Discovery;
 /// </remarks>
 internal sealed class PluggedSource(ICloudMapEndpointSource source) : IEndpointSource
 {
+    public IDisposable Track(ServiceKey key) => source.Track(key.Host);
+
     public async Task<SourceAnswer> ResolveAsync(ServiceKey key, CancellationToken cancellationToken)
     {
         var answer = await source.ResolveAsync(key.Host, cancellationToken).ConfigureAwait(false);

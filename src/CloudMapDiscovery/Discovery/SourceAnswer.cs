@@ -24,4 +24,7 @@ internal interface IEndpointSource
 {
     /// <summary>The service's endpoints now; throws when the source fails (the cache then serves its last good answer).</summary>
     Task<SourceAnswer> ResolveAsync(ServiceKey key, CancellationToken cancellationToken);
+
+    /// <summary>Keeps the source's state for <paramref name="key"/> (if it keeps any) until the result is disposed: the cache holds one per name it keeps.</summary>
+    IDisposable Track(ServiceKey key);
 }

@@ -98,7 +98,7 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
         }
         catch (ServiceDiscoveryException ex)
         {
-            _context.Metrics.Request(route.Balancer.Key.Host, "dns_error");
+            _context.Metrics.Request(route.Balancer.Key.Host, "discovery_error");
             throw new HttpRequestException(HttpRequestError.NameResolutionError, ex.Message, ex);
         }
         catch (OperationCanceledException)

@@ -208,4 +208,40 @@ public sealed class ApiEndpointSourceTests
 
         (await rig.AskAsync()).Instances.Select(i => i.InstanceId).Should().Equal("v2");
     }
+
+    [Fact]
+    public async Task Api_source_keeps_a_name_while_any_cache_tracks_it_and_drops_it_with_the_last()
+    {
+        await using var rig = new SourceRig();
+        rig.Register(2);
+        var first = rig.Source.Track("api.internal");
+        var second = rig.Source.Track("api.internal");
+        await rig.Source.ResolveAsync("api.internal", TestContext.Current.CancellationToken);
+
+        first.Dispose();
+        first.Dispose(); // a second dispose must not let go of the other cache's hold
+        rig.Source.NameCount.Should().Be(1);
+        rig.Clock.Advance(MinTtl);
+        await rig.Source.ResolveAsync("api.internal", TestContext.Current.CancellationToken);
+        rig.Fulls.Should().Be(1, "the state kept for the other cache still knows the revision");
+
+        second.Dispose();
+        rig.Source.NameCount.Should().Be(0);
+    }
+
+    [Fact]
+    public async Task Api_source_keeps_no_state_for_names_asked_without_being_tracked()
+    {
+        await using var rig = new SourceRig();
+        rig.Register(1);
+
+        for (var i = 0; i < 3; i++)
+        {
+            (await rig.Source.ResolveAsync("api.internal", TestContext.Current.CancellationToken)).Instances.Should().ContainSingle();
+            rig.Clock.Advance(MinTtl);
+        }
+
+        rig.Source.NameCount.Should().Be(0);
+        rig.Fulls.Should().Be(3, "with no state kept, each ask reads the instances");
+    }
 }

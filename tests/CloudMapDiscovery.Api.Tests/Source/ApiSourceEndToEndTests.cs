@@ -1,9 +1,11 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using Amazon.Runtime;
 using CloudMapDiscovery.Diagnostics;
 using CloudMapDiscovery.Testing;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
@@ -156,6 +158,21 @@ public sealed class ApiSourceEndToEndTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Api_source_failure_counts_as_a_discovery_error_and_not_found_as_no_instances()
+    {
+        await using var refusing = CloudMapApiTestServer.Start(new CloudMapApiTestServerOptions { AccessKeyIds = { "AKIDSOMEONEELSE" } });
+        var good = Client(refusedUrl: refusing.ServiceUrl);
+        using var requests = new MetricCollector<long>(_provider!.GetService<IMeterFactory>(), "CloudMapDiscovery", "cloudmap.requests");
+        var refused = Client(name: "refused");
+
+        await DiscoveryFailure(() => refused.GetAsync(new Uri("http://api.internal/"), TestContext.Current.CancellationToken));
+        await DiscoveryFailure(() => good.GetAsync(new Uri("http://missing.internal/"), TestContext.Current.CancellationToken));
+
+        requests.GetMeasurementSnapshot().Select(m => (m.Tags["server.address"], m.Tags["cloudmap.request.outcome"]))
+            .Should().BeEquivalentTo(new (object?, object?)[] { ("api.internal", "discovery_error"), ("missing.internal", "no_instances") });
+    }
+
+    [Fact]
     public async Task Api_source_without_credentials_fails_naming_what_was_tried()
     {
         var client = Client(credentials: new NoCredentials());
@@ -235,9 +252,9 @@ public sealed class ApiSourceEndToEndTests : IAsyncDisposable
             services.AddSingleton(credentials ?? ApiFixture.Credentials);
             services.AddLogging(b => b.AddFakeLogging().SetMinimumLevel(LogLevel.Trace));
             services.AddHttpClient("api").AddCloudMapDiscovery().UseCloudMapApi(o => { o.Region = "eu-west-1"; o.ServiceUrl = _server.ServiceUrl.ToString(); configure?.Invoke(o); })
-                .ConfigurePrimaryHttpMessageHandler(() => new Recording(_sent));
+                .ConfigurePrimaryHttpMessageHandler(() => new RecordingHandler(_sent));
             services.AddHttpClient("refused").AddCloudMapDiscovery().UseCloudMapApi(o => { o.Region = "eu-west-1"; o.ServiceUrl = (refusedUrl ?? _server.ServiceUrl).ToString(); })
-                .ConfigurePrimaryHttpMessageHandler(() => new Recording(_sent));
+                .ConfigurePrimaryHttpMessageHandler(() => new RecordingHandler(_sent));
             _provider = services.BuildServiceProvider();
         }
 
@@ -262,18 +279,6 @@ public sealed class ApiSourceEndToEndTests : IAsyncDisposable
         };
         ActivitySource.AddActivityListener(listener);
         return listener;
-    }
-
-    /// <summary>The primary handler: answers 200 and remembers each request as the task would have received it.</summary>
-    private sealed class Recording(ConcurrentQueue<HttpRequestMessage> sent) : HttpMessageHandler
-    {
-        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-        {
-            var copy = new HttpRequestMessage(request.Method, request.RequestUri);
-            copy.Headers.Host = request.Headers.Host;
-            sent.Enqueue(copy);
-            return Task.FromResult(new HttpResponseMessage(System.Net.HttpStatusCode.OK));
-        }
     }
 
     private sealed class NoCredentials : AWSCredentials

@@ -10,6 +10,7 @@ namespace CloudMapDiscovery.Api.Tests.Source;
 internal sealed class SourceRig : IAsyncDisposable
 {
     private readonly HttpClient _http = new();
+    private readonly Dictionary<string, IDisposable> _tracked = new(StringComparer.Ordinal);
 
     public SourceRig(Action<CloudMapApiOptions>? configure = null, CloudMapApiTestServerOptions? serverOptions = null)
     {
@@ -44,10 +45,24 @@ internal sealed class SourceRig : IAsyncDisposable
         }
     }
 
-    public Task<CloudMapSourceAnswer> AskAsync(string host = "api.internal") => Source.ResolveAsync(host, TestContext.Current.CancellationToken);
+    /// <summary>Asks for <paramref name="host"/> as a cache does: tracked from its first ask until the rig is disposed.</summary>
+    public Task<CloudMapSourceAnswer> AskAsync(string host = "api.internal")
+    {
+        if (!_tracked.ContainsKey(host))
+        {
+            _tracked.Add(host, Source.Track(host));
+        }
+
+        return Source.ResolveAsync(host, TestContext.Current.CancellationToken);
+    }
 
     public async ValueTask DisposeAsync()
     {
+        foreach (var tracked in _tracked.Values)
+        {
+            tracked.Dispose();
+        }
+
         _http.Dispose();
         await Server.DisposeAsync();
     }

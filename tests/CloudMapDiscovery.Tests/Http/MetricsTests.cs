@@ -139,7 +139,7 @@ public sealed class MetricsTests
     }
 
     [Fact]
-    public async Task A_request_no_task_accepts_counts_as_failure_and_one_DNS_cannot_answer_as_dns_error()
+    public async Task A_request_no_task_accepts_counts_as_failure_and_one_DNS_cannot_answer_as_discovery_error()
     {
         await using var h = await DiscoveryHarness.StartAsync(2);
         using var requests = new MetricCollector<long>(h.Context.Metrics.Meter, "cloudmap.requests");
@@ -153,7 +153,7 @@ public sealed class MetricsTests
         await ((Func<Task>)(() => client.GetStringAsync(h.Url(host: "broken.internal")))).Should().ThrowAsync<HttpRequestException>();
 
         Sum(requests, ("server.address", Service), ("cloudmap.request.outcome", "failure")).Should().Be(1);
-        Sum(requests, ("server.address", "broken.internal"), ("cloudmap.request.outcome", "dns_error")).Should().Be(1);
+        Sum(requests, ("server.address", "broken.internal"), ("cloudmap.request.outcome", "discovery_error")).Should().Be(1);
         requests.GetMeasurementSnapshot().Should().HaveCount(2, "one outcome per request");
     }
 

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text.RegularExpressions;
 using CloudMapDiscovery.Testing;
 using CloudMapDiscovery.Tests.Http;
 using CloudMapDiscovery.Tests.Infrastructure;
@@ -13,7 +12,7 @@ using Microsoft.Extensions.Options;
 namespace CloudMapDiscovery.Tests.Readme;
 
 /// <summary>What the README promises about options and configuration, checked against the library.</summary>
-public sealed partial class ReadmePromiseTests
+public sealed class ReadmePromiseTests
 {
     /// <summary>Each row of the README's options table: the default it states, and that default on the options.</summary>
     private static readonly Dictionary<string, (string Stated, Func<CloudMapDiscoveryOptions, bool> Holds)> Defaults = new(StringComparer.Ordinal)
@@ -48,17 +47,7 @@ public sealed partial class ReadmePromiseTests
     [Fact]
     public void Every_default_in_the_README_options_table_is_the_options_default()
     {
-        var readme = File.ReadAllText(Path.Combine(Repository.Root(), "README.md")).ReplaceLineEndings("\n");
-        var section = readme[readme.IndexOf("### Options", StringComparison.Ordinal)..readme.IndexOf("In `appsettings.json`", StringComparison.Ordinal)];
-        var rows = TableRow().Matches(section).ToDictionary(m => m.Groups["option"].Value.Trim(), m => m.Groups["default"].Value.Trim(), StringComparer.Ordinal);
-        var options = new CloudMapDiscoveryOptions();
-
-        rows.Keys.Should().BeEquivalentTo(Defaults.Keys, "every option the README lists has its default checked here");
-        foreach (var (option, (stated, holds)) in Defaults)
-        {
-            rows[option].Should().Be(stated, "the README states {0}'s default", option);
-            holds(options).Should().BeTrue("{0} defaults to {1}, as the README says", option, stated);
-        }
+        ReadmeOptionsTable.ShouldStateTheDefaults("### Options", "In `appsettings.json`", Defaults, new CloudMapDiscoveryOptions());
     }
 
     [Fact]
@@ -117,7 +106,4 @@ public sealed partial class ReadmePromiseTests
         host.Should().Be($"redirector.internal:{port}", "the task at the redirect's target gets the service's name");
         h.Fleet.Hits(0).Should().Be(1);
     }
-
-    [GeneratedRegex(@"^\| (?<option>`[^|]+) \| (?<default>[^|]+) \|", RegexOptions.Multiline)]
-    private static partial Regex TableRow();
 }
