@@ -1,8 +1,14 @@
+using CloudMapDiscovery.Balancing.Zones;
+
 namespace CloudMapDiscovery.Balancing;
 
 /// <summary>How endpoint health is judged.</summary>
 /// <remarks>Balancers are shared by equality of these settings (and the discovery settings).</remarks>
-internal sealed record BalancingSettings(EjectionSettings Ejection, ProbeSettings Probe);
+internal sealed record BalancingSettings(EjectionSettings Ejection, ProbeSettings Probe, ZoneSettings? Zones = null)
+{
+    /// <summary>The zone-aware routing settings (off when none were given).</summary>
+    public ZoneSettings Zoning => Zones ?? ZoneSettings.Off;
+}
 
 /// <summary>When a failing endpoint is ejected, and for how long (see <see cref="CloudMapDiscoveryOptions"/> for each reason).</summary>
 internal sealed record EjectionSettings(int ConsecutiveConnectFailures, int ConsecutiveFailures, TimeSpan BaseEjectionTime, TimeSpan MaxEjectionTime, bool OnGatewayErrors)

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using CloudMapDiscovery.Balancing.Zones;
 using CloudMapDiscovery.Diagnostics;
 using CloudMapDiscovery.Discovery;
 using CloudMapDiscovery.Shared;
@@ -20,14 +21,17 @@ internal sealed class ServiceBalancer : IDisposable
     private readonly Action<BalancedEndpoint> _onReadmitted;
     private readonly IDisposable _subscription;
     private readonly EndpointProber _prober;
+    private readonly CallerZone? _callerZone;
     private volatile BalancedSet _current = BalancedSet.Empty;
+    private bool _awaitingCallerZone;
     private uint _counter = (uint)Random.Shared.Next();
 
-    public ServiceBalancer(DiscoveredService service, BalancingSettings settings, CloudMapContext context)
+    public ServiceBalancer(DiscoveredService service, BalancingSettings settings, CloudMapContext context, CallerZone? callerZone = null)
     {
         Service = service;
         _settings = settings;
         _context = context;
+        _callerZone = callerZone;
         _onReadmitted = e => Log.Readmitted(_context.Logger, e.ToString(), Service.Key.Host);
         _prober = new EndpointProber(settings, context, service.Key.Host);
 
@@ -67,10 +71,10 @@ internal sealed class ServiceBalancer : IDisposable
         return _current;
     }
 
-    /// <summary>Picks the next available endpoint not in <paramref name="exclude"/> (see <see cref="RoundRobinPicker.Pick"/>).</summary>
+    /// <summary>Picks the next available endpoint not in <paramref name="exclude"/>: the zone step chooses local or all endpoints, then round robin (see <see cref="RoundRobinPicker.Pick"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public BalancedEndpoint? Pick(BalancedSet set, IReadOnlyCollection<BalancedEndpoint>? exclude)
-        => RoundRobinPicker.Pick(set.Endpoints, ref _counter, exclude, _context.Clock, _onReadmitted);
+        => RoundRobinPicker.Pick(set.Zones.Candidates(set.Endpoints, exclude, _context.Clock), ref _counter, exclude, _context.Clock, _onReadmitted);
 
     /// <summary>
     /// The port requests to this service are sent to: probes of addresses that DNS gives without a port (A/AAAA)
@@ -170,7 +174,59 @@ internal sealed class ServiceBalancer : IDisposable
                 _prober.Stop(leaver);
             }
 
-            _current = new BalancedSet(version.Version, endpoints, version.NegativeReason);
+            _current = new BalancedSet(version.Version, endpoints, version.NegativeReason, PlanZones(endpoints, previous.Zones));
+        }
+    }
+
+    // The zone split of a new set, under the lock. The caller's zone is asked for only once some endpoint has a zone
+    // (DNS never gives one); until it is known the plan is off, and the current set gets a new plan when it arrives.
+    private ZonePlan PlanZones(BalancedEndpoint[] endpoints, ZonePlan previous)
+    {
+        var zoning = _settings.Zoning;
+        CallerLocation? caller = zoning.Configured;
+        var why = "this process's zone is not known yet";
+        if (caller is null && _callerZone is not null && zoning.Enabled && endpoints.Any(e => e.Instance?.Zone is not null))
+        {
+            var detected = _callerZone.Detect();
+            if (detected.IsCompletedSuccessfully)
+            {
+                caller = detected.Result;
+                why = "this process's zone is unknown (set CloudMapDiscovery:Zone)";
+            }
+            else if (!_awaitingCallerZone)
+            {
+                _awaitingCallerZone = true;
+                detected.ContinueWith(_ => Replan(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            }
+        }
+        else if (caller is null && !zoning.Enabled)
+        {
+            why = "ZoneAware is off";
+        }
+
+        var plan = ZonePlanner.Plan(endpoints, zoning, caller, why);
+        if (plan.Active != previous.Active || (plan.Reason is not null && previous.Reason is null))
+        {
+            if (plan.Active)
+            {
+                Log.ZoneRoutingOn(_context.Logger, Key.Host, plan.Local.Length, endpoints.Length, plan.CallerZone!, zoning.MinHealthyLocal);
+            }
+            else if (plan.Reason is not null)
+            {
+                Log.ZoneRoutingOff(_context.Logger, Key.Host, plan.Reason);
+            }
+        }
+
+        return plan;
+    }
+
+    // The caller's zone became known (or will never be): the current set gets the plan it now allows.
+    private void Replan()
+    {
+        lock (_gate)
+        {
+            var current = _current;
+            _current = new BalancedSet(current.Version, current.Endpoints, current.NegativeReason, PlanZones(current.Endpoints, current.Zones));
         }
     }
 }

@@ -15,6 +15,7 @@ internal static class ServiceSnapshots
         var set = status.Current;
         DateTimeOffset? At(long ts) => ts == 0 ? null : utcNow + clock.GetElapsedTime(now, ts);
 
+        var zones = balancer?.Current.Zones;
         EndpointSnapshot[] endpoints;
         if (balancer is not null && set is not null)
         {
@@ -28,13 +29,13 @@ internal static class ServiceSnapshots
                     e.ConsecutiveFailures,
                     state == EndpointState.Ejected ? At(e.EjectedUntil) : null,
                     e.Picks,
-                    e.IsMerged) { InstanceId = e.Instance?.Id, Attributes = e.Instance?.Attributes };
+                    e.IsMerged) { InstanceId = e.Instance?.Id, Attributes = e.Instance?.Attributes, Zone = e.Instance?.Zone, Locality = e.Locality };
             })];
         }
         else
         {
             endpoints = [.. (set?.Endpoints ?? []).Select(e =>
-                new EndpointSnapshot(e.Address.Address.ToString(), e.Address.Port, EndpointState.Healthy, 0, null, 0, e.IsMerged) { InstanceId = e.Instance?.Id, Attributes = e.Instance?.Attributes })];
+                new EndpointSnapshot(e.Address.Address.ToString(), e.Address.Port, EndpointState.Healthy, 0, null, 0, e.IsMerged) { InstanceId = e.Instance?.Id, Attributes = e.Instance?.Attributes, Zone = e.Instance?.Zone })];
         }
 
         return new ServiceSnapshot(
@@ -46,7 +47,12 @@ internal static class ServiceSnapshots
             At(status.UsableUntil),
             status.IsStale,
             set?.NegativeReason,
-            status.LastError?.Message);
+            status.LastError?.Message)
+        {
+            CallerZone = zones?.CallerZone,
+            ZoneRouting = zones?.Active ?? false,
+            ZoneRoutingReason = zones?.Reason,
+        };
     }
 
     // Ejected while its ejection runs; probing once a probe is due or running (a new address is due at once).

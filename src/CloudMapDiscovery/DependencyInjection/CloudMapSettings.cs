@@ -1,4 +1,5 @@
 using CloudMapDiscovery.Balancing;
+using CloudMapDiscovery.Balancing.Zones;
 using CloudMapDiscovery.Discovery;
 using CloudMapDiscovery.Http;
 using CloudMapDiscovery.Shared;
@@ -38,7 +39,8 @@ internal sealed record CloudMapSettings(DiscoverySettings Discovery, TargetingSe
             new TargetingSettings(o.RecordTypes, new ValueArray<string>(o.HostSuffixes), o.ServiceDiscoveryDomain),
             new BalancingSettings(
                 new EjectionSettings(o.ConsecutiveConnectFailures, o.ConsecutiveFailures, o.BaseEjectionTime, o.MaxEjectionTime, o.EjectOnGatewayErrors),
-                new ProbeSettings(o.ProbeEjectedEndpoints, o.ProbeNewEndpoints, o.ConnectTimeout)),
+                new ProbeSettings(o.ProbeEjectedEndpoints, o.ProbeNewEndpoints, o.ConnectTimeout),
+                new ZoneSettings(o.ZoneAware, o.Zone, o.ZoneId, o.ZoneMinEndpoints, o.ZoneMinHealthyLocal)),
             new HttpSettings(o.MaxAttempts),
             o.Source);
     }

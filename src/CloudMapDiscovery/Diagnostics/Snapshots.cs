@@ -38,6 +38,12 @@ public sealed record EndpointSnapshot(
 
     /// <summary>Gets the instance's attributes (such as <c>AVAILABILITY_ZONE</c>), when the source gives them (the API source).</summary>
     public IReadOnlyDictionary<string, string>? Attributes { get; init; }
+
+    /// <summary>Gets the endpoint's Availability Zone, when the source gives it (the API's <c>AVAILABILITY_ZONE</c>).</summary>
+    public string? Zone { get; init; }
+
+    /// <summary>Gets <c>local</c> or <c>cross_zone</c> as seen from the caller's zone, or <see langword="null"/> when either zone is unknown.</summary>
+    public string? Locality { get; init; }
 }
 
 /// <summary>One discovered service: its endpoints and its cache state.</summary>
@@ -59,4 +65,14 @@ public sealed record ServiceSnapshot(
     DateTimeOffset? UsableUntil,
     bool IsStale,
     string? NoInstancesReason,
-    string? LastError);
+    string? LastError)
+{
+    /// <summary>Gets the caller's own Availability Zone as zone-aware routing sees it, when known.</summary>
+    public string? CallerZone { get; init; }
+
+    /// <summary>Gets whether requests to this service prefer the caller's zone.</summary>
+    public bool ZoneRouting { get; init; }
+
+    /// <summary>Gets what zone-aware routing does for this service, or why it is off; <see langword="null"/> when its endpoints carry no zones.</summary>
+    public string? ZoneRoutingReason { get; init; }
+}

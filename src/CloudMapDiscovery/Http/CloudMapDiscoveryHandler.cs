@@ -162,7 +162,7 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
         {
             AttemptActivity.Answered(activity, sent.Result);
             RequestOutcome.Answered(balancer, endpoint, sent.Result);
-            _context.Metrics.Request(balancer.Key.Host, "success");
+            _context.Metrics.Request(balancer.Key.Host, "success", endpoint.Locality);
         }
         finally
         {
@@ -193,7 +193,7 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
                 var response = await sent.ConfigureAwait(false);
                 AttemptActivity.Answered(activity, response);
                 RequestOutcome.Answered(route.Balancer, endpoint, response);
-                _context.Metrics.Request(route.Balancer.Key.Host, "success");
+                _context.Metrics.Request(route.Balancer.Key.Host, "success", endpoint.Locality);
                 return response;
             }
             catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException)
@@ -220,7 +220,7 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
 
             if (outcome.Exception is null)
             {
-                _context.Metrics.Request(route.Balancer.Key.Host, "success_after_retry");
+                _context.Metrics.Request(route.Balancer.Key.Host, "success_after_retry", state.LastEndpoint?.Locality);
                 return outcome.Result!;
             }
 
