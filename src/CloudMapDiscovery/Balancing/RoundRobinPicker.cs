@@ -128,7 +128,8 @@ internal static class RoundRobinPicker
         return null;
     }
 
-    private static bool Contains(IReadOnlyCollection<BalancedEndpoint> exclude, BalancedEndpoint e)
+    /// <summary>Whether <paramref name="exclude"/> holds <paramref name="e"/> (by reference; no allocation, unlike LINQ over the interface).</summary>
+    internal static bool Contains(IReadOnlyCollection<BalancedEndpoint> exclude, BalancedEndpoint e)
     {
         foreach (var x in exclude)
         {

@@ -71,25 +71,12 @@ internal sealed class ZonePlan
                 }
             }
 
-            if (exclude is not null && Contains(exclude, e))
+            if (exclude is not null && RoundRobinPicker.Contains(exclude, e))
             {
                 continue;
             }
 
             if (++available >= needed)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    private static bool Contains(IReadOnlyCollection<BalancedEndpoint> exclude, BalancedEndpoint e)
-    {
-        foreach (var x in exclude)
-        {
-            if (ReferenceEquals(x, e))
             {
                 return true;
             }
