@@ -93,6 +93,22 @@ public sealed class ZoneAwareRoutingTests
     }
 
     [Fact]
+    public async Task ZoneAware_asks_imds_when_task_metadata_fails_and_names_both_in_the_log()
+    {
+        await using var ecs = TaskMetadataTestServer.Start("eu-west-1a");
+        ecs.Failing = true;
+        await using var imds = TaskMetadataTestServer.Start(System.Net.IPAddress.Loopback, "eu-west-1b", null);
+        await using var rig = await ZoneRig.StartAsync(ThreeByThree);
+        var client = rig.Client(detector: new ZoneDetectorSettings(ecs.MetadataUri.ToString(), imds.InstanceMetadataUri, TimeSpan.FromSeconds(1)));
+
+        await SendOnceDetectedAsync(rig, client, 30);
+
+        rig.HitsIn("eu-west-1b").Should().Be(30);
+        ecs.TaskRequestCount.Should().Be(1);
+        rig.Logs().Should().Contain(r => r.Id.Id == 300 && r.Message.Contains("ec2-imds") && r.Message.Contains("zone ID unknown"));
+    }
+
+    [Fact]
     public async Task ZoneAware_configured_zone_wins_and_nothing_is_asked()
     {
         await using var metadata = TaskMetadataTestServer.Start("eu-west-1b");
