@@ -95,6 +95,17 @@ provider="$feed/CloudMapDiscovery.ServiceDiscovery.$version.nupkg"
 [ -f "$provider" ] || fail "no CloudMapDiscovery.ServiceDiscovery $version package in the feed"
 grep -q "<dependency id=\"CloudMapDiscovery\" version=\"\[$version\]\"" <<<"$(unzip -p "$provider" '*.nuspec')" \
   || fail "CloudMapDiscovery.ServiceDiscovery does not depend on exactly CloudMapDiscovery [$version]"
+# The Cloud Map API source is a package of its own: it brings AWSSDK.Core, and the DNS-only library must not.
+api="$feed/CloudMapDiscovery.Api.$version.nupkg"
+[ -f "$api" ] || fail "no CloudMapDiscovery.Api $version package in the feed"
+api_nuspec="$(unzip -p "$api" '*.nuspec')"
+# It uses only the library's public source seam, so a lower bound (this version) is the dependency it needs.
+grep -q '<dependency id="CloudMapDiscovery" version="'"$version"'"' <<<"$api_nuspec" \
+  || fail "CloudMapDiscovery.Api does not depend on CloudMapDiscovery $version or later"
+grep -q '<dependency id="AWSSDK.Core"' <<<"$api_nuspec" || fail "CloudMapDiscovery.Api does not depend on AWSSDK.Core"
+if grep -q 'AWSSDK' <<<"$(unzip -p "$feed/CloudMapDiscovery.$version.nupkg" '*.nuspec')"; then
+  fail "the CloudMapDiscovery package depends on an AWS SDK package (only CloudMapDiscovery.Api may)"
+fi
 step_done "pack + package checks"
 
 # ---------------------------------------------------------------------------------------------

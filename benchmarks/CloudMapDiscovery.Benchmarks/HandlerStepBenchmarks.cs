@@ -103,7 +103,7 @@ public class HandlerStepBenchmarks
     public void Setup()
     {
         _f = PickFixture.StartAsync().GetAwaiter().GetResult();
-        _route = new HostCache(Original.IdnHost, _f.Entry);
+        _route = new HostCache(Original.IdnHost, Original.Port, _f.Entry);
     }
 
     [GlobalCleanup]

@@ -29,7 +29,7 @@ public class PickBenchmarks
     [Benchmark(Baseline = true)]
     public object ReferenceRoundRobin() => _f.ReferencePick();
 
-    /// <summary>ServiceBalancer.Pick alone (RoundRobinPicker over the current set, healthy endpoints).</summary>
+    /// <summary>ServiceBalancer.Pick alone (round robin over the current set, healthy endpoints).</summary>
     [Benchmark]
     public object? Pick() => _f.Entry.Pick(_f.Set, null);
 

@@ -20,6 +20,11 @@ if (args.Length > 0 && args[0] == "load")
     return await LoadMode.RunAsync(args[1..]);
 }
 
+if (args.Length > 0 && args[0] == "gray")
+{
+    return await GrayMode.RunAsync(args[1..]);
+}
+
 if (args.Length > 0 && args[0] == "blackhole")
 {
     return await BlackHoleMode.RunAsync(args[1..]);

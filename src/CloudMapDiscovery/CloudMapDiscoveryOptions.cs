@@ -135,11 +135,48 @@ public sealed partial class CloudMapDiscoveryOptions
     public int ConsecutiveConnectFailures { get; set; } = 1;
 
     /// <summary>
-    /// Gets or sets how many consecutive other failures (reset after sending, gateway errors when counted) eject an
-    /// address.
+    /// Gets or sets how many consecutive connections broken after sending (or failed TLS handshakes) eject an address.
     /// </summary>
     /// <remarks>Default 3: such a failure may be the request's fault rather than the task's.</remarks>
     public int ConsecutiveFailures { get; set; } = 3;
+
+    /// <summary>Gets or sets how many consecutive 5xx responses eject an address; 0 leaves status codes out of ejection.</summary>
+    /// <remarks>
+    /// Default 5, Envoy's <c>consecutive_5xx</c>: a task whose dependency broke answers 500 to everything while its
+    /// connects succeed, and five in a row from one task while its peers answer is rare enough to be no accident. 4xx
+    /// never count, and the response is returned to the caller as it is. A task ejected for its responses is
+    /// re-admitted only by one trial request (or a health check, see <see cref="HealthCheckPath"/>), never by a connect.
+    /// </remarks>
+    public int ConsecutiveServerErrors { get; set; } = 5;
+
+    /// <summary>
+    /// Gets or sets the failure share (5xx and broken connections) over a 10 s window at which an address is ejected,
+    /// when it is also at least twice its peers' share; 0 turns the detector off.
+    /// </summary>
+    /// <remarks>
+    /// Default 0.3. Envoy's failure-percentage rule (with a peer comparison) rather than its success-rate one: mean minus
+    /// 1.9 standard deviations needs at least five hosts to mean anything, and most ECS services run two or three tasks.
+    /// The consecutive rule already catches a task that fails nearly everything; this one catches the intermittent
+    /// one (at 50 % failures, five in a row come in about 3 % of runs of five), and the peer comparison keeps a
+    /// service-wide error rate (a shared database down) from ejecting anyone.
+    /// </remarks>
+    public double FailureRateThreshold { get; set; } = 0.3;
+
+    /// <summary>Gets or sets how many requests an address must have answered in the window before its failure share is judged.</summary>
+    /// <remarks>Default 20: fewer would eject on a handful of unlucky requests; Envoy's 50 would never be reached by a service called once a second.</remarks>
+    public int FailureRateMinimumRequests { get; set; } = 20;
+
+    /// <summary>
+    /// Gets or sets the largest share, in percent, of a service's addresses that may be out for their responses
+    /// (5xx, broken connections, TLS, failure rate) at once; at least one always may.
+    /// </summary>
+    /// <remarks>
+    /// Default 50: two tasks may lose one, three may lose one, ten may lose five. A majority answering errors is a
+    /// service-wide failure (a shared dependency) that ejection cannot fix and would only concentrate on the rest.
+    /// Envoy's 10 % (at least one) also allows one of two or three tasks, but only one of ten. Addresses out for failed
+    /// connects do not count: a dead task is dead whatever its peers do.
+    /// </remarks>
+    public int MaxEjectionPercent { get; set; } = 50;
 
     /// <summary>
     /// Gets or sets the first ejection time; the n-th consecutive ejection lasts n times this, up to
@@ -182,11 +219,24 @@ public sealed partial class CloudMapDiscoveryOptions
     /// </remarks>
     public bool ProbeNewEndpoints { get; set; } = true;
 
-    /// <summary>Gets or sets whether 502, 503 and 504 responses count as failures towards ejection.</summary>
-    /// <remarks>Default off: they may come from the application, not the task's health.</remarks>
-    public bool EjectOnGatewayErrors { get; set; }
+    /// <summary>Gets or sets the path of the tasks' health endpoint (e.g. <c>/health</c>); when set, every probe is an HTTP GET of it that must answer 2xx.</summary>
+    /// <remarks>
+    /// Default none: probes are TCP connects, and a task ejected for its responses is re-admitted by one trial request.
+    /// With a path, re-admission of every kind waits for a 2xx from it (like YARP's active health checks), sent with the
+    /// service's Host header within <see cref="ConnectTimeout"/> (2 s when that is null).
+    /// </remarks>
+    public string? HealthCheckPath { get; set; }
 
     // ---- HTTP (per client) ----
+
+    /// <summary>Gets or sets how a request chooses among the available addresses.</summary>
+    /// <remarks>
+    /// Default <see cref="LoadBalancingPolicy.RoundRobin"/>: an even split is what this library has always promised.
+    /// <see cref="LoadBalancingPolicy.PowerOfTwoChoices"/> and <see cref="LoadBalancingPolicy.PeakEwma"/> steer
+    /// requests away from a slow task. Ejection, panic, probes and retries apply under every policy.
+    /// </remarks>
+    public LoadBalancingPolicy LoadBalancer { get; set; }
+
 
     /// <summary>Gets or sets the most attempts one request makes, each on a different address.</summary>
     /// <remarks>Default 3. Fewer are made when fewer addresses exist. Set 1 to turn retries off.</remarks>

@@ -17,6 +17,12 @@ internal sealed class BalancedEndpoint
     private long _picks;
     private volatile bool _awaitingProbe; // no re-admission by time: only a successful probe (or request) ends the hold
     private volatile bool _left;
+    private volatile EjectionReason _reason;
+    private int _trial;                  // TrialNone, TrialOnOffer or TrialTaken
+
+    private const int TrialNone = 0;
+    private const int TrialOnOffer = 1;
+    private const int TrialTaken = 2;
 
     public BalancedEndpoint(EndpointAddress address)
     {
@@ -24,6 +30,18 @@ internal sealed class BalancedEndpoint
     }
 
     public EndpointAddress Address { get; }
+
+    /// <summary>Requests in flight, latency estimate and failure-rate window.</summary>
+    public EndpointLoad Load { get; } = new();
+
+    /// <summary>Why the endpoint is out of the rotation (<see cref="EjectionReason.None"/> once it is back).</summary>
+    public EjectionReason Reason => EjectedUntil == 0 ? EjectionReason.None : _reason;
+
+    /// <summary>Whether it is out for what its responses showed (the ejection budget counts these), not for a failed connect.</summary>
+    public bool IsOutForResponses => Reason is not (EjectionReason.None or EjectionReason.Connect);
+
+    /// <summary>Whether its ejection is over and it waits for one trial request to come back.</summary>
+    public bool TrialOffered => Volatile.Read(ref _trial) == TrialOnOffer;
 
     /// <summary>True when only the MULTIVALUE merge keeps the address in the set, not the latest DNS answer.</summary>
     public bool IsMerged { get; set; }
@@ -99,26 +117,76 @@ internal sealed class BalancedEndpoint
     /// <summary>
     /// Counts a failure at <paramref name="now"/>; returns the ejection time when this failure ejected the endpoint.
     /// </summary>
-    /// <remarks>With <paramref name="awaitProbe"/>, the ejection ends only through a successful probe.</remarks>
-    public TimeSpan? ReportFailure(bool connectFailure, long now, EjectionSettings policy, CloudMapContext context, bool awaitProbe = false)
+    /// <remarks>
+    /// An ejection for a connect failure ends through a probe when <paramref name="probeConnects"/> (else by time); any
+    /// other ends only through a trial request or a health check, since the task accepts connections. Without
+    /// <paramref name="budgetLeft"/> a failure that reaches its threshold for a reason other than a connect is counted
+    /// but ejects nothing.
+    /// </remarks>
+    public TimeSpan? ReportFailure(FailureCause cause, long now, EjectionSettings policy, CloudMapContext context, bool probeConnects, bool budgetLeft)
     {
         lock (_gate)
         {
             _consecutiveFailures++;
+            Volatile.Write(ref _trial, TrialNone); // a trial that failed ejects again, for longer, below
 
-            // Once ejected (and not since vouched for by a success), the next failure of either kind ejects again.
-            var threshold = _ejections > 0 ? 1 : connectFailure ? policy.ConsecutiveConnectFailures : policy.ConsecutiveFailures;
+            // Once ejected (and not since vouched for by a success), the next failure of any kind ejects again.
+            var threshold = _ejections > 0 ? 1 : policy.Threshold(cause);
             if (_consecutiveFailures < threshold || (_ejectedUntil != 0 && now < _ejectedUntil))
+            {
+                return null;
+            }
+
+            var reason = EjectionReasons.ReasonOf(cause);
+            if (reason != EjectionReason.Connect && !budgetLeft)
             {
                 return null;
             }
 
             // The failure count is kept (not reset) so that after re-admission the very next failure ejects again, for
             // longer: re-admitting into a fresh failure window is what makes a dead endpoint flap (dotnet/yarp#1082).
-            _awaitingProbe = awaitProbe;
+            _reason = reason;
+            _awaitingProbe = reason != EjectionReason.Connect || probeConnects;
             return EjectLocked(now, policy, context);
         }
     }
+
+    /// <summary>Ejects the endpoint for its failure share (see <c>FailureRateDetector</c>); <see langword="null"/> when it is out already.</summary>
+    public TimeSpan? EjectForFailureRate(long now, EjectionSettings policy, CloudMapContext context)
+    {
+        lock (_gate)
+        {
+            if (_ejectedUntil != 0)
+            {
+                return null;
+            }
+
+            _reason = EjectionReason.FailureRate;
+            _awaitingProbe = true;
+            Volatile.Write(ref _trial, TrialNone);
+            return EjectLocked(now, policy, context);
+        }
+    }
+
+    /// <summary>Its ejection is over: the next request may try it (once); returns whether a trial was offered.</summary>
+    public bool OfferTrial()
+    {
+        lock (_gate)
+        {
+            if (_ejectedUntil == 0 || !_awaitingProbe)
+            {
+                return false;
+            }
+
+            return Interlocked.CompareExchange(ref _trial, TrialOnOffer, TrialNone) == TrialNone;
+        }
+    }
+
+    /// <summary>Takes the offered trial for one request; only one taker wins.</summary>
+    public bool TryTakeTrial() => Interlocked.CompareExchange(ref _trial, TrialTaken, TrialOnOffer) == TrialOnOffer;
+
+    /// <summary>The trial request ended without a verdict (cancelled by its caller): the trial is offered again.</summary>
+    public bool ReleaseTrial() => Interlocked.CompareExchange(ref _trial, TrialOnOffer, TrialTaken) == TrialTaken;
 
     /// <summary>A new address that must pass a probe before its first request; its probe time is now (the soonest, should every endpoint be held).</summary>
     public void HoldForProbe(long now)
@@ -126,6 +194,7 @@ internal sealed class BalancedEndpoint
         lock (_gate)
         {
             _awaitingProbe = true;
+            _reason = EjectionReason.Connect;
             _ejectedUntil = now == 0 ? 1 : now;
         }
     }
@@ -137,6 +206,11 @@ internal sealed class BalancedEndpoint
         {
             _consecutiveFailures++;
             _awaitingProbe = true;
+            if (_reason == EjectionReason.None)
+            {
+                _reason = EjectionReason.Connect; // a new address held back whose first probe failed
+            }
+
             return EjectLocked(now, policy, context);
         }
     }
@@ -152,6 +226,8 @@ internal sealed class BalancedEndpoint
         {
             _awaitingProbe = false;
             _ejectedUntil = 0;
+            _reason = EjectionReason.None;
+            Volatile.Write(ref _trial, TrialNone);
         }
     }
 
@@ -184,6 +260,8 @@ internal sealed class BalancedEndpoint
             _ejections = 0;
             _ejectedUntil = 0;
             _awaitingProbe = false;
+            _reason = EjectionReason.None;
+            Volatile.Write(ref _trial, TrialNone);
         }
 
         return true;

@@ -27,4 +27,12 @@ internal sealed class BalancedSet
 
     /// <summary>For an authoritative empty answer, what the source said.</summary>
     public string? NegativeReason { get; }
+
+    /// <summary>The mean of the endpoints' latency estimates at <paramref name="coarseNow"/>, or 0 when none has one yet.</summary>
+    /// <remarks>A new address starts here: neutral among its peers, neither favoured as idle nor shunned.</remarks>
+    public double MeanEstimate(long coarseNow, double tau)
+    {
+        var estimates = Endpoints.Where(e => e.Load.HasEstimate).Select(e => e.Load.Estimate(coarseNow, tau)).ToList();
+        return estimates.Count > 0 ? estimates.Average() : 0;
+    }
 }

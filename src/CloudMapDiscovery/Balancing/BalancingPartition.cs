@@ -9,10 +9,13 @@ namespace CloudMapDiscovery.Balancing;
 /// The balancers of every service of one resolution cache, for one set of <see cref="BalancingSettings"/>: every client
 /// with these settings shares each service's endpoint health.
 /// </summary>
-/// <remarks>A balancer goes when its service is evicted.</remarks>
+/// <remarks>
+/// A balancer goes when its service is evicted. A/AAAA services have a balancer per request port (health is per address
+/// and port); SRV services one, whose ports come from DNS.
+/// </remarks>
 internal sealed class BalancingPartition : IDisposable
 {
-    private readonly ConcurrentDictionary<ServiceKey, ServiceBalancer> _balancers = new();
+    private readonly ConcurrentDictionary<BalancerKey, ServiceBalancer> _balancers = new();
     private readonly CloudMapContext _context;
     private readonly CallerZone? _callerZone;
 
@@ -33,9 +36,11 @@ internal sealed class BalancingPartition : IDisposable
 
     public IEnumerable<ServiceBalancer> Balancers => _balancers.Values;
 
-    public ServiceBalancer GetBalancer(string host, DiscoveryRecordTypes recordTypes)
+    /// <summary>The balancer of <paramref name="host"/> for requests to <paramref name="port"/> (ignored for SRV).</summary>
+    public ServiceBalancer GetBalancer(string host, DiscoveryRecordTypes recordTypes, int? port = null, string scheme = "http")
     {
-        var key = new ServiceKey(host, recordTypes);
+        var requestPort = recordTypes == DiscoveryRecordTypes.Srv ? null : port;
+        var key = new BalancerKey(host, recordTypes, requestPort ?? 0);
         while (true)
         {
             if (_balancers.TryGetValue(key, out var existing) && !existing.IsRetired)
@@ -45,7 +50,7 @@ internal sealed class BalancingPartition : IDisposable
 
             // New, or its service was evicted and is asked for again: a balancer for the (new) service replaces it.
             // Created outside the dictionary's factories, which may run more than once, so that a loser is disposed.
-            var created = new ServiceBalancer(Resolutions.GetService(host, recordTypes), Settings, _context, _callerZone);
+            var created = new ServiceBalancer(Resolutions.GetService(host, recordTypes), Settings, _context, requestPort, scheme, _callerZone);
             if (existing is null ? _balancers.TryAdd(key, created) : _balancers.TryUpdate(key, created, existing))
             {
                 existing?.Dispose();
@@ -69,10 +74,16 @@ internal sealed class BalancingPartition : IDisposable
 
     private void OnEvicted(DiscoveredService service)
     {
-        if (_balancers.TryGetValue(service.Key, out var balancer) && ReferenceEquals(balancer.Service, service)
-            && _balancers.TryRemove(new KeyValuePair<ServiceKey, ServiceBalancer>(service.Key, balancer)))
+        foreach (var entry in _balancers)
         {
-            balancer.Dispose();
+            if (ReferenceEquals(entry.Value.Service, service) && _balancers.TryRemove(entry))
+            {
+                entry.Value.Dispose();
+            }
         }
     }
 }
+
+/// <summary>A balancer's key: the service's host and record types, and the request port (0 for SRV or none).</summary>
+/// <remarks>Flat rather than a tuple holding a <see cref="ServiceKey"/>: it is hashed on every lookup by host.</remarks>
+internal readonly record struct BalancerKey(string Host, DiscoveryRecordTypes RecordTypes, int Port);

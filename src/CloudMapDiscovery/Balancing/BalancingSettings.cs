@@ -11,8 +11,45 @@ internal sealed record BalancingSettings(EjectionSettings Ejection, ProbeSetting
 }
 
 /// <summary>When a failing endpoint is ejected, and for how long (see <see cref="CloudMapDiscoveryOptions"/> for each reason).</summary>
-internal sealed record EjectionSettings(int ConsecutiveConnectFailures, int ConsecutiveFailures, TimeSpan BaseEjectionTime, TimeSpan MaxEjectionTime, bool OnGatewayErrors)
+/// <remarks><see cref="ConsecutiveServerErrors"/> 0 leaves 5xx responses out of every rule; <see cref="FailureRate"/> null turns that detector off.</remarks>
+internal sealed record EjectionSettings(
+    int ConsecutiveConnectFailures,
+    int ConsecutiveFailures,
+    int ConsecutiveServerErrors,
+    TimeSpan BaseEjectionTime,
+    TimeSpan MaxEjectionTime,
+    int MaxEjectionPercent,
+    FailureRateSettings? FailureRate)
 {
+    /// <summary>Whether a 5xx response counts against the endpoint that answered it.</summary>
+    public bool CountsServerErrors => ConsecutiveServerErrors > 0;
+
+    /// <summary>How many failures of this cause in a row eject an endpoint.</summary>
+    public int Threshold(FailureCause cause) => cause switch
+    {
+        FailureCause.Connect => ConsecutiveConnectFailures,
+        FailureCause.ServerError => ConsecutiveServerErrors,
+        _ => ConsecutiveFailures,
+    };
+
+    /// <summary>How many of <paramref name="endpoints"/> may be out for their responses at once: <see cref="MaxEjectionPercent"/> of them, rounded down, at least one.</summary>
+    public int EjectionBudget(int endpoints) => Math.Max(1, endpoints * MaxEjectionPercent / 100);
+
+    /// <summary>Whether <paramref name="endpoint"/> may go out for its responses: those of <paramref name="endpoints"/> out already (it aside) stay under the budget.</summary>
+    public bool BudgetLeft(BalancedEndpoint[] endpoints, BalancedEndpoint endpoint)
+    {
+        var out_ = 0;
+        foreach (var e in endpoints)
+        {
+            if (!ReferenceEquals(e, endpoint) && e.IsOutForResponses)
+            {
+                out_++;
+            }
+        }
+
+        return out_ < EjectionBudget(endpoints.Length);
+    }
+
     /// <summary>Base times n, capped, with ±10 % jitter so that endpoints ejected together are not re-admitted together.</summary>
     public TimeSpan EjectionTime(int ejections)
     {
@@ -22,15 +59,19 @@ internal sealed record EjectionSettings(int ConsecutiveConnectFailures, int Cons
     }
 }
 
+/// <summary>The failure-percentage detector: over each <see cref="Window"/>, an endpoint with at least <see cref="MinimumRequests"/> whose failure share is at least <see cref="Threshold"/> and at least twice its peers' is ejected.</summary>
+internal sealed record FailureRateSettings(double Threshold, int MinimumRequests, TimeSpan Window);
+
 /// <summary>
 /// Background connects that stand between an address and its requests: before an ejected address is re-admitted, and
 /// before a new address gets its first request while healthy ones exist.
 /// </summary>
 /// <remarks>
 /// <see cref="ConnectTimeout"/> is the connect timeout of the client's own connections too: a probe waits no longer
-/// than a request would.
+/// than a request would. With <see cref="HealthCheckPath"/> set, every probe is an HTTP GET of that path that must
+/// answer 2xx within that time.
 /// </remarks>
-internal sealed record ProbeSettings(bool Ejected, bool NewEndpoints, TimeSpan? ConnectTimeout)
+internal sealed record ProbeSettings(bool Ejected, bool NewEndpoints, TimeSpan? ConnectTimeout, string? HealthCheckPath = null)
 {
     private static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(2);
 

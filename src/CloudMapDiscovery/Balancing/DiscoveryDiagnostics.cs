@@ -18,12 +18,12 @@ internal sealed class DiscoveryDiagnostics : ICloudMapDiscoveryDiagnostics
 
     public IReadOnlyList<ServiceSnapshot> GetSnapshot()
     {
-        var clock = _balancers.Context.Clock;
+        var context = _balancers.Context;
         var balanced = _balancers.Caches.SelectMany(c => c.Balancers).Where(b => !b.IsRetired).ToList();
         var withBalancer = balanced.Select(b => b.Service).ToHashSet();
         var resolutionOnly = _balancers.Resolutions.Caches.SelectMany(c => c.Services).Where(s => !withBalancer.Contains(s));
-        return [.. balanced.Select(b => ServiceSnapshots.Take(b.Service, b, clock))
-            .Concat(resolutionOnly.Select(s => ServiceSnapshots.Take(s, null, clock)))
-            .OrderBy(s => s.Host, StringComparer.Ordinal)];
+        return [.. balanced.Select(b => ServiceSnapshots.Take(b.Service, b, context))
+            .Concat(resolutionOnly.Select(s => ServiceSnapshots.Take(s, null, context)))
+            .OrderBy(s => s.Host, StringComparer.Ordinal).ThenBy(s => s.RequestPort)];
     }
 }

@@ -1,52 +1,49 @@
-using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using CloudMapDiscovery.Diagnostics;
 using CloudMapDiscovery.Shared;
 
 namespace CloudMapDiscovery.Balancing;
 
 /// <summary>
-/// Background TCP connects that stand between an address and its requests: an ejected address is re-admitted when one
+/// Background checks that stand between an address and its requests: an ejected address is re-admitted when one
 /// succeeds (not when its ejection time is over), and a new address gets its first request only after one succeeds.
 /// </summary>
 /// <remarks>
 /// Requests never wait for a probe. A probe runs when its endpoint's ejection ends (jittered by the ejection time), at
 /// most one per address at a time, bounded by the connect timeout; a failed one ejects the address again, for longer.
+/// A probe is a TCP connect, or an HTTP GET of the health-check path when one is set. An address ejected for its
+/// responses accepts connections, so a connect proves nothing: without a health-check path, the end of its ejection
+/// offers it one trial request instead.
 /// </remarks>
 internal sealed class EndpointProber : IDisposable
 {
     private readonly BalancingSettings _settings;
     private readonly CloudMapContext _context;
     private readonly string _host;
+    private readonly int? _port;
+    private readonly Action<BalancedEndpoint> _offerTrial;
+    private readonly EndpointCheck _check;
     private readonly object _gate = new();
     private bool _disposed;
-    private int _requestPort; // 0: none seen yet
 
     /// <param name="settings">The ejection and probe settings.</param>
     /// <param name="context">The clock, meter, loggers and shutdown token.</param>
-    /// <param name="host">The service, for logs and metrics.</param>
-    public EndpointProber(BalancingSettings settings, CloudMapContext context, string host)
+    /// <param name="host">The service, for logs, metrics and the health check's Host header.</param>
+    /// <param name="port">The port of the balancer's requests, for addresses DNS gives without one (A/AAAA).</param>
+    /// <param name="scheme">The requests' scheme, for the health check.</param>
+    /// <param name="offerTrial">Offers an endpoint out for its responses one trial request.</param>
+    public EndpointProber(BalancingSettings settings, CloudMapContext context, string host, int? port, string scheme, Action<BalancedEndpoint> offerTrial)
     {
         _settings = settings;
         _context = context;
         _host = host;
+        _port = port;
+        _offerTrial = offerTrial;
+        _check = new EndpointCheck(host, scheme, settings.Probe.HealthCheckPath, settings.Probe.Timeout, context.Clock);
     }
 
-    /// <summary>Whether <paramref name="endpoint"/> can be probed: it has a port, from SRV or from the requests seen so far.</summary>
-    public bool CanProbe(BalancedEndpoint endpoint) => (endpoint.Address.Port ?? RequestPort) is not null;
-
-    /// <summary>Where probes of addresses without a port connect (see <see cref="ServiceBalancer.UseRequestPort"/>).</summary>
-    public void UseRequestPort(int port)
-    {
-        if (port > 0 && Volatile.Read(ref _requestPort) != port)
-        {
-            Volatile.Write(ref _requestPort, port);
-        }
-    }
-
-    /// <summary>The port requests to this service use, for addresses that DNS gives without one (A/AAAA).</summary>
-    private int? RequestPort => Volatile.Read(ref _requestPort) is var p && p > 0 ? p : null;
+    /// <summary>Whether <paramref name="endpoint"/> can be probed: it has a port, from SRV or from the balancer's requests.</summary>
+    public bool CanProbe(BalancedEndpoint endpoint) => (endpoint.Address.Port ?? _port) is not null;
 
     /// <summary>Probes <paramref name="endpoint"/> when its ejection ends (at once for a new address held back).</summary>
     public void Schedule(BalancedEndpoint endpoint)
@@ -98,6 +95,8 @@ internal sealed class EndpointProber : IDisposable
         {
             _disposed = true;
         }
+
+        _check.Dispose();
     }
 
     private void Fire(BalancedEndpoint endpoint, EndpointProbe probe)
@@ -121,6 +120,17 @@ internal sealed class EndpointProber : IDisposable
     // address is scheduled whatever the telemetry does.
     private async Task RunAsync(BalancedEndpoint endpoint, EndpointProbe probe)
     {
+        if (_settings.Probe.HealthCheckPath is null && endpoint.IsOutForResponses)
+        {
+            lock (_gate)
+            {
+                probe.Running = false;
+            }
+
+            _offerTrial(endpoint);
+            return;
+        }
+
         var failure = await ConnectAsync(endpoint, probe).ConfigureAwait(false);
         lock (_gate)
         {
@@ -153,47 +163,18 @@ internal sealed class EndpointProber : IDisposable
         }
     }
 
-    /// <summary>One connect; <see langword="null"/> when it succeeded, else what went wrong.</summary>
+    /// <summary>One check; <see langword="null"/> when it passed, else what went wrong.</summary>
     private async Task<string?> ConnectAsync(BalancedEndpoint endpoint, EndpointProbe probe)
     {
-        var port = endpoint.Address.Port ?? RequestPort;
+        var port = endpoint.Address.Port ?? _port;
         if (port is not { } p)
         {
-            return "no port to probe (no request has named one yet)";
+            return "no port to probe";
         }
 
         var target = new IPEndPoint(endpoint.Address.Address, p);
-        Log.Probing(_context.Logger, endpoint.ToString(), _host, target.ToString());
-        var started = Stopwatch.GetTimestamp();
-        try
-        {
-            using var timeout = new CancellationTokenSource(_settings.Probe.Timeout, _context.Clock);
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, probe.Stopped, _context.ShutdownToken);
-            using var socket = new Socket(target.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-            try
-            {
-                await socket.ConnectAsync(target, stop.Token).ConfigureAwait(false);
-                return null;
-            }
-            catch (OperationCanceledException) when (timeout.IsCancellationRequested)
-            {
-                return $"connect timed out after {_settings.Probe.Timeout.TotalMilliseconds:0} ms";
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            return "stopped";
-        }
-        catch (SocketException ex)
-        {
-            return ex.SocketErrorCode == SocketError.ConnectionRefused ? "connection refused" : ex.SocketErrorCode.ToString();
-        }
-#pragma warning disable CA1031 // a probe that breaks in an unexpected way counts as failed; it must not take the process down
-        catch (Exception ex)
-#pragma warning restore CA1031
-        {
-            return $"{ex.GetType().Name}: {ex.Message} after {Stopwatch.GetElapsedTime(started).TotalMilliseconds:0} ms";
-        }
+        Log.Probing(_context.Logger, endpoint.ToString(), _host, _check.Describe(target));
+        return await _check.RunAsync(target, probe.Stopped, _context.ShutdownToken).ConfigureAwait(false);
     }
 
     private sealed record Due(EndpointProber Prober, BalancedEndpoint Endpoint, EndpointProbe Probe)

@@ -6,12 +6,13 @@ using CloudMapDiscovery.Shared;
 
 namespace CloudMapDiscovery.Balancing;
 
-/// <summary>Balances requests over one service's endpoints, keeping each address's health across the versions its service publishes.</summary>
+/// <summary>Balances requests over one service's endpoints on one port, keeping each address's health across the versions its service publishes.</summary>
 /// <remarks>
 /// One path forward: the service tells the balancer of each new version (in order, before requests can see it),
 /// and the balancer makes a new immutable <see cref="BalancedSet"/> from it; a version older than the one it has is
-/// ignored. Requests and diagnostics only read <see cref="Current"/>. Picks go round robin from a random start,
-/// skipping ejected endpoints.
+/// ignored. Requests and diagnostics only read <see cref="Current"/>. Health is per address and port: a service called
+/// on two ports has a balancer for each, so a task failing on one port stays in rotation on the other, and each is
+/// probed on its own port.
 /// </remarks>
 internal sealed class ServiceBalancer : IDisposable
 {
@@ -21,19 +22,33 @@ internal sealed class ServiceBalancer : IDisposable
     private readonly Action<BalancedEndpoint> _onReadmitted;
     private readonly IDisposable _subscription;
     private readonly EndpointProber _prober;
-    private readonly CallerZone? _callerZone;
+    private readonly FailureRateDetector? _detector;
+    private readonly double _tau;
+    private readonly ZoneRouter _zones;
     private volatile BalancedSet _current = BalancedSet.Empty;
-    private bool _awaitingCallerZone;
     private uint _counter = (uint)Random.Shared.Next();
+    private readonly TrialOffers _trials = new();
 
-    public ServiceBalancer(DiscoveredService service, BalancingSettings settings, CloudMapContext context, CallerZone? callerZone = null)
+    /// <param name="service">The discovered service.</param>
+    /// <param name="settings">The health settings.</param>
+    /// <param name="context">The clock, meter, loggers and shutdown token.</param>
+    /// <param name="port">The port requests go to (and probes connect to) for addresses DNS gives without one; null for SRV.</param>
+    /// <param name="scheme">The requests' scheme, for health checks.</param>
+    /// <param name="callerZone">This process's zone, for zone-aware routing (none: routing by configuration alone).</param>
+    public ServiceBalancer(DiscoveredService service, BalancingSettings settings, CloudMapContext context, int? port = null, string scheme = "http", CallerZone? callerZone = null)
     {
         Service = service;
+        Port = port;
         _settings = settings;
         _context = context;
-        _callerZone = callerZone;
+        _tau = context.ToCoarseTicks(PeakEwmaPolicy.Decay);
+        _zones = new ZoneRouter(settings.Zoning, callerZone, context, service.Key.Host, Replan);
         _onReadmitted = e => Log.Readmitted(_context.Logger, e.ToString(), Service.Key.Host);
-        _prober = new EndpointProber(settings, context, service.Key.Host);
+        _prober = new EndpointProber(settings, context, service.Key.Host, port, scheme, OfferTrial);
+        if (settings.Ejection.FailureRate is { } rate)
+        {
+            _detector = new FailureRateDetector(rate, context.ToTicks(rate.Window), context.Clock.GetTimestamp());
+        }
 
         // Told of the current version now, and of each new one as it is published.
         _subscription = service.Subscribe(OnPublished);
@@ -42,6 +57,9 @@ internal sealed class ServiceBalancer : IDisposable
     public DiscoveredService Service { get; }
 
     public ServiceKey Key => Service.Key;
+
+    /// <summary>The port of this balancer's requests (null: the ports come from SRV).</summary>
+    public int? Port { get; }
 
     /// <summary>Set once the service has been dropped from its cache: holders must look the name up again.</summary>
     public bool IsRetired => Service.IsRetired;
@@ -71,38 +89,111 @@ internal sealed class ServiceBalancer : IDisposable
         return _current;
     }
 
-    /// <summary>Picks the next available endpoint not in <paramref name="exclude"/>: the zone step chooses local or all endpoints, then round robin (see <see cref="RoundRobinPicker.Pick"/>).</summary>
+    /// <summary>Picks round robin, panicking when nothing is available (see <see cref="Pick(BalancedSet, IReadOnlyCollection{BalancedEndpoint}?, PickPolicy, bool)"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public BalancedEndpoint? Pick(BalancedSet set, IReadOnlyCollection<BalancedEndpoint>? exclude)
-        => RoundRobinPicker.Pick(set.Zones.Candidates(set.Endpoints, exclude, _context.Clock), ref _counter, exclude, _context.Clock, _onReadmitted);
+        => Pick(set, exclude, RoundRobinPolicy.Instance, panic: true);
 
-    /// <summary>
-    /// The port requests to this service are sent to: probes of addresses that DNS gives without a port (A/AAAA)
-    /// connect there.
-    /// </summary>
-    /// <remarks>
-    /// The HTTP layer says it when it routes a host; a service called on several ports is probed on the last.
-    /// </remarks>
-    public void UseRequestPort(int port) => _prober.UseRequestPort(port);
-
-    /// <summary>Whether a 502, 503 or 504 counts as a failure of the endpoint that answered it (EjectOnGatewayErrors).</summary>
-    public bool EjectsOnGatewayErrors => _settings.Ejection.OnGatewayErrors;
-
-    /// <summary>Counts a failed request on an endpoint and ejects it when the settings say so.</summary>
-    public void ReportFailure(BalancedEndpoint endpoint, bool connectFailure)
+    /// <summary>Picks an endpoint not in <paramref name="exclude"/>: a trial on offer first, else the zone step's endpoints (<see cref="ZonePlan.Candidates"/>), by <paramref name="policy"/> among the available ones, else (with <paramref name="panic"/>) among all.</summary>
+    /// <remarks>Returns <see langword="null"/> when nothing may be chosen: every endpoint excluded, or none available and no panic.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public BalancedEndpoint? Pick(BalancedSet set, IReadOnlyCollection<BalancedEndpoint>? exclude, PickPolicy policy, bool panic)
     {
-        Service.Distrust(endpoint.Address);
+        if (_trials.Any && _trials.Take(set, exclude) is { } trial)
+        {
+            return trial;
+        }
+
+        return EndpointPicker.Pick(set.Zones.Candidates(set.Endpoints, exclude, _context.Clock, _onReadmitted), ref _counter, policy, exclude, panic, _context.Clock, _onReadmitted);
+    }
+
+    /// <summary>Whether a request that tried <paramref name="tried"/> has an available endpoint left (a retry does not panic).</summary>
+    public bool AnyAvailable(BalancedSet set, IReadOnlyCollection<BalancedEndpoint> tried)
+    {
+        var candidates = new Candidates(_context.Clock, tried, _onReadmitted, panic: false);
+        return candidates.Count(set.Endpoints) > 0 || set.Endpoints.Any(e => e.TrialOffered && !tried.Contains(e));
+    }
+
+    /// <summary>A request is sent to <paramref name="endpoint"/>: it counts as in flight until <see cref="Finish"/>; returns the start time when the policy times requests, else 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public long Start(BalancedEndpoint endpoint, PickPolicy policy)
+    {
+        endpoint.Load.Begin();
+        return policy.MeasuresLatency ? _context.Clock.GetTimestamp() : 0;
+    }
+
+    /// <summary>The attempt on <paramref name="endpoint"/> got its response headers or failed: it is no longer in flight, and its latency (when timed) feeds the estimate.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Finish(BalancedEndpoint endpoint, long started)
+    {
+        endpoint.Load.End();
+        if (started != 0)
+        {
+            endpoint.Load.Observe(_context.Clock.GetElapsedTime(started).TotalMilliseconds, _context.CoarseNow(), _tau);
+        }
+    }
+
+    /// <summary>A response came back: a 5xx counts against the endpoint (unless <c>ConsecutiveServerErrors</c> is 0), anything else shows it works.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void ReportResponse(BalancedEndpoint endpoint, int status)
+    {
+        if (status >= 500 && _settings.Ejection.CountsServerErrors)
+        {
+            ReportFailure(endpoint, FailureCause.ServerError);
+        }
+        else
+        {
+            ReportSuccess(endpoint);
+        }
+    }
+
+    /// <summary>Counts a failed request on an endpoint and ejects it when the settings (and the ejection budget) say so.</summary>
+    public void ReportFailure(BalancedEndpoint endpoint, FailureCause cause)
+    {
+        if (cause != FailureCause.ServerError)
+        {
+            Service.Distrust(endpoint.Address); // a 5xx comes from a task that is there
+        }
+
+        if (cause != FailureCause.Connect)
+        {
+            endpoint.Load.CountFailure();
+        }
+
         // A request that started before the address left DNS may report on it afterwards: it is held against the
         // (forgotten) endpoint, and nothing is probed for it.
-        var probe = _settings.Probe.Ejected && !endpoint.HasLeft && _prober.CanProbe(endpoint);
-        var duration = endpoint.ReportFailure(connectFailure, _context.Clock.GetTimestamp(), _settings.Ejection, _context, awaitProbe: probe);
-        if (duration is { } d)
+        var probeConnects = _settings.Probe.Ejected && !endpoint.HasLeft && _prober.CanProbe(endpoint);
+        var now = _context.Clock.GetTimestamp();
+        List<(BalancedEndpoint Endpoint, TimeSpan Duration)>? ejected = null;
+        lock (_gate)
         {
-            _context.Metrics.Ejection(Key.Host);
-            Log.Ejected(_context.Logger, endpoint.ToString(), Key.Host, d, endpoint.ConsecutiveFailures);
-            if (probe)
+            var budgetLeft = cause == FailureCause.Connect || _settings.Ejection.BudgetLeft(_current.Endpoints, endpoint);
+            if (endpoint.ReportFailure(cause, now, _settings.Ejection, _context, probeConnects, budgetLeft) is { } d)
             {
-                _prober.Schedule(endpoint);
+                (ejected ??= []).Add((endpoint, d));
+            }
+
+            if (_detector is not null && cause != FailureCause.Connect && _detector.IsWindowOver(now))
+            {
+                var outliers = new List<BalancedEndpoint>();
+                _detector.Judge(_current.Endpoints, now, outliers);
+                foreach (var outlier in outliers)
+                {
+                    if (_settings.Ejection.BudgetLeft(_current.Endpoints, outlier) && outlier.EjectForFailureRate(now, _settings.Ejection, _context) is { } rateDuration)
+                    {
+                        (ejected ??= []).Add((outlier, rateDuration));
+                    }
+                }
+            }
+        }
+
+        foreach (var (e, duration) in ejected ?? [])
+        {
+            _context.Metrics.Ejection(Key.Host, e.Reason.Tag());
+            Log.Ejected(_context.Logger, e.ToString(), Key.Host, duration, e.Reason.Tag(), e.ConsecutiveFailures);
+            if (e.AwaitingProbe)
+            {
+                _prober.Schedule(e); // a probe, or a trial offered, when the ejection ends
             }
         }
     }
@@ -118,6 +209,9 @@ internal sealed class ServiceBalancer : IDisposable
         }
     }
 
+    /// <summary>A request ended with no verdict on its endpoint (its caller cancelled): if it was the endpoint's trial, the trial is offered again.</summary>
+    public void Abandon(BalancedEndpoint endpoint) => _trials.Release(endpoint);
+
     public void Dispose()
     {
         _subscription.Dispose();
@@ -131,10 +225,20 @@ internal sealed class ServiceBalancer : IDisposable
         }
     }
 
+    // The prober found the ejection of an endpoint out for its responses over: the next request may try it.
+    private void OfferTrial(BalancedEndpoint endpoint)
+    {
+        if (_trials.Offer(endpoint))
+        {
+            Log.TrialOffered(_context.Logger, endpoint.ToString(), Key.Host);
+        }
+    }
+
     // Gives each address of the new version its health: the same object while the address stays, a new one for an
-    // address that is new (held back until a probe connects while the service has healthy ones). An address that
-    // leaves takes its health with it: a task that comes back on the same address is a new task, and probing guards
-    // against one that is not reachable. A negative answer ("no instances") leaves nothing.
+    // address that is new (held back until a probe connects while the service has healthy ones, and starting at its
+    // peers' latency estimate). An address that leaves takes its health with it: a task that comes back on the same
+    // address is a new task, and probing guards against one that is not reachable. A negative answer ("no instances")
+    // leaves nothing.
     private void OnPublished(EndpointSet version)
     {
         lock (_gate)
@@ -147,7 +251,9 @@ internal sealed class ServiceBalancer : IDisposable
 
             var known = previous.Endpoints.ToDictionary(e => e.Address);
             var now = _context.Clock.GetTimestamp();
+            var coarseNow = _context.CoarseNow();
             var holdNew = _settings.Probe.NewEndpoints && previous.Endpoints.Any(e => !e.AwaitingProbe && !e.IsEjectedAt(now));
+            var neutral = previous.MeanEstimate(coarseNow, _tau);
             var endpoints = new BalancedEndpoint[version.Endpoints.Length];
             for (var i = 0; i < endpoints.Length; i++)
             {
@@ -155,6 +261,7 @@ internal sealed class ServiceBalancer : IDisposable
                 if (!known.Remove(address, out var endpoint))
                 {
                     endpoint = new BalancedEndpoint(address);
+                    endpoint.Load.Seed(neutral, coarseNow);
                     if (holdNew && _prober.CanProbe(endpoint))
                     {
                         endpoint.HoldForProbe(now);
@@ -174,50 +281,9 @@ internal sealed class ServiceBalancer : IDisposable
                 _prober.Stop(leaver);
             }
 
-            _current = new BalancedSet(version.Version, endpoints, version.NegativeReason, PlanZones(endpoints, previous.Zones));
+            _current = new BalancedSet(version.Version, endpoints, version.NegativeReason, _zones.Plan(endpoints, previous.Zones));
+            _trials.Recount(endpoints);
         }
-    }
-
-    // The zone split of a new set, under the lock. The caller's zone is asked for only once some endpoint has a zone
-    // (DNS never gives one); until it is known the plan is off, and the current set gets a new plan when it arrives.
-    private ZonePlan PlanZones(BalancedEndpoint[] endpoints, ZonePlan previous)
-    {
-        var zoning = _settings.Zoning;
-        CallerLocation? caller = zoning.Configured;
-        var why = "this process's zone is not known yet";
-        if (caller is null && _callerZone is not null && zoning.Enabled && endpoints.Any(e => e.Instance?.Zone is not null))
-        {
-            var detected = _callerZone.Detect();
-            if (detected.IsCompletedSuccessfully)
-            {
-                caller = detected.Result;
-                why = "this process's zone is unknown (set CloudMapDiscovery:Zone)";
-            }
-            else if (!_awaitingCallerZone)
-            {
-                _awaitingCallerZone = true;
-                detected.ContinueWith(_ => Replan(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-            }
-        }
-        else if (caller is null && !zoning.Enabled)
-        {
-            why = "ZoneAware is off";
-        }
-
-        var plan = ZonePlanner.Plan(endpoints, zoning, caller, why);
-        if (plan.Active != previous.Active || (plan.Reason is not null && previous.Reason is null))
-        {
-            if (plan.Active)
-            {
-                Log.ZoneRoutingOn(_context.Logger, Key.Host, plan.Local.Length, endpoints.Length, plan.CallerZone!, zoning.MinHealthyLocal);
-            }
-            else if (plan.Reason is not null)
-            {
-                Log.ZoneRoutingOff(_context.Logger, Key.Host, plan.Reason);
-            }
-        }
-
-        return plan;
     }
 
     // The caller's zone became known (or will never be): the current set gets the plan it now allows.
@@ -226,7 +292,7 @@ internal sealed class ServiceBalancer : IDisposable
         lock (_gate)
         {
             var current = _current;
-            _current = new BalancedSet(current.Version, current.Endpoints, current.NegativeReason, PlanZones(current.Endpoints, current.Zones));
+            _current = new BalancedSet(current.Version, current.Endpoints, current.NegativeReason, _zones.Plan(current.Endpoints, current.Zones));
         }
     }
 }

@@ -1,5 +1,6 @@
 using CloudMapDiscovery.Diagnostics;
 using CloudMapDiscovery.Discovery;
+using CloudMapDiscovery.Shared;
 
 namespace CloudMapDiscovery.Balancing;
 
@@ -7,8 +8,11 @@ namespace CloudMapDiscovery.Balancing;
 internal static class ServiceSnapshots
 {
     /// <summary>A snapshot of <paramref name="service"/>; with no balancer (a resolution-only consumer) every endpoint shows as healthy and unpicked.</summary>
-    public static ServiceSnapshot Take(DiscoveredService service, ServiceBalancer? balancer, TimeProvider clock)
+    public static ServiceSnapshot Take(DiscoveredService service, ServiceBalancer? balancer, CloudMapContext context)
     {
+        var clock = context.Clock;
+        var coarseNow = context.CoarseNow();
+        var tau = context.ToCoarseTicks(PeakEwmaPolicy.Decay);
         var now = clock.GetTimestamp();
         var utcNow = clock.GetUtcNow();
         var status = service.Status;
@@ -29,7 +33,17 @@ internal static class ServiceSnapshots
                     e.ConsecutiveFailures,
                     state == EndpointState.Ejected ? At(e.EjectedUntil) : null,
                     e.Picks,
-                    e.IsMerged) { InstanceId = e.Instance?.Id, Attributes = e.Instance?.Attributes, Zone = e.Instance?.Zone, Locality = e.Locality };
+                    e.IsMerged)
+                {
+                    InFlight = Math.Max(0, e.Load.InFlight),
+                    LatencyEstimate = e.Load.HasEstimate ? TimeSpan.FromMilliseconds(e.Load.Estimate(coarseNow, tau)) : null,
+                    EjectionReason = e.Reason == EjectionReason.None ? null : e.Reason.Tag(),
+                    AwaitingTrial = e.TrialOffered,
+                    InstanceId = e.Instance?.Id,
+                    Attributes = e.Instance?.Attributes,
+                    Zone = e.Instance?.Zone,
+                    Locality = e.Locality,
+                };
             })];
         }
         else
@@ -52,6 +66,7 @@ internal static class ServiceSnapshots
             CallerZone = zones?.CallerZone,
             ZoneRouting = zones?.Active ?? false,
             ZoneRoutingReason = zones?.Reason,
+            RequestPort = balancer?.Port,
         };
     }
 

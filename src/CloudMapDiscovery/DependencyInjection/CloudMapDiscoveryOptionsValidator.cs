@@ -61,6 +61,36 @@ internal sealed class CloudMapDiscoveryOptionsValidator : IValidateOptions<Cloud
             errors.Add($"ConsecutiveFailures must be at least 1 (was {o.ConsecutiveFailures}).");
         }
 
+        if (o.ConsecutiveServerErrors < 0)
+        {
+            errors.Add($"ConsecutiveServerErrors must be 0 (off) or more (was {o.ConsecutiveServerErrors}).");
+        }
+
+        if (double.IsNaN(o.FailureRateThreshold) || o.FailureRateThreshold is < 0 or > 1)
+        {
+            errors.Add($"FailureRateThreshold must be from 0 (off) to 1 (was {o.FailureRateThreshold}).");
+        }
+
+        if (o.FailureRateMinimumRequests < 1)
+        {
+            errors.Add($"FailureRateMinimumRequests must be at least 1 (was {o.FailureRateMinimumRequests}).");
+        }
+
+        if (o.MaxEjectionPercent is < 1 or > 100)
+        {
+            errors.Add($"MaxEjectionPercent must be from 1 to 100 (was {o.MaxEjectionPercent}).");
+        }
+
+        if (o.HealthCheckPath is { Length: > 0 } path && (path[0] != '/' || !Uri.IsWellFormedUriString(path, UriKind.Relative)))
+        {
+            errors.Add($"HealthCheckPath must be an absolute path such as /health (was '{path}').");
+        }
+
+        if (!Enum.IsDefined(o.LoadBalancer))
+        {
+            errors.Add($"LoadBalancer must be RoundRobin, PowerOfTwoChoices or PeakEwma (was {o.LoadBalancer}).");
+        }
+
         Positive(errors, nameof(o.BaseEjectionTime), o.BaseEjectionTime, allowZero: false);
         Positive(errors, nameof(o.MaxEjectionTime), o.MaxEjectionTime, allowZero: false);
         if (o.MaxEjectionTime < o.BaseEjectionTime)

@@ -21,6 +21,9 @@ namespace CloudMapDiscovery.DependencyInjection;
 /// <param name="Source">Where endpoints come from.</param>
 internal sealed record CloudMapSettings(DiscoverySettings Discovery, TargetingSettings Targeting, BalancingSettings Balancing, HttpSettings Http, CloudMapEndpointSourceKind Source = CloudMapEndpointSourceKind.Dns)
 {
+    /// <summary>The failure-rate detector's window: Envoy's outlier-detection interval.</summary>
+    public static readonly TimeSpan FailureRateWindow = TimeSpan.FromSeconds(10);
+
     /// <summary>The one place that maps each option to the setting it becomes (binding and validation aside).</summary>
     public static CloudMapSettings From(CloudMapDiscoveryOptions o)
     {
@@ -38,10 +41,17 @@ internal sealed record CloudMapSettings(DiscoverySettings Discovery, TargetingSe
                     new MultiValueSettings(o.MergeMultiValueAnswers, o.MultiValueAnswerLimit, o.MultiValueRetention))),
             new TargetingSettings(o.RecordTypes, new ValueArray<string>(o.HostSuffixes), o.ServiceDiscoveryDomain),
             new BalancingSettings(
-                new EjectionSettings(o.ConsecutiveConnectFailures, o.ConsecutiveFailures, o.BaseEjectionTime, o.MaxEjectionTime, o.EjectOnGatewayErrors),
-                new ProbeSettings(o.ProbeEjectedEndpoints, o.ProbeNewEndpoints, o.ConnectTimeout),
+                new EjectionSettings(
+                    o.ConsecutiveConnectFailures,
+                    o.ConsecutiveFailures,
+                    o.ConsecutiveServerErrors,
+                    o.BaseEjectionTime,
+                    o.MaxEjectionTime,
+                    o.MaxEjectionPercent,
+                    o.FailureRateThreshold > 0 ? new FailureRateSettings(o.FailureRateThreshold, o.FailureRateMinimumRequests, FailureRateWindow) : null),
+                new ProbeSettings(o.ProbeEjectedEndpoints, o.ProbeNewEndpoints, o.ConnectTimeout, string.IsNullOrEmpty(o.HealthCheckPath) ? null : o.HealthCheckPath),
                 new ZoneSettings(o.ZoneAware, o.Zone, o.ZoneId, o.ZoneMinEndpoints, o.ZoneMinHealthyLocal)),
-            new HttpSettings(o.MaxAttempts),
+            new HttpSettings(o.MaxAttempts, o.LoadBalancer),
             o.Source);
     }
 }

@@ -17,6 +17,7 @@ internal sealed class CloudMapMetrics : IDisposable
     public const string Locality = "cloudmap.zone.locality";
     private const string CacheResult = "cloudmap.cache.result";
     private const string ProbeOutcome = "cloudmap.probe.outcome";
+    private const string EjectionReasonTag = "cloudmap.ejection.reason";
     private const string EndpointStateTag = "cloudmap.endpoint.state";
     private const string QuestionType = "dns.question.type";
     private const string ResponseCode = "dns.response_code";
@@ -78,11 +79,11 @@ internal sealed class CloudMapMetrics : IDisposable
         }
     }
 
-    public void Ejection(string host)
+    public void Ejection(string host, string reason)
     {
         if (_ejections.Enabled)
         {
-            _ejections.Add(1, Host(host));
+            _ejections.Add(1, Host(host), new KeyValuePair<string, object?>(EjectionReasonTag, reason));
         }
     }
 

@@ -17,8 +17,8 @@ internal static partial class Log
     [LoggerMessage(103, LogLevel.Error, "Resolving {Host} failed and no usable answer is left; retrying in {Backoff}: {Reason}")]
     public static partial void ResolveFailed(ILogger logger, string host, TimeSpan backoff, string reason);
 
-    [LoggerMessage(104, LogLevel.Warning, "Ejected {Endpoint} of {Host} for {Duration} after {Failures} consecutive failure(s)")]
-    public static partial void Ejected(ILogger logger, string endpoint, string host, TimeSpan duration, int failures);
+    [LoggerMessage(104, LogLevel.Warning, "Ejected {Endpoint} of {Host} for {Duration} ({Reason}) after {Failures} consecutive failure(s)")]
+    public static partial void Ejected(ILogger logger, string endpoint, string host, TimeSpan duration, string reason, int failures);
 
     [LoggerMessage(105, LogLevel.Information, "Re-admitted {Endpoint} of {Host}")]
     public static partial void Readmitted(ILogger logger, string endpoint, string host);
@@ -44,8 +44,8 @@ internal static partial class Log
     [LoggerMessage(204, LogLevel.Warning, "The SRV answer for {Name} names more than {Limit} targets without addresses; {Skipped} record(s) past them are left without addresses")]
     public static partial void DnsServiceTargetsSkipped(ILogger logger, string name, int limit, int skipped);
 
-    [LoggerMessage(110, LogLevel.Debug, "Probing {Endpoint} of {Host}: connecting to {Target} before it takes requests")]
-    public static partial void Probing(ILogger logger, string endpoint, string host, string target);
+    [LoggerMessage(110, LogLevel.Debug, "Probing {Endpoint} of {Host} before it takes requests: {Check}")]
+    public static partial void Probing(ILogger logger, string endpoint, string host, string check);
 
     [LoggerMessage(111, LogLevel.Information, "Re-admitted {Endpoint} of {Host}: a connect to it succeeded")]
     public static partial void ProbeSucceeded(ILogger logger, string endpoint, string host);
@@ -55,6 +55,9 @@ internal static partial class Log
 
     [LoggerMessage(113, LogLevel.Information, "{Endpoint} is new in {Host}; it takes requests once a connect to it succeeds")]
     public static partial void HeldForProbe(ILogger logger, string endpoint, string host);
+
+    [LoggerMessage(115, LogLevel.Information, "The ejection of {Endpoint} of {Host} is over; its next request is a trial that re-admits it or ejects it again")]
+    public static partial void TrialOffered(ILogger logger, string endpoint, string host);
 
     [LoggerMessage(114, LogLevel.Error, "A listener to the endpoints of {Host} threw when they changed; the other listeners were told")]
     public static partial void ListenerFailed(ILogger logger, Exception exception, string host);

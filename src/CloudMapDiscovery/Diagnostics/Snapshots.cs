@@ -6,12 +6,12 @@ public enum EndpointState
     /// <summary>Receives requests.</summary>
     Healthy,
 
-    /// <summary>Skipped until <see cref="EndpointSnapshot.EjectedUntil"/> after failing (unless every endpoint is ejected).</summary>
+    /// <summary>Skipped until <see cref="EndpointSnapshot.EjectedUntil"/> after failing (unless no endpoint is available: then requests spread over all).</summary>
     Ejected,
 
     /// <summary>
-    /// Skipped until a background connect to it succeeds: a new address while the service has healthy ones, or an
-    /// ejected one whose ejection time is over.
+    /// Skipped until a background check of it succeeds (a connect, or a GET of <c>HealthCheckPath</c>), or its trial
+    /// request does: a new address while the service has healthy ones, or an ejected one whose ejection time is over.
     /// </summary>
     Probing,
 }
@@ -38,6 +38,19 @@ public sealed record EndpointSnapshot(
 
     /// <summary>Gets the instance's attributes (such as <c>AVAILABILITY_ZONE</c>), when the source gives them (the API source).</summary>
     public IReadOnlyDictionary<string, string>? Attributes { get; init; }
+
+    /// <summary>Gets the requests sent here whose response headers (or failure) have not come back yet.</summary>
+    public int InFlight { get; init; }
+
+    /// <summary>Gets the peak-sensitive latency estimate to response headers, decayed to now; <see langword="null"/> before the first sample.</summary>
+    /// <remarks>Kept under every policy for requests whose client uses <see cref="LoadBalancingPolicy.PeakEwma"/>; others do not time their requests.</remarks>
+    public TimeSpan? LatencyEstimate { get; init; }
+
+    /// <summary>Gets why the endpoint is out of the rotation (<c>connect</c>, <c>transport</c>, <c>tls</c>, <c>server_errors</c>, <c>failure_rate</c>); <see langword="null"/> while it is in.</summary>
+    public string? EjectionReason { get; init; }
+
+    /// <summary>Gets whether its ejection is over and its next request is the trial that re-admits it or ejects it again.</summary>
+    public bool AwaitingTrial { get; init; }
 
     /// <summary>Gets the endpoint's Availability Zone, when the source gives it (the API's <c>AVAILABILITY_ZONE</c>).</summary>
     public string? Zone { get; init; }
@@ -67,6 +80,9 @@ public sealed record ServiceSnapshot(
     string? NoInstancesReason,
     string? LastError)
 {
+    /// <summary>Gets the request port whose endpoint health this snapshot shows (health is per address and port); <see langword="null"/> for SRV or a resolution-only consumer.</summary>
+    public int? RequestPort { get; init; }
+
     /// <summary>Gets the caller's own Availability Zone as zone-aware routing sees it, when known.</summary>
     public string? CallerZone { get; init; }
 

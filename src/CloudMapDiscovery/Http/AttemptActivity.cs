@@ -66,6 +66,7 @@ internal static class AttemptActivity
         activity.SetTag(CloudMapTelemetry.ErrorType, kind switch
         {
             FailureKind.Connect => "connect",
+            FailureKind.Tls => "tls",
             FailureKind.AfterSend => "after_send",
             FailureKind.Cancelled => "cancelled",
             _ => error.GetType().FullName,

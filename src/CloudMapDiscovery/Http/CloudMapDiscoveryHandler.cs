@@ -21,6 +21,7 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
     private readonly HttpSettings _settings;
     private readonly CloudMapContext _context;
     private readonly RetryPipeline? _retries;
+    private readonly PickPolicy _policy;
     private readonly Func<RequestState, ValueTask<Outcome<HttpResponseMessage>>> _retryAttempt;
     private HostCache? _lastRoute;
 
@@ -33,6 +34,7 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
         var logger = context.LoggerFactory.CreateLogger("CloudMapDiscovery.Http");
         _retries = settings.MaxAttempts > 1 ? new RetryPipeline(settings.MaxAttempts, clientName, context, logger) : null;
         _retryAttempt = RetryAttemptAsync;
+        _policy = PickPolicy.For(settings.LoadBalancer, context);
     }
 
     protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
@@ -59,7 +61,7 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
         // what this handler's own rules made of it, so it can never send a host where Match would not.
         var idnHost = uri.IdnHost;
         var route = Volatile.Read(ref _lastRoute);
-        if (route is null || route.Balancer.IsRetired || !string.Equals(idnHost, route.Host, StringComparison.Ordinal))
+        if (route is null || route.Balancer.IsRetired || uri.Port != route.Port || !string.Equals(idnHost, route.Host, StringComparison.Ordinal))
         {
             var host = _hosts.Match(uri);
             if (host is null)
@@ -67,8 +69,7 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
                 return base.SendAsync(request, cancellationToken);
             }
 
-            route = new HostCache(idnHost, _balancers.GetBalancer(host, _hosts.RecordTypes));
-            route.Balancer.UseRequestPort(uri.Port); // where probes connect for addresses DNS gives without a port
+            route = new HostCache(idnHost, uri.Port, _balancers.GetBalancer(host, _hosts.RecordTypes, uri.Port, uri.Scheme));
             Volatile.Write(ref _lastRoute, route); // allocates only when the host changes
         }
 
@@ -127,7 +128,7 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
         }
 
         // Everything that could throw before the send happens before the request is touched.
-        var endpoint = balancer.Pick(set, null)!;
+        var endpoint = balancer.Pick(set, null, _policy, panic: true)!;
         var target = EndpointUriCache.Of(endpoint).Rewrite(uri); // no UriBuilder; reused while the path repeats
         var headers = request.Headers;
 
@@ -141,6 +142,7 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
 
         request.RequestUri = target;
         var activity = traced ? AttemptActivity.Start(balancer.Key.Host, endpoint, endpoint.Address.Port ?? uri.Port, 1) : null;
+        var started = balancer.Start(endpoint, _policy);
         Task<HttpResponseMessage> sent;
         try
         {
@@ -155,13 +157,13 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
 
         if (!sent.IsCompletedSuccessfully)
         {
-            return CompleteAsync(sent, request, uri, route, set, endpoint, target, addedHost, activity, cancellationToken);
+            return CompleteAsync(sent, request, uri, route, set, endpoint, started, target, addedHost, activity, cancellationToken);
         }
 
         try
         {
             AttemptActivity.Answered(activity, sent.Result);
-            RequestOutcome.Answered(balancer, endpoint, sent.Result);
+            RequestOutcome.Answered(balancer, endpoint, started, sent.Result);
             _context.Metrics.Request(balancer.Key.Host, "success", endpoint.Locality);
         }
         finally
@@ -179,6 +181,7 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
         HostCache route,
         BalancedSet set,
         BalancedEndpoint endpoint,
+        long started,
         Uri target,
         bool addedHost,
         Activity? activity,
@@ -192,14 +195,14 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
             {
                 var response = await sent.ConfigureAwait(false);
                 AttemptActivity.Answered(activity, response);
-                RequestOutcome.Answered(route.Balancer, endpoint, response);
+                RequestOutcome.Answered(route.Balancer, endpoint, started, response);
                 _context.Metrics.Request(route.Balancer.Key.Host, "success", endpoint.Locality);
                 return response;
             }
             catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException)
             {
                 // Only now does the request need to remember anything across attempts.
-                route.Balancer.UseRequestPort(uri.Port);
+                route.Balancer.Finish(endpoint, started);
                 state = new RequestState(request, uri, route, set, _settings, cancellationToken);
                 state.Begin(endpoint, target);
                 var kind = FailureClassifier.Classify(ex, cancellationToken);
@@ -208,6 +211,8 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
             }
             catch (Exception ex)
             {
+                route.Balancer.Finish(endpoint, started);
+                route.Balancer.Abandon(endpoint);
                 AttemptActivity.Failed(activity, FailureKind.Other, ex);
                 _context.Metrics.Request(route.Balancer.Key.Host, "error");
                 throw;
@@ -243,26 +248,28 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
     /// <summary>One attempt after a failure, made by the retry pipeline on an endpoint this request has not tried.</summary>
     private async ValueTask<Outcome<HttpResponseMessage>> RetryAttemptAsync(RequestState state)
     {
-        var endpoint = state.Balancer.Pick(state.Set, state.Tried);
+        var endpoint = state.Balancer.Pick(state.Set, state.Tried, _policy, panic: false);
         if (endpoint is null)
         {
-            // Not reached: the picker returns null only when every endpoint was tried, and ShouldRetry stops before that.
-            return Outcome.FromException<HttpResponseMessage>(new InvalidOperationException($"Every address of {state.Host} was tried."));
+            // Every untried address went out between the state's check and this pick: no new attempt, the last failure stands.
+            return Outcome.FromException<HttpResponseMessage>(state.LastError!);
         }
 
         var target = EndpointUriCache.Of(endpoint).Rewrite(state.OriginalUri);
         state.Begin(endpoint, target);
         state.Request.RequestUri = target;
         using var activity = AttemptActivity.Start(state.Host, endpoint, endpoint.Address.Port ?? state.OriginalUri.Port, state.Attempt);
+        var started = state.Balancer.Start(endpoint, _policy);
         try
         {
             var response = await base.SendAsync(state.Request, state.CallerToken).ConfigureAwait(false);
             AttemptActivity.Answered(activity, response);
-            RequestOutcome.Answered(state.Balancer, endpoint, response);
+            RequestOutcome.Answered(state.Balancer, endpoint, started, response);
             return Outcome.FromResult(response);
         }
         catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException)
         {
+            state.Balancer.Finish(endpoint, started);
             var kind = FailureClassifier.Classify(ex, state.CallerToken);
             AttemptActivity.Failed(activity, kind, ex);
             return state.Fail(kind, ex);
@@ -271,6 +278,7 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
         catch (Exception ex)
 #pragma warning restore CA1031
         {
+            state.Balancer.Finish(endpoint, started);
             AttemptActivity.Failed(activity, FailureKind.Other, ex);
             return state.Fail(FailureKind.Other, ex);
         }

@@ -11,6 +11,9 @@ internal enum FailureKind
     /// <summary>The connection could not be made: nothing was sent, so any request may go elsewhere.</summary>
     Connect,
 
+    /// <summary>The TLS handshake failed: nothing was sent, so any request may go elsewhere, but the task accepts connections, so a connect proves nothing about it.</summary>
+    Tls,
+
     /// <summary>The connection broke after the request may have been sent.</summary>
     AfterSend,
 
@@ -29,8 +32,11 @@ internal static class FailureClassifier
 
         switch (ex)
         {
-            // A TLS handshake that failed (a certificate for another name, a task that does not speak TLS) sent nothing.
-            case HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.SecureConnectionError }:
+            // A TLS handshake that failed (a certificate for another name, a task that does not speak TLS) sent nothing,
+            // but it is not a dead address either: told apart, so that a connect does not re-admit the task.
+            case HttpRequestException { HttpRequestError: HttpRequestError.SecureConnectionError }:
+                return FailureKind.Tls;
+            case HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError }:
                 return FailureKind.Connect;
 
             // The request's own content failed (a stream body that was already read, by an outer retry say): not the

@@ -12,14 +12,18 @@ internal sealed class HostCache
 {
     private HostHeader? _hostHeader;
 
-    public HostCache(string host, ServiceBalancer balancer)
+    public HostCache(string host, int port, ServiceBalancer balancer)
     {
         Host = host;
+        Port = port;
         Balancer = balancer;
     }
 
     /// <summary>The URI's host as written (its IdnHost).</summary>
     public string Host { get; }
+
+    /// <summary>The URI's port: health is kept per address and port, so each port has its balancer.</summary>
+    public int Port { get; }
 
     public ServiceBalancer Balancer { get; }
 

@@ -6,19 +6,13 @@ namespace CloudMapDiscovery.Http;
 internal static class RequestOutcome
 {
     /// <summary>
-    /// A response is the answer whatever its status; a gateway error may still count against the endpoint, when its
-    /// balancer says so (every client sharing the balancer judges its endpoints alike).
+    /// A response is the caller's answer whatever its status; for the endpoint's health a 5xx still counts against it
+    /// (every client sharing the balancer judges its endpoints alike).
     /// </summary>
-    public static void Answered(ServiceBalancer balancer, BalancedEndpoint endpoint, HttpResponseMessage response)
+    public static void Answered(ServiceBalancer balancer, BalancedEndpoint endpoint, long started, HttpResponseMessage response)
     {
-        if (balancer.EjectsOnGatewayErrors && (int)response.StatusCode is 502 or 503 or 504)
-        {
-            balancer.ReportFailure(endpoint, connectFailure: false);
-        }
-        else
-        {
-            balancer.ReportSuccess(endpoint);
-        }
+        balancer.Finish(endpoint, started);
+        balancer.ReportResponse(endpoint, (int)response.StatusCode);
     }
 
     /// <summary>Puts the request back as the caller made it, once it is answered or has failed for good.</summary>

@@ -17,6 +17,7 @@ internal sealed class RequestState
     private readonly List<BalancedEndpoint> _tried = [];
     private readonly List<string> _failures = [];
     private bool _lastReported;
+    private string? _notRetried;
 
     public RequestState(HttpRequestMessage request, Uri originalUri, HostCache route, BalancedSet set, HttpSettings settings, CancellationToken callerToken)
     {
@@ -54,6 +55,12 @@ internal sealed class RequestState
 
     public FailureKind LastKind { get; private set; }
 
+    /// <summary>The last attempt's exception.</summary>
+    public Exception? LastError { get; private set; }
+
+    /// <summary>The time the current attempt started, for its balancer (0 when its policy does not time attempts).</summary>
+    public long Started { get; set; }
+
     /// <summary>The 1-based number of the attempt being made (for tags).</summary>
     public int Attempt => _tried.Count;
 
@@ -68,6 +75,7 @@ internal sealed class RequestState
     public Outcome<HttpResponseMessage> Fail(FailureKind kind, Exception ex)
     {
         LastKind = kind;
+        LastError = ex;
         _lastReported = false;
         var endpoint = LastEndpoint!;
         var port = endpoint.Address.Port ?? OriginalUri.Port;
@@ -83,12 +91,32 @@ internal sealed class RequestState
             return false;
         }
 
-        return LastKind switch
+        var retryable = LastKind switch
         {
-            FailureKind.Connect => true,
+            FailureKind.Connect or FailureKind.Tls => true,
             FailureKind.AfterSend => RequestSafety.MayRetryAfterSend(Request),
             _ => false,
         };
+        return retryable && AnotherAvailable();
+    }
+
+    // A retry goes only to an address the balancer takes to be working: one known to be dead would only make the
+    // request wait out a connect timeout again. With none left, the request fails now, and says why.
+    private bool AnotherAvailable()
+    {
+        if (_notRetried is not null)
+        {
+            return false;
+        }
+
+        if (Balancer.AnyAvailable(Set, _tried))
+        {
+            return true;
+        }
+
+        var others = Set.Endpoints.Where(e => !_tried.Contains(e)).Select(e => $"{e.Address.HostText} {(e.Reason == EjectionReason.None ? "waiting for a probe" : "ejected: " + e.Reason.Tag())}");
+        _notRetried = string.Join(", ", others);
+        return false;
     }
 
     /// <summary>The request is about to be retried: the failure is held against its endpoint, and said.</summary>
@@ -102,11 +130,24 @@ internal sealed class RequestState
     /// <summary>Holds the last failure against its endpoint, once; a cancellation or an unexpected error is not the endpoint's fault.</summary>
     public void ReportLastFailure()
     {
-        if (!_lastReported && LastKind is FailureKind.Connect or FailureKind.AfterSend)
+        if (_lastReported || LastEndpoint is null)
         {
-            _lastReported = true;
-            Balancer.ReportFailure(LastEndpoint!, LastKind == FailureKind.Connect);
+            return;
         }
+
+        _lastReported = true;
+        if (LastKind is FailureKind.Cancelled or FailureKind.Other)
+        {
+            Balancer.Abandon(LastEndpoint); // no verdict: a trial it was is offered again
+            return;
+        }
+
+        Balancer.ReportFailure(LastEndpoint, LastKind switch
+        {
+            FailureKind.Connect => FailureCause.Connect,
+            FailureKind.Tls => FailureCause.Tls,
+            _ => FailureCause.Transport,
+        });
     }
 
     /// <summary>The exception for a request that failed for good: it names the host, each address tried and what happened there.</summary>
@@ -127,7 +168,11 @@ internal sealed class RequestState
             .AppendJoin("; ", _failures)
             .Append('.');
         var attemptsLeft = _tried.Count < Math.Min(Settings.MaxAttempts, Set.Endpoints.Length);
-        if (LastKind == FailureKind.AfterSend && attemptsLeft && !RequestSafety.MayRetryAfterSend(Request))
+        if (_notRetried is not null)
+        {
+            message.Append(CultureInfo.InvariantCulture, $" Not retried: every other address is out ({_notRetried}).");
+        }
+        else if (LastKind == FailureKind.AfterSend && attemptsLeft && !RequestSafety.MayRetryAfterSend(Request))
         {
             message.Append(" Not retried elsewhere: the request may have reached the server and is not idempotent or its body cannot be replayed.");
         }

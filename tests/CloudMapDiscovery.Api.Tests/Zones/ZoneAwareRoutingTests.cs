@@ -45,6 +45,29 @@ public sealed class ZoneAwareRoutingTests
         rig.HitsIn("eu-west-1c").Should().BeGreaterThan(40);
     }
 
+    [Theory]
+    [InlineData(LoadBalancingPolicy.RoundRobin)]
+    [InlineData(LoadBalancingPolicy.PowerOfTwoChoices)]
+    [InlineData(LoadBalancingPolicy.PeakEwma)]
+    public async Task ZoneAware_composes_with_every_load_balancer_policy(LoadBalancingPolicy policy)
+    {
+        await using var rig = await ZoneRig.StartAsync(ThreeByThree);
+        var client = rig.Client(o => { o.Zone = "eu-west-1b"; o.LoadBalancer = policy; });
+
+        await rig.SendAsync(client, 30);
+        rig.HitsIn("eu-west-1b").Should().Be(30, "the policy chooses inside the zone set");
+        for (var i = 3; i < 6; i++)
+        {
+            await rig.Tasks.KillAsync(i);
+        }
+
+        rig.ResetHits();
+        await rig.SendAsync(client, 30);
+
+        rig.Failed.Should().Be(0);
+        (rig.HitsIn("eu-west-1a") + rig.HitsIn("eu-west-1c")).Should().Be(30);
+    }
+
     [Fact]
     public async Task ZoneAware_fails_no_request_when_every_local_task_is_down()
     {

@@ -42,7 +42,7 @@ internal sealed class BalancingHarness : IDisposable
     public TimeSpan EjectedFor(BalancedEndpoint e) =>
         e.EjectedUntil == 0 ? TimeSpan.Zero : TimeSpan.FromTicks((e.EjectedUntil - Clock.GetTimestamp()) * TimeSpan.TicksPerSecond / Clock.TimestampFrequency);
 
-    public void Fail(BalancedEndpoint e, bool connect = true) => Entry.ReportFailure(e, connect);
+    public void Fail(BalancedEndpoint e, bool connect = true) => Entry.ReportFailure(e, connect ? FailureCause.Connect : FailureCause.Transport);
 
     public void Succeed(BalancedEndpoint e) => Entry.ReportSuccess(e);
 

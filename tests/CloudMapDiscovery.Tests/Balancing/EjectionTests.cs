@@ -1,3 +1,5 @@
+using CloudMapDiscovery.Balancing;
+
 namespace CloudMapDiscovery.Tests.Balancing;
 
 /// <summary>Passive outlier ejection with BaseEjectionTime 10 s and MaxEjectionTime 25 s.</summary>
@@ -58,25 +60,21 @@ public sealed class EjectionTests
     }
 
     [Fact]
-    public void A_success_on_an_ejected_endpoint_chosen_to_fail_open_ends_its_ejection()
+    public void A_success_on_an_ejected_endpoint_chosen_in_panic_ends_its_ejection()
     {
         using var h = new BalancingHarness();
         var e = BalancingHarness.Endpoints(3);
         var set = BalancingHarness.Set(e);
-        // 3 s apart: more than the ±10 % jitter on 10 s, so e[0]'s ejection surely ends first (9-11 s vs 12-14 s vs 15-17 s).
         h.Fail(e[0]);
-        h.Clock.Advance(TimeSpan.FromSeconds(3));
         h.Fail(e[1]);
-        h.Clock.Advance(TimeSpan.FromSeconds(3));
         h.Fail(e[2]);
 
-        // All ejected (at 6 s): the one whose ejection ends soonest is tried, and it works.
+        // All ejected: panic, a request is never failed without trying; the one tried works.
         var tried = h.Pick(set);
-        tried.Should().BeSameAs(e[0]);
-        h.Succeed(tried!);
+        h.Succeed(tried);
 
-        e[0].EjectedUntil.Should().Be(0);
-        Enumerable.Range(0, 10).Select(_ => h.Pick(set)).Should().OnlyContain(p => p == e[0], "the others are still ejected");
+        tried.EjectedUntil.Should().Be(0);
+        Enumerable.Range(0, 10).Select(_ => h.Pick(set)).Should().OnlyContain(p => p == tried, "the others are still ejected");
     }
 
     [Fact]
@@ -162,27 +160,29 @@ public sealed class EjectionTests
     }
 
     [Fact]
-    public void Fail_open_when_every_endpoint_is_ejected_the_one_whose_ejection_ends_soonest_is_picked()
+    public void Panic_when_every_endpoint_is_ejected_spreads_the_requests_over_all_of_them()
     {
         using var h = new BalancingHarness();
         var e = BalancingHarness.Endpoints(3);
         var set = BalancingHarness.Set(e);
 
-        // Eject with different multipliers so that the order of their ends does not depend on jitter.
+        // Ejections that end at different times: the one that ends soonest must not take every request.
         h.Fail(e[2]);
         h.Clock.Advance(h.EjectedFor(e[2]));
         h.Fail(e[2]); // 2nd ejection: 18-22 s
-        h.Fail(e[0]); // 9-11 s, but...
+        h.Fail(e[0]); // 9-11 s
         h.Clock.Advance(TimeSpan.FromSeconds(5));
-        h.Fail(e[1]); // ...this one ends later: 5 + 9-11 s
-        var soonest = e.MinBy(x => x.EjectedUntil)!;
-        soonest.Should().Be(e[0]);
+        h.Fail(e[1]); // 5 + 9-11 s
 
-        var picks = Enumerable.Range(0, 10).Select(_ => h.Pick(set)).ToList();
+        var picks = Enumerable.Range(0, 300).Select(_ => h.Pick(set)).ToList();
 
-        picks.Should().OnlyContain(p => p == e[0], "a request is never failed without trying; the soonest back is the best bet");
-        e[0].EjectedUntil.Should().NotBe(0, "a fail-open pick does not re-admit");
-        h.Pick(set, exclude: [e[0]]).Should().Be(e[1], "among the rest, e[1] comes back before e[2]");
+        foreach (var endpoint in e)
+        {
+            picks.Count(p => p == endpoint).Should().Be(100, "with nothing available every address gets its share (Envoy's and YARP's panic)");
+        }
+
+        e.Should().OnlyContain(x => x.EjectedUntil != 0, "a panic pick re-admits nothing");
+        h.Entry.Pick(set, [e[0]], RoundRobinPolicy.Instance, panic: false).Should().BeNull("a retry does not panic: every address it may dial is known to fail");
     }
 
     [Fact]
@@ -196,7 +196,7 @@ public sealed class EjectionTests
         Enumerable.Range(0, 10).Select(_ => h.Pick(set, [e[0], e[2]])).Should().OnlyContain(p => p == e[1]);
         h.Entry.Pick(set, e).Should().BeNull("every endpoint was already tried");
 
-        // An excluded endpoint is not picked even when the only other one is ejected (fail open among the rest).
+        // An excluded endpoint is not picked even when the only other one is ejected (panic among the rest).
         h.Fail(e[1]);
         Enumerable.Range(0, 10).Select(_ => h.Pick(set, [e[0], e[2]])).Should().OnlyContain(p => p == e[1]);
         Enumerable.Range(0, 10).Select(_ => h.Pick(set, [e[0]])).Should().OnlyContain(p => p == e[2]);

@@ -46,7 +46,7 @@ public sealed class ProbeTests : IAsyncLifetime
         var balancer = await StartAsync(2, 3, 4); // nothing listens on .4: connects are refused
         var dead = Endpoint(balancer, 4);
 
-        balancer.ReportFailure(dead, connectFailure: true);
+        balancer.ReportFailure(dead, FailureCause.Connect);
         dead.AwaitingProbe.Should().BeTrue();
         _h.Clock.ActiveTimers.Should().Be(2, "the sweeper and the probe's timer");
 
@@ -124,7 +124,7 @@ public sealed class ProbeTests : IAsyncLifetime
         Accepting(2);
         var balancer = await StartAsync(2, 3);
         var dead = Endpoint(balancer, 3);
-        balancer.ReportFailure(dead, connectFailure: true);
+        balancer.ReportFailure(dead, FailureCause.Connect);
         _h.Clock.ActiveTimers.Should().Be(2);
 
         _h.SetAddresses(Ttl, 2);
@@ -143,7 +143,7 @@ public sealed class ProbeTests : IAsyncLifetime
 
         _h.SetAddresses(Ttl, 2);
         await _h.RefreshOnceAsync(balancer.Service, maxSeconds: 70);
-        balancer.ReportFailure(leaving, connectFailure: true); // that request's connect fails after the refresh
+        balancer.ReportFailure(leaving, FailureCause.Connect); // that request's connect fails after the refresh
 
         leaving.HasLeft.Should().BeTrue();
         leaving.Probe.Should().BeNull("nothing is probed for an address that left DNS");
@@ -157,7 +157,7 @@ public sealed class ProbeTests : IAsyncLifetime
     {
         Accepting(2);
         var balancer = await StartAsync(2, 3);
-        balancer.ReportFailure(Endpoint(balancer, 3), connectFailure: true);
+        balancer.ReportFailure(Endpoint(balancer, 3), FailureCause.Connect);
         _h.Clock.ActiveTimers.Should().Be(2);
 
         _h.Registry.Dispose();
@@ -173,7 +173,7 @@ public sealed class ProbeTests : IAsyncLifetime
         Accepting(2);
         var balancer = await StartAsync(2, 3);
         var dead = Endpoint(balancer, 3);
-        balancer.ReportFailure(dead, connectFailure: true);
+        balancer.ReportFailure(dead, FailureCause.Connect);
         dead.AwaitingProbe.Should().BeFalse();
 
         _h.Clock.Advance(Until(dead.EjectedUntil));
@@ -194,13 +194,12 @@ public sealed class ProbeTests : IAsyncLifetime
         _h.Server.AddAddress("task-b.name", Ip(3), Ttl);
         var onSrvPort = Accepting(3, srvPort);
         var onRequestPort = Accepting(3); // the port of the request: a probe that went here would pass too, but count here
-        var balancer = _h.Balancer(types: DiscoveryRecordTypes.Srv);
-        balancer.UseRequestPort(_port);
+        var balancer = _h.Balancer(types: DiscoveryRecordTypes.Srv, port: _port);
         await balancer.GetAsync(TestContext.Current.CancellationToken);
         var dead = balancer.Current.Endpoints.Single(e => e.Address.Address.Equals(Ip(3)));
         dead.Address.Port.Should().Be(srvPort);
 
-        balancer.ReportFailure(dead, connectFailure: true);
+        balancer.ReportFailure(dead, FailureCause.Connect);
         await _h.AdvanceAsync(Until(dead.EjectedUntil) + TimeSpan.FromMilliseconds(1), step: TimeSpan.FromSeconds(20));
         await Poll.UntilAsync(() => !dead.AwaitingProbe, "the probe on the SRV port");
 
@@ -262,7 +261,7 @@ public sealed class ProbeTests : IAsyncLifetime
         var hole = await BlackHoleListener.OpenAsync(new IPEndPoint(Ip(3), _port));
         var balancer = await StartAsync(2, 3);
         var dead = Endpoint(balancer, 3);
-        balancer.ReportFailure(dead, connectFailure: true);
+        balancer.ReportFailure(dead, FailureCause.Connect);
 
         await _h.AdvanceAsync(Until(dead.EjectedUntil) + TimeSpan.FromMilliseconds(1), step: TimeSpan.FromSeconds(20));
         await Poll.UntilAsync(() => dead.Probe is { Running: true }, "the probe to start");
@@ -279,8 +278,7 @@ public sealed class ProbeTests : IAsyncLifetime
     private async Task<ServiceBalancer> StartAsync(params int[] addresses)
     {
         _h.SetAddresses(Ttl, addresses);
-        var balancer = _h.Balancer();
-        balancer.UseRequestPort(_port); // as the HTTP handler does when it routes a request
+        var balancer = _h.Balancer(port: _port); // as the HTTP handler does when it routes a request
         await balancer.GetAsync(default);
         return balancer;
     }

@@ -22,7 +22,7 @@ public sealed class ReadmissionLogTests
         var endpoint = new BalancedEndpoint(new EndpointAddress(IPAddress.Parse("127.0.0.7"), null));
         var set = BalancingHarness.Set(endpoint);
 
-        entry.ReportFailure(endpoint, connectFailure: true);
+        entry.ReportFailure(endpoint, FailureCause.Connect);
         clock.Advance(TimeSpan.FromSeconds(12)); // past 10 s + 10 % jitter
         entry.Pick(set, null).Should().BeSameAs(endpoint);
 

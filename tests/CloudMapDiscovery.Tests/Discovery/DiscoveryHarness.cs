@@ -78,7 +78,7 @@ internal sealed class DiscoveryHarness : IAsyncDisposable
     public DiscoveredService Entry(string host = Host, DiscoveryRecordTypes types = DiscoveryRecordTypes.A) => Cache.GetService(host, types);
 
     /// <summary>The balancer of a service: its endpoints' health and picks (the entry underneath is <see cref="Entry"/>'s).</summary>
-    public ServiceBalancer Balancer(string host = Host, DiscoveryRecordTypes types = DiscoveryRecordTypes.A) => Balancers.GetBalancer(host, types);
+    public ServiceBalancer Balancer(string host = Host, DiscoveryRecordTypes types = DiscoveryRecordTypes.A, int? port = null) => Balancers.GetBalancer(host, types, port);
 
     public void SetAddresses(TimeSpan ttl, params int[] n) => Server.SetAddresses("name", ttl, Ips(n));
 

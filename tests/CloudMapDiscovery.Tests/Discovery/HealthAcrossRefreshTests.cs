@@ -1,3 +1,4 @@
+using CloudMapDiscovery.Balancing;
 using CloudMapDiscovery.Diagnostics;
 using CloudMapDiscovery.Discovery;
 
@@ -22,7 +23,7 @@ public sealed class HealthAcrossRefreshTests
         var entry = h.Balancer();
         var set = await entry.GetAsync(TestContext.Current.CancellationToken);
         var dead = set.Endpoints.Single(e => e.Address.Address.Equals(DiscoveryHarness.Ip(1)));
-        entry.ReportFailure(dead, connectFailure: true);
+        entry.ReportFailure(dead, FailureCause.Connect);
         h.SetAddresses(Ttl, 1, 2, 3, 4);
 
         await h.RefreshOnceAsync(entry.Service, maxSeconds: 60);
@@ -45,7 +46,7 @@ public sealed class HealthAcrossRefreshTests
         var entry = h.Balancer();
         var set = await entry.GetAsync(TestContext.Current.CancellationToken);
         var dead = set.Endpoints.Single(e => e.Address.Address.Equals(DiscoveryHarness.Ip(1)));
-        entry.ReportFailure(dead, connectFailure: true);
+        entry.ReportFailure(dead, FailureCause.Connect);
         dead.EjectedUntil.Should().NotBe(0);
 
         h.SetAddresses(Ttl, 2, 3);
@@ -71,7 +72,7 @@ public sealed class HealthAcrossRefreshTests
         var set = await entry.GetAsync(TestContext.Current.CancellationToken);
         foreach (var e in set.Endpoints)
         {
-            entry.ReportFailure(e, connectFailure: true);
+            entry.ReportFailure(e, FailureCause.Connect);
         }
 
         h.Server.RemoveAddress("name", DiscoveryHarness.Ip(1));
@@ -94,7 +95,7 @@ public sealed class HealthAcrossRefreshTests
         var entry = h.Balancer();
         var set = await entry.GetAsync(TestContext.Current.CancellationToken);
         var leaver = set.Endpoints.Single(e => e.Address.Address.Equals(DiscoveryHarness.Ip(1)));
-        entry.ReportFailure(leaver, connectFailure: false); // one non-connect failure: not ejected
+        entry.ReportFailure(leaver, FailureCause.Transport); // one non-connect failure: not ejected
         entry.Pick(set, null);
         entry.Pick(set, null);
         leaver.ConsecutiveFailures.Should().Be(1);
@@ -119,7 +120,7 @@ public sealed class HealthAcrossRefreshTests
         var entry = h.Balancer();
         var set = await entry.GetAsync(TestContext.Current.CancellationToken);
         var dead = set.Endpoints.Single(e => e.Address.Address.Equals(DiscoveryHarness.Ip(1)));
-        entry.ReportFailure(dead, connectFailure: true);
+        entry.ReportFailure(dead, FailureCause.Connect);
         h.SetAddresses(Ttl, 2);
 
         await h.AdvanceInUseAsync(DiscoveryHarness.Elapsed(h.Clock, h.Clock.GetTimestamp(), dead.EjectedUntil) + TimeSpan.FromSeconds(1), entry.Service);

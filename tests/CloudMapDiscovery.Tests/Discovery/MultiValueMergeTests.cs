@@ -1,3 +1,4 @@
+using CloudMapDiscovery.Balancing;
 using System.Net;
 using CloudMapDiscovery.Discovery;
 
@@ -87,7 +88,7 @@ public sealed class MultiValueMergeTests
         healthy.IsMerged.Should().BeTrue();
 
         // Not even ejected (a non-connect failure, threshold 3), yet DNS no longer vouches for it.
-        entry.ReportFailure(failing, connectFailure: false);
+        entry.ReportFailure(failing, FailureCause.Transport);
         failing.EjectedUntil.Should().Be(0);
         await h.RefreshOnceAsync(entry.Service, maxSeconds: 120);
 

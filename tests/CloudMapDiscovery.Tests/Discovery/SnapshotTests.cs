@@ -1,3 +1,4 @@
+using CloudMapDiscovery.Balancing;
 using CloudMapDiscovery.Diagnostics;
 using CloudMapDiscovery.Testing;
 
@@ -20,7 +21,7 @@ public sealed class SnapshotTests
         }
 
         await h.AdvanceAsync(TimeSpan.FromSeconds(3));
-        entry.ReportFailure(one, connectFailure: true);
+        entry.ReportFailure(one, FailureCause.Connect);
 
         var s = h.Snapshot();
 

@@ -1,3 +1,4 @@
+using CloudMapDiscovery.Balancing;
 using CloudMapDiscovery.Discovery;
 using CloudMapDiscovery.Testing;
 
@@ -47,7 +48,7 @@ public sealed class SrvTests
         var balancer = h.Balancer(types: DiscoveryRecordTypes.Srv);
         var set = await balancer.GetAsync(TestContext.Current.CancellationToken);
         var ejected = set.Endpoints.Single(e => e.Address.Address.Equals(DiscoveryHarness.Ip(2)));
-        balancer.ReportFailure(ejected, connectFailure: true);
+        balancer.ReportFailure(ejected, FailureCause.Connect);
 
         h.Server.InjectFault(DnsFault.ServFail(), "task-a.name");
         h.Server.InjectFault(DnsFault.ServFail(), "task-b.name");

@@ -55,4 +55,34 @@ public sealed class BlackHoleTests
         endpoint.State.Should().BeOneOf(EndpointState.Ejected, EndpointState.Probing);
         endpoint.ConsecutiveFailures.Should().BeGreaterThan(2, "each probe into the hole failed and counted");
     }
+
+    [Fact]
+    public async Task A_retry_never_dials_an_address_known_to_be_dead_and_the_error_names_what_was_tried()
+    {
+        var clock = new TestClock();
+        var connects = new ConnectCounter();
+        await using var h = await DiscoveryHarness.StartAsync(
+            2,
+            o => (o.ConnectTimeout, o.BaseEjectionTime) = (ConnectTimeout, TimeSpan.FromSeconds(10)),
+            services: (s, _) => s.AddSingleton<TimeProvider>(clock),
+            client: b => b.ConfigurePrimaryHttpMessageHandler(() => connects.CreateHandler()));
+        await h.Fleet.BlackHoleAsync(0);
+        await h.Fleet.BlackHoleAsync(1);
+        using var client = h.CreateClient();
+
+        // The first request finds both dead: two connects, both time out, both addresses ejected.
+        await client.Invoking(c => c.GetAsync(h.Url(), TestContext.Current.CancellationToken)).Should().ThrowAsync<HttpRequestException>();
+        Connects(connects, h).Should().Be(2);
+        h.Snapshot().Endpoints.Should().OnlyContain(e => e.State == EndpointState.Ejected);
+
+        // Nothing is available: the first attempt panics onto one of them, but its retry does not dial the other.
+        var thrown = (await client.Invoking(c => c.GetAsync(h.Url(), TestContext.Current.CancellationToken)).Should().ThrowAsync<HttpRequestException>()).Which;
+
+        Connects(connects, h).Should().Be(3, "one connect for the second request: its retry had nowhere to go");
+        thrown.Message.Should().Contain("Not retried: every other address is out").And.Contain("ejected: connect");
+        var tried = h.Fleet.Addresses.Single(a => thrown.Message.Contains($"{a}:{h.Fleet.Port} (", StringComparison.Ordinal));
+        thrown.Message.Should().Contain(h.Fleet.Addresses.Single(a => !a.Equals(tried)).ToString(), "the address not dialed is named with why");
+    }
+
+    private static int Connects(ConnectCounter connects, DiscoveryHarness h) => h.Fleet.Addresses.Sum(connects.Count);
 }

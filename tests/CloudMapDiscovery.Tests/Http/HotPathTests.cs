@@ -60,7 +60,7 @@ public sealed class HotPathTests
     }
 
     [Fact]
-    public async Task A_synchronous_answer_counts_as_the_requests_outcome_and_a_gateway_error_against_its_endpoint()
+    public async Task A_synchronous_answer_counts_as_the_requests_outcome_and_a_server_error_against_its_endpoint()
     {
         var statuses = new StatusByAddressHandler();
         await using var h = await DiscoveryHarness.StartAsync(
@@ -70,7 +70,6 @@ public sealed class HotPathTests
                 .AddCloudMapDiscovery(o =>
                 {
                     o.NameServers.Add(dns.EndPoint.ToString());
-                    o.EjectOnGatewayErrors = true;
                 }));
         using var client = h.CreateClient("gateway");
         var sick = h.Fleet.Addresses[0].ToString();
@@ -93,7 +92,7 @@ public sealed class HotPathTests
 
         codes.Should().BeEquivalentTo([HttpStatusCode.ServiceUnavailable, HttpStatusCode.OK], "a response is the answer, whatever its status");
         outcomes.Should().Equal("success", "success");
-        h.Registry.Diagnostics.GetSnapshot().Single().Endpoints.Single(e => e.Address == sick).ConsecutiveFailures.Should().Be(1, "EjectOnGatewayErrors counts a 503 against its task");
+        h.Registry.Diagnostics.GetSnapshot().Single().Endpoints.Single(e => e.Address == sick).ConsecutiveFailures.Should().Be(1, "a 5xx counts against its task (ConsecutiveServerErrors)");
         h.Registry.Diagnostics.GetSnapshot().Single().Endpoints.Single(e => e.Address != sick).ConsecutiveFailures.Should().Be(0);
     }
 

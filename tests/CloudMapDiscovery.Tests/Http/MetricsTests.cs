@@ -41,7 +41,7 @@ public sealed class MetricsTests
         Sum(requests, ("server.address", Service), ("cloudmap.request.outcome", "success_after_retry")).Should().Be(1);
         Sum(requests, ("server.address", "gone.internal"), ("cloudmap.request.outcome", "no_instances")).Should().Be(1);
         Sum(retries, ("server.address", Service)).Should().Be(1);
-        Sum(ejections, ("server.address", Service)).Should().Be(1);
+        Sum(ejections, ("server.address", Service), ("cloudmap.ejection.reason", "connect")).Should().Be(1);
         Sum(queries, ("dns.question.type", "a"), ("dns.response_code", "noerror")).Should().Be(1);
         Sum(queries, ("dns.question.type", "a"), ("dns.response_code", "nxdomain")).Should().Be(1);
         duration.GetMeasurementSnapshot().Should().HaveCount(2).And.OnlyContain(m => m.Value >= 0 && m.Value < 5);
@@ -49,6 +49,23 @@ public sealed class MetricsTests
         Sum(lookups, ("server.address", Service), ("cloudmap.cache.result", "hit")).Should().Be(3);
         Sum(endpoints, ("server.address", Service), ("cloudmap.endpoint.state", "ejected")).Should().Be(1);
         Sum(endpoints, ("server.address", Service), ("cloudmap.endpoint.state", "healthy")).Should().Be(2);
+    }
+
+    [Fact]
+    public async Task An_ejection_for_server_errors_is_tagged_with_its_reason()
+    {
+        await using var h = await DiscoveryHarness.StartAsync(3);
+        using var ejections = new MetricCollector<long>(h.Context.Metrics.Meter, "cloudmap.ejections");
+        using var client = h.CreateClient();
+        h.Fleet.Answer(1, 502);
+
+        for (var i = 0; i < 15; i++)
+        {
+            using var response = await client.GetAsync(h.Url(), TestContext.Current.CancellationToken);
+        }
+
+        Sum(ejections, ("server.address", Service), ("cloudmap.ejection.reason", "server_errors")).Should().Be(1);
+        Sum(ejections, ("server.address", Service)).Should().Be(1, "nothing else was ejected");
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using CloudMapDiscovery.DependencyInjection;
+using CloudMapDiscovery.Diagnostics;
 using CloudMapDiscovery.Testing;
 using CloudMapDiscovery.Tests.Infrastructure;
 using Microsoft.Extensions.Configuration;
@@ -99,6 +100,36 @@ public sealed class RegistrationTests
         await sharedClient.GetStringAsync(h.Url("/flaky"), TestContext.Current.CancellationToken);
         h.Fleet.TotalHits.Should().Be(3);
         PrimaryOf(h.Services, "shared").ConnectTimeout.Should().Be(TimeSpan.FromMilliseconds(750));
+    }
+
+    [Fact]
+    public async Task LoadBalancer_comes_from_configuration_per_client()
+    {
+        await using var h = await DiscoveryHarness.StartAsync(
+            2,
+            services: (s, dns) =>
+            {
+                s.AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+                {
+                    ["CloudMapDiscovery:Clients:ewma:LoadBalancer"] = "PeakEwma",
+                    ["CloudMapDiscovery:Clients:ewma:NameServers:0"] = dns.EndPoint.ToString(),
+                    ["CloudMapDiscovery:Clients:ewma:MaxTtl"] = "00:00:59", // its own balancer, apart from the client 'name'
+                }).Build());
+                s.AddHttpClient("ewma").AddCloudMapDiscovery();
+            });
+        using var roundRobin = h.CreateClient();
+        await roundRobin.GetStringAsync(h.Url(), TestContext.Current.CancellationToken);
+        h.Snapshot().Endpoints.Should().OnlyContain(e => e.LatencyEstimate == null, "RoundRobin does not time requests");
+
+        using var ewma = h.CreateClient("ewma");
+        for (var i = 0; i < 4; i++)
+        {
+            await ewma.GetStringAsync(h.Url(), TestContext.Current.CancellationToken);
+        }
+
+        var snapshots = h.Services.GetRequiredService<ICloudMapDiscoveryDiagnostics>().GetSnapshot().Where(s => s.Host == DiscoveryHarness.Host).ToList();
+        snapshots.Should().HaveCount(2);
+        snapshots.SelectMany(s => s.Endpoints).Should().Contain(e => e.LatencyEstimate > TimeSpan.Zero, "PeakEwma times each request to its response headers");
     }
 
     [Fact]

@@ -12,12 +12,13 @@ namespace CloudMapDiscovery.Tests.Http;
 /// A fleet of simulated ECS tasks: one real Kestrel server per loopback address (127.0.0.2, 127.0.0.3, ...), all on
 /// the same port, as Cloud Map tasks share their container port. Each answers:
 /// <list type="bullet">
-/// <item><c>GET /</c>: its own address.</item>
+/// <item><c>GET /</c>: its own address, with the status set by <see cref="Answer"/> (200 unless set).</item>
 /// <item><c>GET /host</c>: the Host header it received.</item>
 /// <item><c>GET /sni</c>: the TLS SNI name it received (HTTPS fleets).</item>
 /// <item><c>GET /slow</c>: never answers; signals <see cref="SlowArrived"/> and waits for the client to go away.</item>
 /// <item><c>POST /echo</c>: reads the body, counts it in <see cref="BodiesReceived"/>, echoes it.</item>
 /// <item><c>POST /hang</c>: reads and counts the body, then never answers.</item>
+/// <item><c>GET /health</c>: 200, or the status set by <see cref="AnswerHealth"/>.</item>
 /// <item><c>/flaky</c> (any method): reads the body, counts it, then aborts the connection while
 /// <see cref="AbortNext"/> is positive (fleet-wide, one abort per request), else echoes.</item>
 /// </list>
@@ -27,6 +28,9 @@ namespace CloudMapDiscovery.Tests.Http;
 internal sealed class TaskFleet : IAsyncDisposable
 {
     private readonly int[] _hits;
+    private readonly int[] _statuses;
+    private readonly int[] _healthStatuses;
+    private readonly int[] _healthHits;
     private readonly List<(int Count, TaskCompletionSource Done)> _bodyWaiters = [];
     private LoopbackTasks _tasks = null!; // set by StartAsync before anyone sees the fleet
     private int _bodies;
@@ -36,6 +40,9 @@ internal sealed class TaskFleet : IAsyncDisposable
     private TaskFleet(int count)
     {
         _hits = new int[count];
+        _statuses = new int[count];
+        _healthStatuses = new int[count];
+        _healthHits = new int[count];
     }
 
     public int Port => _tasks.Port;
@@ -99,6 +106,15 @@ internal sealed class TaskFleet : IAsyncDisposable
 
     public int Hits(int index) => Volatile.Read(ref _hits[index]);
 
+    /// <summary>How many <c>/health</c> requests task <paramref name="index"/> answered.</summary>
+    public int HealthHits(int index) => Volatile.Read(ref _healthHits[index]);
+
+    /// <summary>Makes task <paramref name="index"/> answer <c>GET /</c> with <paramref name="status"/> (0: back to 200).</summary>
+    public void Answer(int index, int status) => Volatile.Write(ref _statuses[index], status);
+
+    /// <summary>Makes task <paramref name="index"/> answer <c>GET /health</c> with <paramref name="status"/> (0: back to 200).</summary>
+    public void AnswerHealth(int index, int status) => Volatile.Write(ref _healthStatuses[index], status);
+
     public int IndexOf(string address) => _tasks.IndexOf(address);
 
     /// <summary>Stops task <paramref name="index"/>: open connections close and new connects are refused.</summary>
@@ -111,8 +127,15 @@ internal sealed class TaskFleet : IAsyncDisposable
 
     private async Task HandleAsync(HttpContext context, int index, string self)
     {
-        Interlocked.Increment(ref _hits[index]);
         var aborted = context.RequestAborted;
+        if (context.Request.Path.Value == "/health")
+        {
+            Interlocked.Increment(ref _healthHits[index]);
+            context.Response.StatusCode = Volatile.Read(ref _healthStatuses[index]) is var h && h != 0 ? h : 200;
+            return;
+        }
+
+        Interlocked.Increment(ref _hits[index]);
         switch (context.Request.Path.Value)
         {
             case "/host":
@@ -160,6 +183,11 @@ internal sealed class TaskFleet : IAsyncDisposable
                 await context.Response.WriteAsync(self + ":" + flaky, aborted);
                 return;
             default:
+                if (Volatile.Read(ref _statuses[index]) is var status && status != 0)
+                {
+                    context.Response.StatusCode = status;
+                }
+
                 await context.Response.WriteAsync(self, aborted);
                 return;
         }

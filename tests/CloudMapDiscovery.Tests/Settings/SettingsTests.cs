@@ -45,11 +45,11 @@ public sealed class SettingsTests
         otherEjection.Should().NotBeSameAs(first, "health judged differently is kept apart");
         otherEjection.Resolutions.Should().BeSameAs(first.Resolutions, "but the DNS answers are the same");
 
-        var gatewayEjection = registries.GetBalancers(Make(o => o.EjectOnGatewayErrors = true));
-        gatewayEjection.Should().NotBeSameAs(first, "a 502/503/504 counts as a failure only for clients that asked for it");
-        gatewayEjection.Resolutions.Should().BeSameAs(first.Resolutions);
+        var serverErrors = registries.GetBalancers(Make(o => o.ConsecutiveServerErrors = 0));
+        serverErrors.Should().NotBeSameAs(first, "a 5xx counts as a failure only for clients that count them");
+        serverErrors.Resolutions.Should().BeSameAs(first.Resolutions);
 
-        var otherHttp = registries.GetBalancers(Make(o => (o.MaxAttempts, o.HostSuffixes[0]) = (5, "local")));
+        var otherHttp = registries.GetBalancers(Make(o => (o.MaxAttempts, o.HostSuffixes[0], o.LoadBalancer) = (5, "local", LoadBalancingPolicy.PeakEwma)));
         otherHttp.Should().BeSameAs(first, "HTTP settings are the handler's, not the caches'");
 
         registries.GetBalancers(Make(o => o.NameServers[0] = "127.0.0.1:54")).Resolutions.Should().NotBeSameAs(first.Resolutions);
@@ -86,6 +86,14 @@ public sealed class SettingsTests
         else if (type == typeof(CloudMapEndpointSourceKind))
         {
             property.SetValue(options, CloudMapEndpointSourceKind.Api);
+        }
+        else if (type == typeof(double))
+        {
+            property.SetValue(options, (double)property.GetValue(options)! / 2);
+        }
+        else if (type == typeof(LoadBalancingPolicy))
+        {
+            property.SetValue(options, LoadBalancingPolicy.PeakEwma);
         }
         else
         {

@@ -44,39 +44,21 @@ internal sealed class ZonePlan
     public string? Reason { get; }
 
     /// <summary>The endpoints a pick chooses among: for a first attempt the local ones while enough are available, for a retry the other zones' while one is; else <paramref name="all"/>.</summary>
+    /// <remarks>Available is <see cref="Balancing.Candidates"/>'s rule (which re-admits an endpoint whose ejection is over, telling <paramref name="onReadmitted"/>).</remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public BalancedEndpoint[] Candidates(BalancedEndpoint[] all, IReadOnlyCollection<BalancedEndpoint>? exclude, TimeProvider clock)
+    public BalancedEndpoint[] Candidates(BalancedEndpoint[] all, IReadOnlyCollection<BalancedEndpoint>? exclude, TimeProvider clock, Action<BalancedEndpoint>? onReadmitted)
         => !Active ? all
-            : exclude is null ? (CountAvailable(Local, null, clock, MinHealthyLocal) ? Local : all)
-            : CountAvailable(Remote, exclude, clock, 1) ? Remote : all;
+            : exclude is null ? (AtLeast(MinHealthyLocal, Local, null, clock, onReadmitted) ? Local : all)
+            : AtLeast(1, Remote, exclude, clock, onReadmitted) ? Remote : all;
 
-    // Whether at least `needed` of `endpoints` may take a request now; stops counting there.
-    private static bool CountAvailable(BalancedEndpoint[] endpoints, IReadOnlyCollection<BalancedEndpoint>? exclude, TimeProvider clock, int needed)
+    // Whether at least `needed` of `endpoints` are available and not excluded; stops counting there.
+    private static bool AtLeast(int needed, BalancedEndpoint[] endpoints, IReadOnlyCollection<BalancedEndpoint>? exclude, TimeProvider clock, Action<BalancedEndpoint>? onReadmitted)
     {
+        var candidates = new Candidates(clock, exclude, onReadmitted, panic: false);
         var available = 0;
-        long now = 0;
         foreach (var e in endpoints)
         {
-            var until = e.EjectedUntil;
-            if (until != 0)
-            {
-                if (now == 0)
-                {
-                    now = clock.GetTimestamp();
-                }
-
-                if (now < until || e.AwaitingProbe)
-                {
-                    continue;
-                }
-            }
-
-            if (exclude is not null && RoundRobinPicker.Contains(exclude, e))
-            {
-                continue;
-            }
-
-            if (++available >= needed)
+            if (candidates.Includes(e) && ++available >= needed)
             {
                 return true;
             }
