@@ -53,6 +53,12 @@ internal sealed class CallerZone
             {
                 // shutting down: no zone, nothing to say
             }
+#pragma warning disable CA1031 // whatever went wrong, routing stays off and requests never see it
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                Log.CallerZoneUnknown(_context.Logger, e.Message);
+            }
         }).ConfigureAwait(false);
         return found;
     }

@@ -59,7 +59,7 @@ internal sealed class ZoneDetector(ZoneDetectorSettings settings, TimeProvider c
         {
             tried.Add($"{source} did not answer within {settings.Timeout.TotalMilliseconds:0} ms");
         }
-        catch (Exception e) when (e is HttpRequestException or JsonException or InvalidOperationException or UriFormatException)
+        catch (Exception e) when (e is HttpRequestException or IOException or JsonException or InvalidOperationException or UriFormatException)
         {
             tried.Add($"{source} failed ({e.Message})");
         }
