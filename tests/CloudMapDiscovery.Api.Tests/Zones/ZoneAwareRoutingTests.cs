@@ -116,7 +116,7 @@ public sealed class ZoneAwareRoutingTests
     }
 
     [Fact]
-    public async Task ZoneAware_asks_imds_when_task_metadata_fails_and_names_both_in_the_log()
+    public async Task ZoneAware_asks_imds_when_task_metadata_fails_and_logs_where_the_zone_came_from()
     {
         await using var ecs = TaskMetadataTestServer.Start("eu-west-1a");
         ecs.Failing = true;
