@@ -5,6 +5,16 @@ using CloudMapDiscovery.Benchmarks;
 // Modes that are not BenchmarkDotNet runs: `load` (throughput and per-address split under concurrency) and
 // `dnsload` (DNS queries reaching the server at TTL 0 under 10,000 req/s). Everything else goes to
 // BenchmarkDotNet's switcher (`--filter '*'`, `--job short|Dry`, `--list flat`, ...); `--quick` is `--job short`.
+// Instances of the Cloud Map fake carry AVAILABILITY_ZONE, which makes the library ask where the process runs: no
+// benchmark asks the machine's own metadata endpoints (the zones mode gives its caller a zone).
+Environment.SetEnvironmentVariable("AWS_EC2_METADATA_DISABLED", "true");
+Environment.SetEnvironmentVariable("ECS_CONTAINER_METADATA_URI_V4", null);
+
+if (args.Length > 0 && args[0] == "zones")
+{
+    return await ZonesMode.RunAsync(args[1..]);
+}
+
 if (args.Length > 0 && args[0] == "load")
 {
     return await LoadMode.RunAsync(args[1..]);

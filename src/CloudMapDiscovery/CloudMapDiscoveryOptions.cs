@@ -12,7 +12,7 @@ namespace CloudMapDiscovery;
 /// with equal settings share caches, so changed settings would mean another cache, entered at a handler rebuild nobody
 /// chose; a restart applies new options. Bad options (shared, or of any client configured by name) fail at startup.
 /// </remarks>
-public sealed class CloudMapDiscoveryOptions
+public sealed partial class CloudMapDiscoveryOptions
 {
     /// <summary>The configuration section the options bind from.</summary>
     public const string SectionName = "CloudMapDiscovery";

@@ -53,12 +53,20 @@ public interface ICloudMapEndpointSourceFactory
 /// <summary>What an <see cref="ICloudMapEndpointSource"/> found: instances, or that there are none.</summary>
 public sealed class CloudMapSourceAnswer
 {
-    private CloudMapSourceAnswer(IReadOnlyList<CloudMapInstance> instances, string? noInstancesReason, string description)
+    private CloudMapSourceAnswer(IReadOnlyList<CloudMapInstance> instances, string? noInstancesReason, string description, string? ownerAccount = null)
     {
         Instances = instances;
         NoInstancesReason = noInstancesReason;
         Description = description;
+        OwnerAccount = ownerAccount;
     }
+
+    /// <summary>Gets the account that owns the namespace when another account shared it, else <see langword="null"/>.</summary>
+    /// <remarks>
+    /// Zone names are mapped per account, so zone-aware routing compares zone IDs for such an answer, or stays off for
+    /// the name.
+    /// </remarks>
+    public string? OwnerAccount { get; }
 
     /// <summary>Gets the instances found (empty for a negative answer).</summary>
     public IReadOnlyList<CloudMapInstance> Instances { get; }
@@ -77,6 +85,18 @@ public sealed class CloudMapSourceAnswer
     {
         ArgumentNullException.ThrowIfNull(instances);
         return new(instances, instances.Count == 0 ? $"no instances ({description})" : null, description);
+    }
+
+    /// <summary>An answer with instances from a namespace that another account owns and shares.</summary>
+    /// <param name="instances">The instances.</param>
+    /// <param name="description">Where the answer came from, for logs.</param>
+    /// <param name="ownerAccount">The account that owns the namespace.</param>
+    /// <returns>The answer.</returns>
+    public static CloudMapSourceAnswer FoundShared(IReadOnlyList<CloudMapInstance> instances, string description, string ownerAccount)
+    {
+        ArgumentNullException.ThrowIfNull(instances);
+        ArgumentException.ThrowIfNullOrWhiteSpace(ownerAccount);
+        return new(instances, instances.Count == 0 ? $"no instances ({description})" : null, description, ownerAccount);
     }
 
     /// <summary>A negative answer: the service has no instances, or does not exist.</summary>

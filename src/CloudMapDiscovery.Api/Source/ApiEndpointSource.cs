@@ -166,7 +166,7 @@ internal sealed class ApiEndpointSource : ICloudMapEndpointSource
             Log.Called(_logger, operation, host, reply.InstancesRevision ?? 0, usable.Count);
             var description = $"Cloud Map API {where}, revision {reply.InstancesRevision}";
             var answer = usable.Count > 0 || skipped.Count == 0
-                ? CloudMapSourceAnswer.Found(usable, description)
+                ? Settings.OwnerAccount is { } owner ? CloudMapSourceAnswer.FoundShared(usable, description, owner) : CloudMapSourceAnswer.Found(usable, description)
                 : CloudMapSourceAnswer.NoInstances($"{skipped.Count} instance(s) of {host} and none with a usable address", description);
             state.Answer = answer;
             state.Revision = reply.InstancesRevision;

@@ -49,6 +49,10 @@ internal sealed class BalancedEndpoint
     /// <summary>The Cloud Map instance behind the address, when the source names it (the API), with its attributes.</summary>
     public EndpointInstance? Instance { get; set; }
 
+    /// <summary>Where the endpoint is seen from the caller: <c>local</c>, <c>cross_zone</c>, or <see langword="null"/> when either zone is unknown.</summary>
+    /// <remarks>Set by the balancer with each set's zone plan; requests only read it (the <c>cloudmap.zone.locality</c> tag).</remarks>
+    public string? Locality { get; set; }
+
     /// <summary>
     /// A slot for the layer above (the HTTP handler keeps its per-address routing cache here), so that the hot path
     /// finds it without a lookup.

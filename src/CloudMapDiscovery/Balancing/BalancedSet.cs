@@ -1,3 +1,4 @@
+using CloudMapDiscovery.Balancing.Zones;
 using CloudMapDiscovery.Discovery;
 
 namespace CloudMapDiscovery.Balancing;
@@ -8,12 +9,16 @@ internal sealed class BalancedSet
 {
     public static readonly BalancedSet Empty = new(0, [], null);
 
-    public BalancedSet(long version, BalancedEndpoint[] endpoints, string? negativeReason)
+    public BalancedSet(long version, BalancedEndpoint[] endpoints, string? negativeReason, ZonePlan? zones = null)
     {
         Version = version;
         Endpoints = endpoints;
         NegativeReason = negativeReason;
+        Zones = zones ?? ZonePlan.None;
     }
+
+    /// <summary>The split by zone a pick starts from (<see cref="ZonePlan.None"/> when the endpoints carry no zones).</summary>
+    public ZonePlan Zones { get; }
 
     /// <summary>The <see cref="EndpointSet.Version"/> this set was made from (0: none yet).</summary>
     public long Version { get; }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using CloudMapDiscovery.Balancing.Zones;
 using CloudMapDiscovery.Discovery;
 using CloudMapDiscovery.Shared;
 
@@ -13,9 +14,10 @@ internal sealed class BalancerRegistry : IDisposable
 {
     private readonly ConcurrentDictionary<(DiscoverySettings, BalancingSettings), Lazy<BalancingPartition>> _caches = new();
 
-    public BalancerRegistry(DiscoveryRegistry resolutions)
+    public BalancerRegistry(DiscoveryRegistry resolutions, CallerZone? callerZone = null)
     {
         Resolutions = resolutions;
+        CallerZone = callerZone ?? new CallerZone(ZoneDetectorSettings.Default(), resolutions.Context);
         Diagnostics = new DiscoveryDiagnostics(this);
     }
 
@@ -24,6 +26,9 @@ internal sealed class BalancerRegistry : IDisposable
 
     public DiscoveryRegistry Resolutions { get; }
 
+    /// <summary>This process's zone, detected once for every balancer.</summary>
+    public CallerZone CallerZone { get; }
+
     public CloudMapContext Context => Resolutions.Context;
 
     public int CacheCount => _caches.Count;
@@ -31,7 +36,7 @@ internal sealed class BalancerRegistry : IDisposable
     public IEnumerable<BalancingPartition> Caches => _caches.Values.Where(l => l.IsValueCreated).Select(l => l.Value);
 
     public BalancingPartition GetCache(DiscoverySettings discovery, BalancingSettings balancing)
-        => _caches.GetOrAdd((discovery, balancing), k => new Lazy<BalancingPartition>(() => new BalancingPartition(Resolutions.GetCache(k.Item1), k.Item2, Context))).Value;
+        => _caches.GetOrAdd((discovery, balancing), k => new Lazy<BalancingPartition>(() => new BalancingPartition(Resolutions.GetCache(k.Item1), k.Item2, Context, CallerZone))).Value;
 
     public void Dispose()
     {

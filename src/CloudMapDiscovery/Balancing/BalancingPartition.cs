@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using CloudMapDiscovery.Balancing.Zones;
 using CloudMapDiscovery.Discovery;
 using CloudMapDiscovery.Shared;
 
@@ -16,9 +17,11 @@ internal sealed class BalancingPartition : IDisposable
 {
     private readonly ConcurrentDictionary<BalancerKey, ServiceBalancer> _balancers = new();
     private readonly CloudMapContext _context;
+    private readonly CallerZone? _callerZone;
 
-    public BalancingPartition(DiscoveryPartition resolutions, BalancingSettings settings, CloudMapContext context)
+    public BalancingPartition(DiscoveryPartition resolutions, BalancingSettings settings, CloudMapContext context, CallerZone? callerZone = null)
     {
+        _callerZone = callerZone;
         Resolutions = resolutions;
         Settings = settings;
         _context = context;
@@ -47,7 +50,7 @@ internal sealed class BalancingPartition : IDisposable
 
             // New, or its service was evicted and is asked for again: a balancer for the (new) service replaces it.
             // Created outside the dictionary's factories, which may run more than once, so that a loser is disposed.
-            var created = new ServiceBalancer(Resolutions.GetService(host, recordTypes), Settings, _context, requestPort, scheme);
+            var created = new ServiceBalancer(Resolutions.GetService(host, recordTypes), Settings, _context, requestPort, scheme, _callerZone);
             if (existing is null ? _balancers.TryAdd(key, created) : _balancers.TryUpdate(key, created, existing))
             {
                 existing?.Dispose();

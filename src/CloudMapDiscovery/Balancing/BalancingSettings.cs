@@ -1,8 +1,14 @@
+using CloudMapDiscovery.Balancing.Zones;
+
 namespace CloudMapDiscovery.Balancing;
 
 /// <summary>How endpoint health is judged.</summary>
 /// <remarks>Balancers are shared by equality of these settings (and the discovery settings).</remarks>
-internal sealed record BalancingSettings(EjectionSettings Ejection, ProbeSettings Probe);
+internal sealed record BalancingSettings(EjectionSettings Ejection, ProbeSettings Probe, ZoneSettings? Zones = null)
+{
+    /// <summary>The zone-aware routing settings (off when none were given).</summary>
+    public ZoneSettings Zoning => Zones ?? ZoneSettings.Off;
+}
 
 /// <summary>When a failing endpoint is ejected, and for how long (see <see cref="CloudMapDiscoveryOptions"/> for each reason).</summary>
 /// <remarks><see cref="ConsecutiveServerErrors"/> 0 leaves 5xx responses out of every rule; <see cref="FailureRate"/> null turns that detector off.</remarks>
@@ -28,6 +34,21 @@ internal sealed record EjectionSettings(
 
     /// <summary>How many of <paramref name="endpoints"/> may be out for their responses at once: <see cref="MaxEjectionPercent"/> of them, rounded down, at least one.</summary>
     public int EjectionBudget(int endpoints) => Math.Max(1, endpoints * MaxEjectionPercent / 100);
+
+    /// <summary>Whether <paramref name="endpoint"/> may go out for its responses: those of <paramref name="endpoints"/> out already (it aside) stay under the budget.</summary>
+    public bool BudgetLeft(BalancedEndpoint[] endpoints, BalancedEndpoint endpoint)
+    {
+        var out_ = 0;
+        foreach (var e in endpoints)
+        {
+            if (!ReferenceEquals(e, endpoint) && e.IsOutForResponses)
+            {
+                out_++;
+            }
+        }
+
+        return out_ < EjectionBudget(endpoints.Length);
+    }
 
     /// <summary>Base times n, capped, with ±10 % jitter so that endpoints ejected together are not re-admitted together.</summary>
     public TimeSpan EjectionTime(int ejections)

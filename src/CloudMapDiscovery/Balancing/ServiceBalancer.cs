@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using CloudMapDiscovery.Balancing.Zones;
 using CloudMapDiscovery.Diagnostics;
 using CloudMapDiscovery.Discovery;
 using CloudMapDiscovery.Shared;
@@ -23,6 +24,7 @@ internal sealed class ServiceBalancer : IDisposable
     private readonly EndpointProber _prober;
     private readonly FailureRateDetector? _detector;
     private readonly double _tau;
+    private readonly ZoneRouter _zones;
     private volatile BalancedSet _current = BalancedSet.Empty;
     private uint _counter = (uint)Random.Shared.Next();
     private readonly TrialOffers _trials = new();
@@ -32,13 +34,15 @@ internal sealed class ServiceBalancer : IDisposable
     /// <param name="context">The clock, meter, loggers and shutdown token.</param>
     /// <param name="port">The port requests go to (and probes connect to) for addresses DNS gives without one; null for SRV.</param>
     /// <param name="scheme">The requests' scheme, for health checks.</param>
-    public ServiceBalancer(DiscoveredService service, BalancingSettings settings, CloudMapContext context, int? port = null, string scheme = "http")
+    /// <param name="callerZone">This process's zone, for zone-aware routing (none: routing by configuration alone).</param>
+    public ServiceBalancer(DiscoveredService service, BalancingSettings settings, CloudMapContext context, int? port = null, string scheme = "http", CallerZone? callerZone = null)
     {
         Service = service;
         Port = port;
         _settings = settings;
         _context = context;
         _tau = context.ToCoarseTicks(PeakEwmaPolicy.Decay);
+        _zones = new ZoneRouter(settings.Zoning, callerZone, context, service.Key.Host, Replan);
         _onReadmitted = e => Log.Readmitted(_context.Logger, e.ToString(), Service.Key.Host);
         _prober = new EndpointProber(settings, context, service.Key.Host, port, scheme, OfferTrial);
         if (settings.Ejection.FailureRate is { } rate)
@@ -90,7 +94,7 @@ internal sealed class ServiceBalancer : IDisposable
     public BalancedEndpoint? Pick(BalancedSet set, IReadOnlyCollection<BalancedEndpoint>? exclude)
         => Pick(set, exclude, RoundRobinPolicy.Instance, panic: true);
 
-    /// <summary>Picks an endpoint not in <paramref name="exclude"/>: a trial on offer first, else by <paramref name="policy"/> among the available ones, else (with <paramref name="panic"/>) among all.</summary>
+    /// <summary>Picks an endpoint not in <paramref name="exclude"/>: a trial on offer first, else the zone step's endpoints (<see cref="ZonePlan.Candidates"/>), by <paramref name="policy"/> among the available ones, else (with <paramref name="panic"/>) among all.</summary>
     /// <remarks>Returns <see langword="null"/> when nothing may be chosen: every endpoint excluded, or none available and no panic.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public BalancedEndpoint? Pick(BalancedSet set, IReadOnlyCollection<BalancedEndpoint>? exclude, PickPolicy policy, bool panic)
@@ -100,7 +104,7 @@ internal sealed class ServiceBalancer : IDisposable
             return trial;
         }
 
-        return EndpointPicker.Pick(set.Endpoints, ref _counter, policy, exclude, panic, _context.Clock, _onReadmitted);
+        return EndpointPicker.Pick(set.Zones.Candidates(set.Endpoints, exclude, _context.Clock, _onReadmitted), ref _counter, policy, exclude, panic, _context.Clock, _onReadmitted);
     }
 
     /// <summary>Whether a request that tried <paramref name="tried"/> has an available endpoint left (a retry does not panic).</summary>
@@ -163,7 +167,7 @@ internal sealed class ServiceBalancer : IDisposable
         List<(BalancedEndpoint Endpoint, TimeSpan Duration)>? ejected = null;
         lock (_gate)
         {
-            var budgetLeft = cause == FailureCause.Connect || BudgetLeft(endpoint);
+            var budgetLeft = cause == FailureCause.Connect || _settings.Ejection.BudgetLeft(_current.Endpoints, endpoint);
             if (endpoint.ReportFailure(cause, now, _settings.Ejection, _context, probeConnects, budgetLeft) is { } d)
             {
                 (ejected ??= []).Add((endpoint, d));
@@ -175,7 +179,7 @@ internal sealed class ServiceBalancer : IDisposable
                 _detector.Judge(_current.Endpoints, now, outliers);
                 foreach (var outlier in outliers)
                 {
-                    if (BudgetLeft(outlier) && outlier.EjectForFailureRate(now, _settings.Ejection, _context) is { } rateDuration)
+                    if (_settings.Ejection.BudgetLeft(_current.Endpoints, outlier) && outlier.EjectForFailureRate(now, _settings.Ejection, _context) is { } rateDuration)
                     {
                         (ejected ??= []).Add((outlier, rateDuration));
                     }
@@ -219,22 +223,6 @@ internal sealed class ServiceBalancer : IDisposable
                 _prober.Stop(endpoint);
             }
         }
-    }
-
-    // Whether another endpoint may go out for its responses: those out already (this one aside) stay under the budget.
-    private bool BudgetLeft(BalancedEndpoint endpoint)
-    {
-        var endpoints = _current.Endpoints;
-        var out_ = 0;
-        foreach (var e in endpoints)
-        {
-            if (!ReferenceEquals(e, endpoint) && e.IsOutForResponses)
-            {
-                out_++;
-            }
-        }
-
-        return out_ < _settings.Ejection.EjectionBudget(endpoints.Length);
     }
 
     // The prober found the ejection of an endpoint out for its responses over: the next request may try it.
@@ -293,8 +281,18 @@ internal sealed class ServiceBalancer : IDisposable
                 _prober.Stop(leaver);
             }
 
-            _current = new BalancedSet(version.Version, endpoints, version.NegativeReason);
+            _current = new BalancedSet(version.Version, endpoints, version.NegativeReason, _zones.Plan(endpoints, previous.Zones));
             _trials.Recount(endpoints);
+        }
+    }
+
+    // The caller's zone became known (or will never be): the current set gets the plan it now allows.
+    private void Replan()
+    {
+        lock (_gate)
+        {
+            var current = _current;
+            _current = new BalancedSet(current.Version, current.Endpoints, current.NegativeReason, _zones.Plan(current.Endpoints, current.Zones));
         }
     }
 }

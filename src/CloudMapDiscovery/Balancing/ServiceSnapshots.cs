@@ -19,6 +19,7 @@ internal static class ServiceSnapshots
         var set = status.Current;
         DateTimeOffset? At(long ts) => ts == 0 ? null : utcNow + clock.GetElapsedTime(now, ts);
 
+        var zones = balancer?.Current.Zones;
         EndpointSnapshot[] endpoints;
         if (balancer is not null && set is not null)
         {
@@ -40,13 +41,15 @@ internal static class ServiceSnapshots
                     AwaitingTrial = e.TrialOffered,
                     InstanceId = e.Instance?.Id,
                     Attributes = e.Instance?.Attributes,
+                    Zone = e.Instance?.Zone,
+                    Locality = e.Locality,
                 };
             })];
         }
         else
         {
             endpoints = [.. (set?.Endpoints ?? []).Select(e =>
-                new EndpointSnapshot(e.Address.Address.ToString(), e.Address.Port, EndpointState.Healthy, 0, null, 0, e.IsMerged) { InstanceId = e.Instance?.Id, Attributes = e.Instance?.Attributes })];
+                new EndpointSnapshot(e.Address.Address.ToString(), e.Address.Port, EndpointState.Healthy, 0, null, 0, e.IsMerged) { InstanceId = e.Instance?.Id, Attributes = e.Instance?.Attributes, Zone = e.Instance?.Zone })];
         }
 
         return new ServiceSnapshot(
@@ -60,6 +63,9 @@ internal static class ServiceSnapshots
             set?.NegativeReason,
             status.LastError?.Message)
         {
+            CallerZone = zones?.CallerZone,
+            ZoneRouting = zones?.Active ?? false,
+            ZoneRoutingReason = zones?.Reason,
             RequestPort = balancer?.Port,
         };
     }

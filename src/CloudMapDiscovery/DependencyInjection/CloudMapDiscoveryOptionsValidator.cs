@@ -122,6 +122,7 @@ internal sealed class CloudMapDiscoveryOptionsValidator : IValidateOptions<Cloud
             errors.Add($"ServiceDiscoveryDomain '{domain}' is not a domain name.");
         }
 
+        ZoneOptionsRules.Check(errors, o);
         return errors;
     }
 

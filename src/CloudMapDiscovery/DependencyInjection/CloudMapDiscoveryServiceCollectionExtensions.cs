@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using CloudMapDiscovery;
 using CloudMapDiscovery.Balancing;
+using CloudMapDiscovery.Balancing.Zones;
 using CloudMapDiscovery.DependencyInjection;
 using CloudMapDiscovery.Diagnostics;
 using CloudMapDiscovery.Discovery;
@@ -44,7 +45,7 @@ public static class CloudMapDiscoveryServiceCollectionExtensions
         services.TryAddSingleton(sp => new ClientSettingsStore(sp.GetRequiredService<IOptionsMonitor<CloudMapDiscoveryOptions>>(), sp.GetService<ICloudMapEndpointSourceFactory>()));
         services.TryAddSingleton(sp => new CloudMapContext(sp.GetService<TimeProvider>(), sp.GetService<ILoggerFactory>(), sp.GetService<IMeterFactory>()));
         services.TryAddSingleton(sp => new DiscoveryRegistry(sp.GetRequiredService<CloudMapContext>()));
-        services.TryAddSingleton(sp => new BalancerRegistry(sp.GetRequiredService<DiscoveryRegistry>()));
+        services.TryAddSingleton(sp => new BalancerRegistry(sp.GetRequiredService<DiscoveryRegistry>(), sp.GetService<CallerZone>()));
         services.TryAddSingleton<ICloudMapDiscoveryDiagnostics>(sp => sp.GetRequiredService<BalancerRegistry>().Diagnostics);
 
         // For code that wants the resolver itself (raw sockets, a gRPC resolver of its own): configured from the same

@@ -1,4 +1,5 @@
 using CloudMapDiscovery.Balancing;
+using CloudMapDiscovery.Balancing.Zones;
 using CloudMapDiscovery.Discovery;
 using CloudMapDiscovery.Http;
 using CloudMapDiscovery.Shared;
@@ -48,7 +49,8 @@ internal sealed record CloudMapSettings(DiscoverySettings Discovery, TargetingSe
                     o.MaxEjectionTime,
                     o.MaxEjectionPercent,
                     o.FailureRateThreshold > 0 ? new FailureRateSettings(o.FailureRateThreshold, o.FailureRateMinimumRequests, FailureRateWindow) : null),
-                new ProbeSettings(o.ProbeEjectedEndpoints, o.ProbeNewEndpoints, o.ConnectTimeout, string.IsNullOrEmpty(o.HealthCheckPath) ? null : o.HealthCheckPath)),
+                new ProbeSettings(o.ProbeEjectedEndpoints, o.ProbeNewEndpoints, o.ConnectTimeout, string.IsNullOrEmpty(o.HealthCheckPath) ? null : o.HealthCheckPath),
+                new ZoneSettings(o.ZoneAware, o.Zone, o.ZoneId, o.ZoneMinEndpoints, o.ZoneMinHealthyLocal)),
             new HttpSettings(o.MaxAttempts, o.LoadBalancer),
             o.Source);
     }

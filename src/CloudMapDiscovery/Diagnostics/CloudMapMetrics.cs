@@ -12,6 +12,9 @@ internal sealed class CloudMapMetrics : IDisposable
     public const string MeterName = CloudMapTelemetry.Name;
 
     private const string Outcome = "cloudmap.request.outcome";
+
+    /// <summary>The tag saying whether a request or attempt stayed in the caller's zone: <c>local</c> or <c>cross_zone</c>.</summary>
+    public const string Locality = "cloudmap.zone.locality";
     private const string CacheResult = "cloudmap.cache.result";
     private const string ProbeOutcome = "cloudmap.probe.outcome";
     private const string EjectionReasonTag = "cloudmap.ejection.reason";
@@ -31,7 +34,7 @@ internal sealed class CloudMapMetrics : IDisposable
     public CloudMapMetrics(IMeterFactory? meterFactory = null)
     {
         _meter = meterFactory?.Create(MeterName) ?? new Meter(MeterName);
-        _requests = _meter.CreateCounter<long>("cloudmap.requests", "{request}", "HTTP requests through discovery, by outcome (success, success_after_retry, failure, no_instances, discovery_error, cancelled, error).");
+        _requests = _meter.CreateCounter<long>("cloudmap.requests", "{request}", "HTTP requests through discovery, by outcome (success, success_after_retry, failure, no_instances, discovery_error, cancelled, error) and, when zones are known, cloudmap.zone.locality (local, cross_zone).");
         _retries = _meter.CreateCounter<long>("cloudmap.retries", "{retry}", "Requests retried on another address.");
         _ejections = _meter.CreateCounter<long>("cloudmap.ejections", "{ejection}", "Endpoints ejected after failing.");
         _dnsQueries = _meter.CreateCounter<long>("cloudmap.dns.queries", "{query}", "DNS questions asked, by response code (noerror, nxdomain) or error type.");
@@ -42,11 +45,21 @@ internal sealed class CloudMapMetrics : IDisposable
 
     public Meter Meter => _meter;
 
-    public void Request(string host, string outcome)
+    /// <summary>One request's outcome; <paramref name="locality"/> (<c>local</c>, <c>cross_zone</c>) names where its last attempt went, when both zones are known.</summary>
+    public void Request(string host, string outcome, string? locality = null)
     {
-        if (_requests.Enabled)
+        if (!_requests.Enabled)
+        {
+            return;
+        }
+
+        if (locality is null)
         {
             _requests.Add(1, Host(host), new KeyValuePair<string, object?>(Outcome, outcome));
+        }
+        else
+        {
+            _requests.Add(1, Host(host), new KeyValuePair<string, object?>(Outcome, outcome), new KeyValuePair<string, object?>(Locality, locality));
         }
     }
 

@@ -51,6 +51,12 @@ public sealed record EndpointSnapshot(
 
     /// <summary>Gets whether its ejection is over and its next request is the trial that re-admits it or ejects it again.</summary>
     public bool AwaitingTrial { get; init; }
+
+    /// <summary>Gets the endpoint's Availability Zone, when the source gives it (the API's <c>AVAILABILITY_ZONE</c>).</summary>
+    public string? Zone { get; init; }
+
+    /// <summary>Gets <c>local</c> or <c>cross_zone</c> as seen from the caller's zone, or <see langword="null"/> when either zone is unknown.</summary>
+    public string? Locality { get; init; }
 }
 
 /// <summary>One discovered service: its endpoints and its cache state.</summary>
@@ -76,4 +82,13 @@ public sealed record ServiceSnapshot(
 {
     /// <summary>Gets the request port whose endpoint health this snapshot shows (health is per address and port); <see langword="null"/> for SRV or a resolution-only consumer.</summary>
     public int? RequestPort { get; init; }
+
+    /// <summary>Gets the caller's own Availability Zone as zone-aware routing sees it, when known.</summary>
+    public string? CallerZone { get; init; }
+
+    /// <summary>Gets whether requests to this service prefer the caller's zone.</summary>
+    public bool ZoneRouting { get; init; }
+
+    /// <summary>Gets what zone-aware routing does for this service, or why it is off; <see langword="null"/> when its endpoints carry no zones.</summary>
+    public string? ZoneRoutingReason { get; init; }
 }

@@ -30,11 +30,18 @@ internal sealed class EndpointInstance : IEquatable<EndpointInstance>
     /// <summary>The attribute ECS sets to the task's Availability Zone.</summary>
     public const string ZoneAttribute = "AVAILABILITY_ZONE";
 
-    public EndpointInstance(string id, IReadOnlyDictionary<string, string> attributes)
+    /// <summary>The attribute that, where a registrant sets it, gives the zone's ID (which names one place in every account).</summary>
+    public const string ZoneIdAttribute = "AVAILABILITY_ZONE_ID";
+
+    public EndpointInstance(string id, IReadOnlyDictionary<string, string> attributes, string? ownerAccount = null)
     {
         Id = id;
         Attributes = attributes;
+        OwnerAccount = ownerAccount;
     }
+
+    /// <summary>The account that owns the namespace, when it is not the caller's (a shared namespace), else <see langword="null"/>.</summary>
+    public string? OwnerAccount { get; }
 
     public string Id { get; }
 
@@ -43,8 +50,11 @@ internal sealed class EndpointInstance : IEquatable<EndpointInstance>
     /// <summary>The instance's Availability Zone, where it says (for zone-aware routing).</summary>
     public string? Zone => Attributes.TryGetValue(ZoneAttribute, out var zone) ? zone : null;
 
+    /// <summary>The instance's zone ID, where its attributes say.</summary>
+    public string? ZoneId => Attributes.TryGetValue(ZoneIdAttribute, out var id) ? id : null;
+
     public bool Equals(EndpointInstance? other)
-        => other is not null && (ReferenceEquals(this, other) || (Id == other.Id && Attributes.Count == other.Attributes.Count
+        => other is not null && (ReferenceEquals(this, other) || (Id == other.Id && OwnerAccount == other.OwnerAccount && Attributes.Count == other.Attributes.Count
             && Attributes.All(a => other.Attributes.TryGetValue(a.Key, out var v) && v == a.Value)));
 
     public override bool Equals(object? obj) => Equals(obj as EndpointInstance);

@@ -15,7 +15,7 @@ internal sealed class PluggedSource(ICloudMapEndpointSource source) : IEndpointS
     {
         var answer = await source.ResolveAsync(key.Host, cancellationToken).ConfigureAwait(false);
         var endpoints = answer.Instances
-            .Select(i => new DiscoveredEndpoint(new EndpointAddress(i.Address, i.Port), IsMerged: false) { Instance = new EndpointInstance(i.InstanceId, i.Attributes) })
+            .Select(i => new DiscoveredEndpoint(new EndpointAddress(i.Address, i.Port), IsMerged: false) { Instance = new EndpointInstance(i.InstanceId, i.Attributes, answer.OwnerAccount) })
             .DistinctBy(e => e.Address)
             .ToArray();
         return endpoints.Length == 0

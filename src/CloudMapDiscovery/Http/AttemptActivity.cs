@@ -33,6 +33,11 @@ internal static class AttemptActivity
             {
                 activity.SetTag(InstanceIdTag, instance.Id);
             }
+
+            if (endpoint.Locality is { } locality)
+            {
+                activity.SetTag(CloudMapMetrics.Locality, locality);
+            }
         }
 
         return activity;

@@ -164,7 +164,7 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
         {
             AttemptActivity.Answered(activity, sent.Result);
             RequestOutcome.Answered(balancer, endpoint, started, sent.Result);
-            _context.Metrics.Request(balancer.Key.Host, "success");
+            _context.Metrics.Request(balancer.Key.Host, "success", endpoint.Locality);
         }
         finally
         {
@@ -196,7 +196,7 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
                 var response = await sent.ConfigureAwait(false);
                 AttemptActivity.Answered(activity, response);
                 RequestOutcome.Answered(route.Balancer, endpoint, started, response);
-                _context.Metrics.Request(route.Balancer.Key.Host, "success");
+                _context.Metrics.Request(route.Balancer.Key.Host, "success", endpoint.Locality);
                 return response;
             }
             catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException)
@@ -225,7 +225,7 @@ internal sealed class CloudMapDiscoveryHandler : DelegatingHandler
 
             if (outcome.Exception is null)
             {
-                _context.Metrics.Request(route.Balancer.Key.Host, "success_after_retry");
+                _context.Metrics.Request(route.Balancer.Key.Host, "success_after_retry", state.LastEndpoint?.Locality);
                 return outcome.Result!;
             }
 

@@ -162,7 +162,7 @@ internal sealed class RequestState
             return last;
         }
 
-        context.Metrics.Request(Host, "failure");
+        context.Metrics.Request(Host, "failure", LastEndpoint?.Locality);
         var message = new StringBuilder()
             .Append(CultureInfo.InvariantCulture, $"{Request.Method} {OriginalUri.GetLeftPart(UriPartial.Path)} failed on every address tried for {Host}: ")
             .AppendJoin("; ", _failures)

@@ -37,6 +37,7 @@ public sealed class ReadmePromiseTests
         ["`DnsTimeout` / `DnsAttempts`"] = ("resolv.conf's, else 2 s / 2", o => o.DnsTimeout is null && o.DnsAttempts is null),
         ["`IdleTimeout`"] = ("10 min", o => o.IdleTimeout == TimeSpan.FromMinutes(10)),
         ["`MaxCachedNames`"] = ("1,000", o => o.MaxCachedNames == 1_000),
+        ["`ZoneAware` / `ZoneMinEndpoints` / `ZoneMinHealthyLocal`"] = ("on / 6 / 2", o => o.ZoneAware && o.ZoneMinEndpoints == 6 && o.ZoneMinHealthyLocal == 2 && o.Zone is null && o.ZoneId is null),
         ["`ConsecutiveServerErrors`"] = ("5", o => o.ConsecutiveServerErrors == 5),
         ["`FailureRateThreshold` / `FailureRateMinimumRequests`"] = ("0.3 / 20", o => o.FailureRateThreshold == 0.3 && o.FailureRateMinimumRequests == 20),
         ["`MaxEjectionPercent`"] = ("50", o => o.MaxEjectionPercent == 50),
