@@ -161,10 +161,11 @@ internal sealed class ServiceBalancer : IDisposable
         var probeConnects = _settings.Probe.Ejected && !endpoint.HasLeft && _prober.CanProbe(endpoint);
         var now = _context.Clock.GetTimestamp();
         List<(BalancedEndpoint Endpoint, TimeSpan Duration)>? ejected = null;
+        bool budgetSpent;
         lock (_gate)
         {
-            var budgetLeft = cause == FailureCause.Connect || BudgetLeft(endpoint);
-            if (endpoint.ReportFailure(cause, now, _settings.Ejection, _context, probeConnects, budgetLeft) is { } d)
+            var budgetLeft = cause == FailureCause.Connect || _settings.Ejection.BudgetLeft(_current.Endpoints, endpoint);
+            if (endpoint.ReportFailure(cause, now, _settings.Ejection, _context, probeConnects, budgetLeft, out budgetSpent) is { } d)
             {
                 (ejected ??= []).Add((endpoint, d));
             }
@@ -175,12 +176,17 @@ internal sealed class ServiceBalancer : IDisposable
                 _detector.Judge(_current.Endpoints, now, outliers);
                 foreach (var outlier in outliers)
                 {
-                    if (BudgetLeft(outlier) && outlier.EjectForFailureRate(now, _settings.Ejection, _context) is { } rateDuration)
+                    if (_settings.Ejection.BudgetLeft(_current.Endpoints, outlier) && outlier.EjectForFailureRate(now, _settings.Ejection, _context) is { } rateDuration)
                     {
                         (ejected ??= []).Add((outlier, rateDuration));
                     }
                 }
             }
+        }
+
+        if (budgetSpent)
+        {
+            Log.EjectionBudgetSpent(_context.Logger, endpoint.ToString(), Key.Host, EjectionReasons.ReasonOf(cause).Tag(), _settings.Ejection.MaxEjectionPercent);
         }
 
         foreach (var (e, duration) in ejected ?? [])
@@ -219,22 +225,6 @@ internal sealed class ServiceBalancer : IDisposable
                 _prober.Stop(endpoint);
             }
         }
-    }
-
-    // Whether another endpoint may go out for its responses: those out already (this one aside) stay under the budget.
-    private bool BudgetLeft(BalancedEndpoint endpoint)
-    {
-        var endpoints = _current.Endpoints;
-        var out_ = 0;
-        foreach (var e in endpoints)
-        {
-            if (!ReferenceEquals(e, endpoint) && e.IsOutForResponses)
-            {
-                out_++;
-            }
-        }
-
-        return out_ < _settings.Ejection.EjectionBudget(endpoints.Length);
     }
 
     // The prober found the ejection of an endpoint out for its responses over: the next request may try it.
