@@ -1,5 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
+using CloudMapDiscovery.Integration.Tests.Infrastructure;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Primitives;
 using Microsoft.Extensions.ServiceDiscovery;
 using static CloudMapDiscovery.ServiceDiscovery.Tests.Infrastructure.ProviderHarness;
@@ -68,6 +72,31 @@ public sealed class HealthCheckTests
         h.Clock.Advance(TimeSpan.FromSeconds(5));
         await FiredAsync(token);
         (await PopulateAsync(provider)).Addresses.Should().Equal($"127.0.0.2:{port}", $"127.0.0.3:{port}");
+    }
+
+    [Fact]
+    public async Task With_a_HealthCheckPath_a_task_that_accepts_connections_but_answers_503_is_left_out()
+    {
+        var healthy = new[] { 200, 503, 200 };
+        await using var tasks = await LoopbackTasks.StartAsync(3, HttpProtocols.Http1, null, (_, _) => { }, (app, index) =>
+            app.MapGet("/health", (HttpContext context) => Results.StatusCode(Volatile.Read(ref healthy[index]))));
+        await using var h = await StartAsync(o => (o.ProbeEjectedEndpoints, o.HealthCheckPath) = (true, "/health"));
+        h.SetAddresses(TimeSpan.FromSeconds(600), 2, 3, 4); // tasks 0, 1, 2
+        var provider = Provider(h, tasks.Port);
+
+        var (addresses, token) = await PopulateAsync(provider);
+        if (addresses.Length == 3)
+        {
+            await FiredAsync(token);
+            (addresses, token) = await PopulateAsync(provider);
+        }
+
+        addresses.Should().Equal($"127.0.0.2:{tasks.Port}", $"127.0.0.4:{tasks.Port}");
+
+        Volatile.Write(ref healthy[1], 200);
+        h.Clock.Advance(TimeSpan.FromSeconds(5));
+        await FiredAsync(token);
+        (await PopulateAsync(provider)).Addresses.Should().HaveCount(3, "its health path answers 2xx again");
     }
 
     private static IServiceEndpointProvider Provider(Infrastructure.ProviderHarness h, int port)
