@@ -28,12 +28,7 @@ public sealed class HealthCheckTests
         h.SetAddresses(TimeSpan.FromSeconds(600), 2, 3, 4);
         var provider = Provider(h, two.Port);
 
-        var (first, token) = await PopulateAsync(provider);
-        if (first.Length == 3)
-        {
-            await FiredAsync(token); // the first round of checks runs when the name is first watched
-            (first, token) = await PopulateAsync(provider);
-        }
+        var (first, token) = await AfterFirstRoundAsync(provider, dns: 3);
 
         first.Should().Equal($"127.0.0.2:{two.Port}", $"127.0.0.3:{two.Port}");
 
@@ -59,12 +54,7 @@ public sealed class HealthCheckTests
         h.SetAddresses(TimeSpan.FromSeconds(600), 2, 3);
         var provider = Provider(h, port);
 
-        var (addresses, token) = await PopulateAsync(provider);
-        if (addresses.Length == 2)
-        {
-            await FiredAsync(token);
-            (addresses, token) = await PopulateAsync(provider);
-        }
+        var (addresses, token) = await AfterFirstRoundAsync(provider, dns: 2);
 
         addresses.Should().Equal($"127.0.0.2:{port}");
 
@@ -84,12 +74,7 @@ public sealed class HealthCheckTests
         h.SetAddresses(TimeSpan.FromSeconds(600), 2, 3, 4); // tasks 0, 1, 2
         var provider = Provider(h, tasks.Port);
 
-        var (addresses, token) = await PopulateAsync(provider);
-        if (addresses.Length == 3)
-        {
-            await FiredAsync(token);
-            (addresses, token) = await PopulateAsync(provider);
-        }
+        var (addresses, token) = await AfterFirstRoundAsync(provider, dns: 3);
 
         addresses.Should().Equal($"127.0.0.2:{tasks.Port}", $"127.0.0.4:{tasks.Port}");
 
@@ -104,6 +89,19 @@ public sealed class HealthCheckTests
         ServiceEndpointQuery.TryParse($"http://name.internal:{port}", out var query).Should().BeTrue();
         h.Factory.TryCreateProvider(query!, out var provider).Should().BeTrue();
         return provider!;
+    }
+
+    // What the provider gives once the name's first round of checks (run when it is first watched) has been applied.
+    private static async Task<(string[] Addresses, IChangeToken Token)> AfterFirstRoundAsync(IServiceEndpointProvider provider, int dns)
+    {
+        var (addresses, token) = await PopulateAsync(provider);
+        if (addresses.Length == dns)
+        {
+            await FiredAsync(token);
+            (addresses, token) = await PopulateAsync(provider);
+        }
+
+        return (addresses, token);
     }
 
     private static async Task<(string[] Addresses, IChangeToken Token)> PopulateAsync(IServiceEndpointProvider provider)
