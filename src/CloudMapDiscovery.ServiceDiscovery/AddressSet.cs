@@ -20,8 +20,8 @@ internal sealed class AddressSet : IEquatable<AddressSet>
         _negative = negative;
     }
 
-    public static AddressSet Of(EndpointSet version)
-        => new([.. version.Endpoints.Select(e => e.Address)], version.NegativeReason is not null);
+    /// <summary>The set of <paramref name="addresses"/>; <paramref name="negative"/> for a "no instances" answer.</summary>
+    public static AddressSet Of(IEnumerable<EndpointAddress> addresses, bool negative) => new([.. addresses], negative);
 
     public bool Equals(AddressSet? other)
         => other is not null && _negative == other._negative && _addresses.SetEquals(other._addresses);

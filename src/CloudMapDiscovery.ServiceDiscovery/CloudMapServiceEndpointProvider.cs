@@ -12,14 +12,15 @@ namespace CloudMapDiscovery.ServiceDiscovery;
 /// <remarks>
 /// The watcher asks only when it starts and when the change token fires, not per request; so the provider holds the
 /// name in the cache while it lives (it would otherwise be evicted as idle while requests flow, and come back cold).
-/// Its addresses carry the query's port (A/AAAA) or DNS's (SRV), and the query's authority as host name.
+/// Its addresses carry the query's port (A/AAAA) or DNS's (SRV), and the query's authority as host name. Addresses that
+/// fail their background check are left out until they pass again (see <see cref="AddressChecks"/>).
 /// </remarks>
 internal sealed class CloudMapServiceEndpointProvider : IServiceEndpointProvider, IHostNameFeature
 {
     private readonly DiscoveryPartition _cache;
     private readonly ServiceTarget _target;
     private readonly DiscoveryRecordTypes _recordTypes;
-    private readonly Func<DiscoveredService, EndpointSetWatch> _watches;
+    private readonly Func<DiscoveredService, ServiceTarget, EndpointSetWatch> _watches;
     private readonly ILogger _logger;
     private readonly object _gate = new();
     private DiscoveredService? _service;
@@ -27,7 +28,7 @@ internal sealed class CloudMapServiceEndpointProvider : IServiceEndpointProvider
     private bool _disposed;
 
     public CloudMapServiceEndpointProvider(
-        DiscoveryPartition cache, ServiceTarget target, DiscoveryRecordTypes recordTypes, Func<DiscoveredService, EndpointSetWatch> watches, ILogger logger)
+        DiscoveryPartition cache, ServiceTarget target, DiscoveryRecordTypes recordTypes, Func<DiscoveredService, ServiceTarget, EndpointSetWatch> watches, ILogger logger)
     {
         _cache = cache;
         _target = target;
@@ -52,7 +53,7 @@ internal sealed class CloudMapServiceEndpointProvider : IServiceEndpointProvider
         }
 
         var service = Acquire();
-        var watch = _watches(service);
+        var watch = _watches(service, _target);
 
         // Served from the cache; waits (sharing one query with every caller) only when there is no usable answer.
         // A DNS failure with no answer to fall back on throws ServiceDiscoveryException naming the host.
@@ -64,15 +65,17 @@ internal sealed class CloudMapServiceEndpointProvider : IServiceEndpointProvider
             throw new ServiceDiscoveryException(_target.Host, $"No instances are registered for {_target.Host} ({reason}).") { NoInstances = true };
         }
 
-        foreach (var endpoint in version.Endpoints)
+        // DNS's addresses without those failing their background check (all of them when every one fails).
+        var (addresses, token) = watch.Publish(version);
+        foreach (var address in addresses)
         {
-            endpoints.Endpoints.Add(Create(endpoint.Address));
+            endpoints.Endpoints.Add(Create(address));
         }
 
-        endpoints.AddChangeToken(watch.TokenFor(version));
+        endpoints.AddChangeToken(token);
         if (_logger.IsEnabled(LogLevel.Debug))
         {
-            Log.Populated(_logger, version.Endpoints.Length, _target.Host, string.Join(", ", version.Endpoints.Select(e => e.Address)));
+            Log.Populated(_logger, addresses.Count, _target.Host, string.Join(", ", addresses));
         }
     }
 

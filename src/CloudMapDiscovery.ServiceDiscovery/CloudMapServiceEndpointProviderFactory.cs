@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using CloudMapDiscovery.DependencyInjection;
@@ -21,8 +22,8 @@ internal sealed class CloudMapServiceEndpointProviderFactory : IServiceEndpointP
     private readonly HostMatcher _hosts;
     private readonly DiscoveryRecordTypes _recordTypes;
     private readonly ILogger _logger;
-    private readonly ConditionalWeakTable<DiscoveredService, EndpointSetWatch> _watches = new();
-    private readonly Func<DiscoveredService, EndpointSetWatch> _watchOf;
+    private readonly ConditionalWeakTable<DiscoveredService, ConcurrentDictionary<(int Port, string Scheme), EndpointSetWatch>> _watches = new();
+    private readonly Func<DiscoveredService, ServiceTarget, EndpointSetWatch> _watchOf;
 
     public CloudMapServiceEndpointProviderFactory(DiscoveryRegistry registry, IOptionsMonitor<CloudMapDiscoveryOptions> options, ClientSettingsStore? clients = null)
     {
@@ -37,8 +38,21 @@ internal sealed class CloudMapServiceEndpointProviderFactory : IServiceEndpointP
         _recordTypes = settings.Targeting.RecordTypes;
         _logger = registry.Context.LoggerFactory.CreateLogger("CloudMapDiscovery.ServiceDiscovery");
 
-        // One watch per service object: the table lets a retired service and its watch be collected together.
-        _watchOf = service => _watches.GetValue(service, s => new EndpointSetWatch(s, _logger));
+        // One watch per service object and checked port: the table lets a retired service and its watches be collected
+        // together. Its checks use the probes' settings: HealthCheckPath (else a TCP connect) within ConnectTimeout;
+        // ProbeEjectedEndpoints = false turns them off.
+        var unnamed = options.Get(Options.DefaultName);
+        var path = unnamed.HealthCheckPath;
+        var timeout = unnamed.ConnectTimeout is { } t && t > TimeSpan.Zero ? t : TimeSpan.FromSeconds(2);
+        var context = registry.Context;
+        _watchOf = (service, target) => _watches.GetOrCreateValue(service).GetOrAdd(
+            (target.CheckPort, target.Scheme),
+            key => new EndpointSetWatch(
+                service,
+                _logger,
+                unnamed.ProbeEjectedEndpoints
+                    ? changed => new AddressChecks(service, new EndpointCheck(service.Key.Host, key.Scheme, path, timeout, context.Clock), key.Port, context, _logger, changed)
+                    : null));
     }
 
     public bool TryCreateProvider(ServiceEndpointQuery query, [NotNullWhen(true)] out IServiceEndpointProvider? provider)

@@ -5,11 +5,13 @@ using Microsoft.Extensions.Primitives;
 namespace CloudMapDiscovery.ServiceDiscovery;
 
 /// <summary>
-/// The change token handed to Microsoft.Extensions.ServiceDiscovery for one service name, shared by every provider of
-/// that name.
+/// The addresses and change token handed to Microsoft.Extensions.ServiceDiscovery for one service name and port, shared by
+/// every provider of them.
 /// </summary>
 /// <remarks>
-/// It fires when the set of addresses changes, or when the service is retired; not when DNS returns the same addresses
+/// The published set is DNS's addresses without those failing their background check (<see cref="AddressChecks"/>),
+/// or all of them when every one fails: checks alone never publish an empty set. The token fires when the published set
+/// changes, or when the service is retired; not when DNS returns the same addresses
 /// in another order (Route 53 shuffles them, and the service's own token reports any new list, which would make every
 /// watcher rebuild at every refresh). A token once handed out stays live after its provider is disposed: a consumer
 /// holding it (YARP keeps the token of its last resolution) still hears of the next change.
@@ -24,27 +26,46 @@ internal sealed class EndpointSetWatch
     private readonly ILogger _logger;
     private readonly object _gate = new();
     private readonly IDisposable? _registration; // null while the constructor runs a callback for an already retired service
+    private readonly AddressChecks? _checks;
     private Generation _current = new(null);
     private bool _retired;
 
-    public EndpointSetWatch(DiscoveredService service, ILogger logger)
+    /// <param name="service">The name's entry in the cache.</param>
+    /// <param name="logger">The provider's logger.</param>
+    /// <param name="checks">Makes the background checks of the name's addresses, given what to call when their verdicts change; <see langword="null"/> for none.</param>
+    public EndpointSetWatch(DiscoveredService service, ILogger logger, Func<Action, AddressChecks>? checks = null)
     {
         _service = service;
         _logger = logger;
+        _checks = checks?.Invoke(() => OnChanged("a health check failed or passed again"));
 
         // OnChange takes the service's next token before running the callback, so a version published while the
         // callback runs is not missed.
-        _registration = ChangeToken.OnChange(service.GetChangeToken, OnServiceChanged);
+        _registration = ChangeToken.OnChange(service.GetChangeToken, () =>
+        {
+            _checks?.CheckNew();
+            OnChanged("DNS answered with other addresses");
+        });
+        if (_retired)
+        {
+            _checks?.Dispose();
+        }
+        else
+        {
+            _checks?.Start();
+        }
     }
 
     /// <summary>
-    /// The token for a consumer given exactly the addresses of <paramref name="version"/>: it fires once the service's
-    /// addresses are no longer those.
+    /// The addresses of <paramref name="version"/> to give a consumer, and the token that fires once those are no longer
+    /// the published set.
     /// </summary>
-    /// <remarks>Already fired when <paramref name="version"/> is not the latest set.</remarks>
-    public IChangeToken TokenFor(EndpointSet version)
+    /// <remarks>The token has already fired when <paramref name="version"/> is not the latest set.</remarks>
+    public (IReadOnlyList<EndpointAddress> Addresses, IChangeToken Token) Publish(EndpointSet version)
     {
-        var set = AddressSet.Of(version);
+        _checks?.CheckNew();
+        var addresses = Published(version);
+        var set = AddressSet.Of(addresses, version.NegativeReason is not null);
         Generation? superseded = null;
         IChangeToken token;
         lock (_gate)
@@ -52,16 +73,16 @@ internal sealed class EndpointSetWatch
             // A retired service publishes nothing more: say so at once rather than through the callback still on its way.
             if (_retired || _service.IsRetired)
             {
-                return Fired;
+                return (addresses, Fired);
             }
 
             if (!_current.Holds(set))
             {
                 // The service publishes a version before its token fires, so a consumer can bring one the watch has not
                 // compared yet: take it if it is the latest, otherwise let the consumer ask again at once.
-                if (_service.Current is not { } latest || !set.Equals(AddressSet.Of(latest)))
+                if (_service.Current is not { } latest || !set.Equals(Of(latest)))
                 {
-                    return Fired;
+                    return (addresses, Fired);
                 }
 
                 superseded = _current;
@@ -72,10 +93,25 @@ internal sealed class EndpointSetWatch
         }
 
         Fire(superseded, "a newer answer");
-        return token;
+        return (addresses, token);
     }
 
-    private void OnServiceChanged()
+    /// <summary>The addresses of <paramref name="version"/> that passed their last check; all of them when none did.</summary>
+    private List<EndpointAddress> Published(EndpointSet version)
+    {
+        var all = version.Endpoints.Select(e => e.Address).ToList();
+        if (_checks is null)
+        {
+            return all;
+        }
+
+        var passing = all.Where(a => !_checks.IsFailing(a)).ToList();
+        return passing.Count == 0 ? all : passing;
+    }
+
+    private AddressSet Of(EndpointSet version) => AddressSet.Of(Published(version), version.NegativeReason is not null);
+
+    private void OnChanged(string why)
     {
         Generation? superseded = null;
         string reason;
@@ -100,7 +136,7 @@ internal sealed class EndpointSetWatch
                     return;
                 }
 
-                var set = AddressSet.Of(latest);
+                var set = Of(latest);
                 if (_current.Holds(set))
                 {
                     return;
@@ -108,13 +144,14 @@ internal sealed class EndpointSetWatch
 
                 superseded = _current;
                 _current = new Generation(set);
-                reason = "DNS answered with other addresses";
+                reason = why;
             }
         }
 
         if (_retired)
         {
             _registration?.Dispose();
+            _checks?.Dispose();
         }
 
         Fire(superseded, reason);

@@ -22,4 +22,10 @@ internal static partial class Log
 
     [LoggerMessage(305, LogLevel.Warning, "A watcher of the endpoint set of {Host} failed while being told of a change")]
     public static partial void ListenerFailed(ILogger logger, Exception exception, string host);
+
+    [LoggerMessage(306, LogLevel.Warning, "{Endpoint} of {Host} failed its check ({Check}: {Reason}); it is left out of the endpoints given until a check passes")]
+    public static partial void CheckFailed(ILogger logger, string endpoint, string host, string check, string reason);
+
+    [LoggerMessage(307, LogLevel.Information, "{Endpoint} of {Host} passed its check again; it is back among the endpoints given")]
+    public static partial void CheckPassed(ILogger logger, string endpoint, string host);
 }

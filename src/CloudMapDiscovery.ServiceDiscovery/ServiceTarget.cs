@@ -12,8 +12,12 @@ namespace CloudMapDiscovery.ServiceDiscovery;
 /// <param name="Port">The port written in the query, or 0 when it names none (then the consumer uses its scheme's default).</param>
 /// <param name="Authority">The host as the query wrote it, with the port if one was written: the Host header to send.</param>
 /// <param name="Query">The query as given (for logs).</param>
-internal sealed record ServiceTarget(string Host, int Port, string Authority, string Query)
+/// <param name="Scheme">The scheme of a health check: <c>https</c> when the query's first scheme is https, else <c>http</c>.</param>
+internal sealed record ServiceTarget(string Host, int Port, string Authority, string Query, string Scheme = "http")
 {
+    /// <summary>The port a check dials for an address DNS gives without one: <see cref="Port"/>, or the scheme's default.</summary>
+    public int CheckPort => Port != 0 ? Port : Scheme == "https" ? 443 : 80;
+
     /// <summary>
     /// The target of <paramref name="query"/>, or <see langword="null"/> when the host is not one to discover (an IP
     /// literal, <c>localhost</c>, or outside <c>HostSuffixes</c>): other providers (configuration, pass-through) then
@@ -42,6 +46,7 @@ internal sealed record ServiceTarget(string Host, int Port, string Authority, st
         // scheme's default, which also holds when it picks another scheme of "https+http".
         var port = uri.IsDefaultPort || uri.Port <= 0 ? 0 : uri.Port;
         var authority = port == 0 ? query.ServiceName : string.Create(CultureInfo.InvariantCulture, $"{query.ServiceName}:{port}");
-        return new ServiceTarget(host, port, authority, text);
+        var scheme = text.StartsWith("https", StringComparison.OrdinalIgnoreCase) && text.Contains("://", StringComparison.Ordinal) ? "https" : "http";
+        return new ServiceTarget(host, port, authority, text, scheme);
     }
 }

@@ -120,23 +120,28 @@ public sealed class BindHttpClientTests
     }
 
     [Fact]
-    public async Task A_crashed_task_still_in_dns_fails_its_share_of_requests_until_dns_drops_it()
+    public async Task A_crashed_task_still_in_dns_fails_its_share_only_until_its_check_fails()
     {
-        // What this provider does not do (AddCloudMapDiscovery() does): Microsoft.Extensions.ServiceDiscovery's handler
-        // neither retries a refused connect on another address nor ejects the address.
+        // Microsoft.Extensions.ServiceDiscovery's handler neither retries a refused connect on another address nor
+        // ejects the address (AddCloudMapDiscovery() does both); the provider's background check leaves it out instead.
         BindServer.SkipIfUnavailable();
         await using var h = await ClientHarness.StartAsync(3, _bind.NameServer);
         var name = await RegisterAsync(_bind, h, 0, 1, 2);
         (await h.SendAsync(name, 9)).Should().Be(0);
 
         await h.Tasks.KillAsync(1);
-        var failures = await h.SendAsync(name, 30);
-        _output.WriteLine($"one of three tasks refusing: {failures} of 30 requests failed");
-        failures.Should().Be(10, "every third request goes to the dead task");
+        var before = await h.SendAsync(name, 30);
+        _output.WriteLine($"one of three tasks refusing, before its next check: {before} of 30 requests failed");
+        before.Should().Be(10, "until a check fails, every third request goes to the dead task");
 
-        await _bind.RemoveRecordAsync(name, "A", h.Tasks.Addresses[1].ToString());
-        await h.AdvanceAsync(MinTtl * 1.2, TimeSpan.FromSeconds(0.25));
-        (await h.SendAsync(name, 30)).Should().Be(0, "once DNS drops it, so does the next refresh");
+        // 10 s of clock in quarter seconds, 3 requests each (120 in all, 40 of them the dead task's share): the next
+        // round of checks comes 5 s after the first and leaves the dead task out, though DNS still lists it.
+        var during = 0;
+        await h.AdvanceAsync(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(0.25), async () => during += await h.SendAsync(name, 3));
+        var after = await h.SendAsync(name, 30);
+        _output.WriteLine($"over the next 10 s of clock: {during} of 120 requests failed; then {after} of 30");
+        during.Should().BeLessThanOrEqualTo(24, "its share (one request in three) stops within the 5 s check interval plus a refresh, not after 10 s");
+        after.Should().Be(0, "the crashed task's share stops once its check fails");
     }
 
     // A fresh name in BIND with TTL-0 A records for the given tasks.

@@ -27,8 +27,15 @@ public static class CloudMapServiceDiscoveryServiceCollectionExtensions
     /// An A/AAAA address gets the port written in the service name (<c>http://name.internal:3000</c>), or none (the
     /// scheme's default); an SRV address gets the port DNS gives. Each endpoint carries the name's authority as its host
     /// name, which the HTTP handler sends as the Host header (and so as TLS SNI). When DNS says no instances, or fails with
-    /// no earlier answer, resolution throws <see cref="ServiceDiscoveryException"/>. Picking, health and retries are
+    /// no earlier answer, resolution throws <see cref="ServiceDiscoveryException"/>. Picking and retries are
     /// Microsoft.Extensions.ServiceDiscovery's (round robin per request, no ejection, no retry on another address).
+    /// </para>
+    /// <para>
+    /// While a name is watched, each of its addresses is checked in the background every 5 s (a TCP connect, or a GET of
+    /// <see cref="CloudMapDiscoveryOptions.HealthCheckPath"/> expecting 2xx, within
+    /// <see cref="CloudMapDiscoveryOptions.ConnectTimeout"/>); one that fails is left out of the endpoints given until a
+    /// check passes, and all are given when every one fails. <see cref="CloudMapDiscoveryOptions.ProbeEjectedEndpoints"/>
+    /// <see langword="false"/> turns the checks off.
     /// </para>
     /// </remarks>
     /// <param name="services">The service collection.</param>

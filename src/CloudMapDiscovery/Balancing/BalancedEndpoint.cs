@@ -38,7 +38,7 @@ internal sealed class BalancedEndpoint
     public EjectionReason Reason => EjectedUntil == 0 ? EjectionReason.None : _reason;
 
     /// <summary>Whether it is out for what its responses showed (the ejection budget counts these), not for a failed connect.</summary>
-    public bool IsOutForResponses => Reason is not (EjectionReason.None or EjectionReason.Connect);
+    public bool IsOutForResponses => Reason is not (EjectionReason.None or EjectionReason.Connect or EjectionReason.New);
 
     /// <summary>Whether its ejection is over and it waits for one trial request to come back.</summary>
     public bool TrialOffered => Volatile.Read(ref _trial) == TrialOnOffer;
@@ -121,10 +121,11 @@ internal sealed class BalancedEndpoint
     /// An ejection for a connect failure ends through a probe when <paramref name="probeConnects"/> (else by time); any
     /// other ends only through a trial request or a health check, since the task accepts connections. Without
     /// <paramref name="budgetLeft"/> a failure that reaches its threshold for a reason other than a connect is counted
-    /// but ejects nothing.
+    /// but ejects nothing, and <paramref name="budgetSpent"/> says so.
     /// </remarks>
-    public TimeSpan? ReportFailure(FailureCause cause, long now, EjectionSettings policy, CloudMapContext context, bool probeConnects, bool budgetLeft)
+    public TimeSpan? ReportFailure(FailureCause cause, long now, EjectionSettings policy, CloudMapContext context, bool probeConnects, bool budgetLeft, out bool budgetSpent)
     {
+        budgetSpent = false;
         lock (_gate)
         {
             _consecutiveFailures++;
@@ -140,6 +141,7 @@ internal sealed class BalancedEndpoint
             var reason = EjectionReasons.ReasonOf(cause);
             if (reason != EjectionReason.Connect && !budgetLeft)
             {
+                budgetSpent = _consecutiveFailures == threshold; // said once per streak, not at every failure after it
                 return null;
             }
 
@@ -194,7 +196,7 @@ internal sealed class BalancedEndpoint
         lock (_gate)
         {
             _awaitingProbe = true;
-            _reason = EjectionReason.Connect;
+            _reason = EjectionReason.New;
             _ejectedUntil = now == 0 ? 1 : now;
         }
     }
@@ -206,7 +208,7 @@ internal sealed class BalancedEndpoint
         {
             _consecutiveFailures++;
             _awaitingProbe = true;
-            if (_reason == EjectionReason.None)
+            if (_reason is EjectionReason.None or EjectionReason.New)
             {
                 _reason = EjectionReason.Connect; // a new address held back whose first probe failed
             }
@@ -234,7 +236,7 @@ internal sealed class BalancedEndpoint
     private TimeSpan EjectLocked(long now, EjectionSettings policy, CloudMapContext context)
     {
         _ejections++;
-        var duration = policy.EjectionTime(_ejections);
+        var duration = policy.EjectionTime(_ejections, forResponses: _reason is not (EjectionReason.Connect or EjectionReason.New));
         _ejectedUntil = now + context.ToTicks(duration);
         if (_ejectedUntil == 0)
         {

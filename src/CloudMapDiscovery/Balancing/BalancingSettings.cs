@@ -50,12 +50,27 @@ internal sealed record EjectionSettings(
         return out_ < EjectionBudget(endpoints.Length);
     }
 
-    /// <summary>Base times n, capped, with ±10 % jitter so that endpoints ejected together are not re-admitted together.</summary>
-    public TimeSpan EjectionTime(int ejections)
+    /// <summary>The longest ejection for a task's responses: 25 s, or <see cref="BaseEjectionTime"/> when that is longer, and never past <see cref="MaxEjectionTime"/>.</summary>
+    /// <remarks>
+    /// A task out for its responses comes back only through a trial request (or a health check) at the end of its
+    /// ejection. Were those ejections to grow like connect ones, a trial that failed just before the task healed would
+    /// keep a healed task out for a whole <see cref="MaxEjectionTime"/>; capped at 25 s (jitter included), the next
+    /// trial comes at most 25 s after healing, which leaves 5 s for that trial to be sent and answered within the 30 s
+    /// promise. A connect failure costs callers a connect timeout per attempt and is re-admitted by a probe the moment
+    /// it connects, so connect ejections keep growing to <see cref="MaxEjectionTime"/>.
+    /// </remarks>
+    public TimeSpan ResponseEjectionCap => TimeSpan.FromTicks(Math.Min(MaxEjectionTime.Ticks, Math.Max(BaseEjectionTime.Ticks, ResponseCap.Ticks)));
+
+    private static TimeSpan ResponseCap => TimeSpan.FromSeconds(25);
+
+    /// <summary>Base times n, capped (at <see cref="ResponseEjectionCap"/> for <paramref name="forResponses"/>, else at <see cref="MaxEjectionTime"/>), with ±10 % jitter (-10 % at the cap) so that endpoints ejected together are not re-admitted together.</summary>
+    public TimeSpan EjectionTime(int ejections, bool forResponses = false)
     {
-        var ticks = Math.Min(BaseEjectionTime.Ticks * (long)Math.Min(ejections, 1_000), MaxEjectionTime.Ticks);
-        var jitter = 0.9 + (Random.Shared.NextDouble() * 0.2);
-        return TimeSpan.FromTicks(Math.Min((long)(ticks * jitter), MaxEjectionTime.Ticks));
+        var cap = forResponses ? ResponseEjectionCap : MaxEjectionTime;
+        var ticks = Math.Min(BaseEjectionTime.Ticks * (long)Math.Min(ejections, 1_000), cap.Ticks);
+        // At the cap the jitter only shortens: clamped, half the endpoints would come back at the very same moment.
+        var jitter = 0.9 + (Random.Shared.NextDouble() * (ticks < cap.Ticks ? 0.2 : 0.1));
+        return TimeSpan.FromTicks(Math.Min((long)(ticks * jitter), cap.Ticks));
     }
 }
 

@@ -18,7 +18,7 @@ internal enum FailureCause
 
 /// <summary>Why an endpoint is out of the rotation.</summary>
 /// <remarks>
-/// Only <see cref="Connect"/> is re-admitted by a connect; every other reason means the task accepts connections,
+/// Only <see cref="Connect"/> and <see cref="New"/> are re-admitted by a connect; every other reason means the task accepts connections,
 /// so it is re-admitted by one trial request (or a health check when <c>HealthCheckPath</c> is set).
 /// </remarks>
 internal enum EjectionReason
@@ -26,8 +26,11 @@ internal enum EjectionReason
     /// <summary>Not ejected.</summary>
     None,
 
-    /// <summary>Consecutive connect failures.</summary>
+    /// <summary>Consecutive connect failures (or a failed first probe of a new address).</summary>
     Connect,
+
+    /// <summary>A new address held back until its first probe passes; it has failed nothing.</summary>
+    New,
 
     /// <summary>Consecutive connections broken after sending.</summary>
     Transport,
@@ -48,6 +51,7 @@ internal static class EjectionReasons
     public static string Tag(this EjectionReason reason) => reason switch
     {
         EjectionReason.Connect => "connect",
+        EjectionReason.New => "new",
         EjectionReason.Transport => "transport",
         EjectionReason.Tls => "tls",
         EjectionReason.ServerErrors => "server_errors",

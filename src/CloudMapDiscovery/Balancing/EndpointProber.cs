@@ -1,5 +1,6 @@
 using System.Net;
 using CloudMapDiscovery.Diagnostics;
+using CloudMapDiscovery.Discovery;
 using CloudMapDiscovery.Shared;
 
 namespace CloudMapDiscovery.Balancing;

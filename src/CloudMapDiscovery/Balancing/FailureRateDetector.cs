@@ -1,3 +1,5 @@
+using CloudMapDiscovery.Shared;
+
 namespace CloudMapDiscovery.Balancing;
 
 /// <summary>
@@ -24,16 +26,19 @@ internal sealed class FailureRateDetector
         _windowStart = now;
     }
 
-    /// <summary>Whether the window is over at <paramref name="now"/> (then <see cref="Judge"/> it).</summary>
-    public bool IsWindowOver(long now) => now - _windowStart >= _window;
+    /// <summary>The detector <paramref name="ejection"/> asks for, its first window starting now, or <see langword="null"/> when the rule is off.</summary>
+    public static FailureRateDetector? For(EjectionSettings ejection, CloudMapContext context)
+        => ejection.FailureRate is { } rate ? new FailureRateDetector(rate, context.ToTicks(rate.Window), context.Clock.GetTimestamp()) : null;
 
-    /// <summary>When the window is over at <paramref name="now"/>, adds its outliers to <paramref name="outliers"/> and starts the next window.</summary>
-    public void Judge(BalancedEndpoint[] endpoints, long now, List<BalancedEndpoint> outliers)
+    /// <summary>When the window is over at <paramref name="now"/>, its outliers (the next window starts); else <see langword="null"/>.</summary>
+    public List<BalancedEndpoint>? Judge(BalancedEndpoint[] endpoints, long now)
     {
         if (!IsWindowOver(now))
         {
-            return;
+            return null;
         }
+
+        var outliers = new List<BalancedEndpoint>();
 
         long requests = 0, failures = 0;
         var judged = 0;
@@ -73,5 +78,8 @@ internal sealed class FailureRateDetector
         }
 
         _windowStart = now;
+        return outliers;
     }
+
+    private bool IsWindowOver(long now) => now - _windowStart >= _window;
 }

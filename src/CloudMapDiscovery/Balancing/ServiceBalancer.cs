@@ -45,10 +45,7 @@ internal sealed class ServiceBalancer : IDisposable
         _zones = new ZoneRouter(settings.Zoning, callerZone, context, service.Key.Host, Replan);
         _onReadmitted = e => Log.Readmitted(_context.Logger, e.ToString(), Service.Key.Host);
         _prober = new EndpointProber(settings, context, service.Key.Host, port, scheme, OfferTrial);
-        if (settings.Ejection.FailureRate is { } rate)
-        {
-            _detector = new FailureRateDetector(rate, context.ToTicks(rate.Window), context.Clock.GetTimestamp());
-        }
+        _detector = FailureRateDetector.For(settings.Ejection, context);
 
         // Told of the current version now, and of each new one as it is published.
         _subscription = service.Subscribe(OnPublished);
@@ -165,18 +162,17 @@ internal sealed class ServiceBalancer : IDisposable
         var probeConnects = _settings.Probe.Ejected && !endpoint.HasLeft && _prober.CanProbe(endpoint);
         var now = _context.Clock.GetTimestamp();
         List<(BalancedEndpoint Endpoint, TimeSpan Duration)>? ejected = null;
+        bool budgetSpent;
         lock (_gate)
         {
             var budgetLeft = cause == FailureCause.Connect || _settings.Ejection.BudgetLeft(_current.Endpoints, endpoint);
-            if (endpoint.ReportFailure(cause, now, _settings.Ejection, _context, probeConnects, budgetLeft) is { } d)
+            if (endpoint.ReportFailure(cause, now, _settings.Ejection, _context, probeConnects, budgetLeft, out budgetSpent) is { } d)
             {
                 (ejected ??= []).Add((endpoint, d));
             }
 
-            if (_detector is not null && cause != FailureCause.Connect && _detector.IsWindowOver(now))
+            if (cause != FailureCause.Connect && _detector?.Judge(_current.Endpoints, now) is { } outliers)
             {
-                var outliers = new List<BalancedEndpoint>();
-                _detector.Judge(_current.Endpoints, now, outliers);
                 foreach (var outlier in outliers)
                 {
                     if (_settings.Ejection.BudgetLeft(_current.Endpoints, outlier) && outlier.EjectForFailureRate(now, _settings.Ejection, _context) is { } rateDuration)
@@ -185,6 +181,11 @@ internal sealed class ServiceBalancer : IDisposable
                     }
                 }
             }
+        }
+
+        if (budgetSpent)
+        {
+            Log.EjectionBudgetSpent(_context.Logger, endpoint.ToString(), Key.Host, EjectionReasons.ReasonOf(cause).Tag(), _settings.Ejection.MaxEjectionPercent);
         }
 
         foreach (var (e, duration) in ejected ?? [])

@@ -27,6 +27,7 @@ internal sealed class TrialOffers
     /// <summary>Takes a trial on offer in <paramref name="set"/> for one request, if one is not excluded.</summary>
     public BalancedEndpoint? Take(BalancedSet set, IReadOnlyCollection<BalancedEndpoint>? exclude)
     {
+        var hint = Volatile.Read(ref _offered);
         var offered = 0;
         foreach (var e in set.Endpoints)
         {
@@ -44,9 +45,12 @@ internal sealed class TrialOffers
             }
         }
 
+        // Reset only if no offer came while the endpoints were read: an endpoint offered after its turn in the loop
+        // has already counted itself, and a plain write of 0 would lose it (no pick would look for it again, and the
+        // endpoint would wait for its trial for ever).
         if (offered == 0)
         {
-            Volatile.Write(ref _offered, 0);
+            Interlocked.CompareExchange(ref _offered, 0, hint);
         }
 
         return null;
@@ -62,5 +66,10 @@ internal sealed class TrialOffers
     }
 
     /// <summary>Counts the trials on offer in a new set.</summary>
-    public void Recount(BalancedEndpoint[] endpoints) => Volatile.Write(ref _offered, endpoints.Count(e => e.TrialOffered));
+    /// <remarks>Like a reset in <see cref="Take"/>, written only if no offer came meanwhile (a stale count is only a wasted look).</remarks>
+    public void Recount(BalancedEndpoint[] endpoints)
+    {
+        var hint = Volatile.Read(ref _offered);
+        Interlocked.CompareExchange(ref _offered, endpoints.Count(e => e.TrialOffered), hint);
+    }
 }

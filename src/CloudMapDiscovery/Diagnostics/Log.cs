@@ -56,6 +56,9 @@ internal static partial class Log
     [LoggerMessage(113, LogLevel.Information, "{Endpoint} is new in {Host}; it takes requests once a connect to it succeeds")]
     public static partial void HeldForProbe(ILogger logger, string endpoint, string host);
 
+    [LoggerMessage(116, LogLevel.Warning, "{Endpoint} of {Host} reached its ejection threshold ({Reason}) but stays in the rotation: MaxEjectionPercent ({Percent} %) of the service's addresses are out for their responses already")]
+    public static partial void EjectionBudgetSpent(ILogger logger, string endpoint, string host, string reason, int percent);
+
     [LoggerMessage(115, LogLevel.Information, "The ejection of {Endpoint} of {Host} is over; its next request is a trial that re-admits it or ejects it again")]
     public static partial void TrialOffered(ILogger logger, string endpoint, string host);
 

@@ -57,12 +57,16 @@ internal sealed class ProviderHarness : IAsyncDisposable
             o.DnsAttempts = 1;
             o.DnsTimeout = TimeSpan.FromSeconds(2);
             o.HostSuffixes.Add("internal");
+
+            // The provider's background checks off: these tests are about DNS, and whatever else on this machine listens
+            // on 127.0.0.x would decide their sets. Health-check tests turn them back on.
+            o.ProbeEjectedEndpoints = false;
             configure?.Invoke(o);
         });
         return new ProviderHarness(server, clock, services.BuildServiceProvider());
     }
 
-    /// <summary>127.0.0.<paramref name="n"/> (record data only; never dialled).</summary>
+    /// <summary>127.0.0.<paramref name="n"/> (record data only; never dialled unless a test turns the checks back on).</summary>
     public static IPAddress Ip(int n) => IPAddress.Parse(string.Create(CultureInfo.InvariantCulture, $"127.0.0.{n}"));
 
     public void SetAddresses(TimeSpan ttl, params int[] n) => Server.SetAddresses("name", ttl, [.. n.Select(Ip)]);
@@ -107,8 +111,6 @@ internal sealed class ProviderHarness : IAsyncDisposable
             }
         }
     }
-
-    /// <summary>Polls a condition that another thread makes true; it never waits for the code under test's own time to pass.</summary>
 
     public async ValueTask DisposeAsync()
     {

@@ -95,6 +95,7 @@ public sealed class ProbeTests : IAsyncLifetime
 
         var stuck = Endpoint(balancer, 4);
         var fresh = Endpoint(balancer, 5);
+        _h.Snapshot().Endpoints.Single(e => e.Address == Ip(4).ToString()).EjectionReason.Should().Be("new", "it has failed nothing yet");
         await Poll.UntilAsync(() => !fresh.AwaitingProbe, "the probe of the reachable new address");
         t5.Accepted.Should().Be(1);
         stuck.AwaitingProbe.Should().BeTrue("its connect hangs");
@@ -106,6 +107,7 @@ public sealed class ProbeTests : IAsyncLifetime
         _h.Clock.Advance(TimeSpan.FromSeconds(1));
         await Poll.UntilAsync(() => stuck.ConsecutiveFailures == 1, "the timed-out probe");
         stuck.EjectedUntil.Should().NotBe(0);
+        stuck.Reason.Should().Be(EjectionReason.Connect, "now it has failed a connect");
         Picks(balancer, 60).Should().NotContain(stuck);
     }
 

@@ -7,6 +7,7 @@ using CloudMapDiscovery.Discovery;
 using CloudMapDiscovery.Dns;
 using CloudMapDiscovery.Testing;
 using CloudMapDiscovery.Tests.Infrastructure;
+using Microsoft.Extensions.Logging;
 
 namespace CloudMapDiscovery.Tests.Discovery;
 
@@ -19,13 +20,13 @@ internal sealed class DiscoveryHarness : IAsyncDisposable
 {
     public const string Host = "name.internal";
 
-    private DiscoveryHarness(DnsTestServer server, TestClock serverClock, TestClock clock, CloudMapDiscoveryOptions options)
+    private DiscoveryHarness(DnsTestServer server, TestClock serverClock, TestClock clock, CloudMapDiscoveryOptions options, ILoggerFactory? loggerFactory)
     {
         Server = server;
         ServerClock = serverClock;
         Clock = clock;
         Options = options;
-        Registry = new Registries(clock);
+        Registry = new Registries(clock, loggerFactory);
     }
 
     public DnsTestServer Server { get; }
@@ -45,14 +46,14 @@ internal sealed class DiscoveryHarness : IAsyncDisposable
     /// <summary>Queries of <see cref="Host"/> for A records the server has seen.</summary>
     public int AQueries => Server.GetQueryCount(Host, DnsRecordType.A);
 
-    public static async Task<DiscoveryHarness> StartAsync(Action<CloudMapDiscoveryOptions>? configure = null)
+    public static async Task<DiscoveryHarness> StartAsync(Action<CloudMapDiscoveryOptions>? configure = null, ILoggerFactory? loggerFactory = null)
     {
         var serverClock = new TestClock();
         var server = await DnsTestServer.StartAsync(new DnsTestServerOptions { Zone = "internal", TimeProvider = serverClock });
         var options = new CloudMapDiscoveryOptions { DnsAttempts = 1, DnsTimeout = TimeSpan.FromSeconds(2) };
         options.NameServers.Add(server.EndPoint.ToString());
         configure?.Invoke(options);
-        return new DiscoveryHarness(server, serverClock, new TestClock(), options);
+        return new DiscoveryHarness(server, serverClock, new TestClock(), options, loggerFactory);
     }
 
     /// <summary>127.0.0.<paramref name="n"/> (record data only; never dialled).</summary>

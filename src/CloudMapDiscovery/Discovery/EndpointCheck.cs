@@ -1,15 +1,17 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
 
-namespace CloudMapDiscovery.Balancing;
+namespace CloudMapDiscovery.Discovery;
 
 /// <summary>One check of whether a task address takes requests: a TCP connect, or an HTTP GET of a health path that must answer 2xx, within a timeout.</summary>
 /// <remarks>
 /// The GET carries the service's name as Host (and as the TLS name, so the certificate is checked against it) and goes
 /// through a handler of its own: a check never shares a connection with requests, and follows no redirect and no proxy.
-/// Used by the balancer's probes.
+/// Used by the balancer's probes and by the Microsoft.Extensions.ServiceDiscovery provider's background checks: it lives in
+/// Discovery, beside the addresses it checks, so that both can use it.
 /// </remarks>
 internal sealed class EndpointCheck : IDisposable
 {
@@ -24,7 +26,8 @@ internal sealed class EndpointCheck : IDisposable
     /// <param name="path">The health path; <see langword="null"/> for a TCP connect.</param>
     /// <param name="timeout">How long a check may take.</param>
     /// <param name="clock">The clock of the timeout.</param>
-    public EndpointCheck(string host, string scheme, string? path, TimeSpan timeout, TimeProvider clock)
+    /// <param name="certificateValidation">Replaces the system's certificate check of a health GET over https (tests trust their own certificate with it); the default checks the chain and the service's name.</param>
+    public EndpointCheck(string host, string scheme, string? path, TimeSpan timeout, TimeProvider clock, RemoteCertificateValidationCallback? certificateValidation = null)
     {
         _host = host;
         _scheme = scheme;
@@ -42,6 +45,7 @@ internal sealed class EndpointCheck : IDisposable
                 PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
             };
             handler.SslOptions.TargetHost = host;
+            handler.SslOptions.RemoteCertificateValidationCallback = certificateValidation;
             _invoker = new HttpMessageInvoker(handler);
         }
     }
