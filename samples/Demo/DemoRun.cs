@@ -20,7 +20,7 @@ internal sealed class DemoRun
     public static readonly IDemoAct[] Story =
     [
         new SteadyStateAct(), new TaskCrashAct(), new ReplacedTaskAct(), new DarkAddressAct(), new DnsDownAct(), new AllTasksDownAct(), new TasksBackAct(),
-        new ApiDiscoveryAct(),
+        new ApiDiscoveryAct(), new ServerErrorAct(),
     ];
 
     public const string Host = "name.internal";
