@@ -180,6 +180,16 @@ internal sealed partial class ActStats
         }
     }
 
+    /// <summary>The latency below which the share <paramref name="p"/> (0-1) of answered requests came back.</summary>
+    public TimeSpan AnsweredPercentile(double p)
+    {
+        lock (_gate)
+        {
+            var latencies = _answered.Select(a => a.Latency).Order().ToList();
+            return latencies.Count == 0 ? TimeSpan.Zero : latencies[Math.Min(latencies.Count - 1, (int)(p * latencies.Count))];
+        }
+    }
+
     public bool WasEjected(string ip)
     {
         lock (_gate)
