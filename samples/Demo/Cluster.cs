@@ -1,8 +1,12 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using CloudMapDiscovery.Samples.Name;
 using CloudMapDiscovery.Testing;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace CloudMapDiscovery.Samples.Demo;
@@ -18,6 +22,7 @@ internal sealed class Cluster : IAsyncDisposable
     private readonly Dictionary<string, WebApplication> _tasks = [];
     private readonly HashSet<string> _registered = [];
     private readonly Dictionary<string, BlackHoleListener> _holes = [];
+    private readonly ConcurrentDictionary<string, TaskFault> _faults = [];
     private readonly object _gate = new();
 
     private Cluster(DnsTestServer dns, int namePort)
@@ -64,7 +69,11 @@ internal sealed class Cluster : IAsyncDisposable
     /// <summary>Starts a name task on <paramref name="ip"/> (not yet registered).</summary>
     public async Task StartTaskAsync(string ip)
     {
-        var app = NameApp.Build(["--urls", $"http://{ip}:{NamePort}"], b => b.Logging.ClearProviders());
+        var app = NameApp.Build(["--urls", $"http://{ip}:{NamePort}"], b =>
+        {
+            b.Logging.ClearProviders();
+            b.Services.AddSingleton<IStartupFilter>(new FaultFilter(() => _faults.GetValueOrDefault(ip)));
+        });
         await app.StartAsync();
         lock (_gate)
         {
@@ -115,6 +124,19 @@ internal sealed class Cluster : IAsyncDisposable
 
         hole?.Dispose();
         await StartTaskAsync(ip);
+    }
+
+    /// <summary>The task keeps accepting connections but answers every request with <paramref name="fault"/> (null: healthy again).</summary>
+    public void SetFault(string ip, TaskFault? fault)
+    {
+        if (fault is null)
+        {
+            _faults.TryRemove(ip, out _);
+        }
+        else
+        {
+            _faults[ip] = fault;
+        }
     }
 
     public bool IsDark(string ip)
@@ -170,6 +192,37 @@ internal sealed class Cluster : IAsyncDisposable
 
         await Dns.DisposeAsync();
     }
+}
+
+/// <summary>How a running task misbehaves: a status it answers instead of its name, and a delay before any answer.</summary>
+internal sealed record TaskFault(int? Status, TimeSpan Delay);
+
+/// <summary>Puts a task's current fault in front of its endpoints.</summary>
+internal sealed class FaultFilter(Func<TaskFault?> fault) : IStartupFilter
+{
+    public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+    {
+        app.Use(async (context, following) =>
+        {
+            if (fault() is { } f)
+            {
+                if (f.Delay > TimeSpan.Zero)
+                {
+                    await Task.Delay(f.Delay, context.RequestAborted);
+                }
+
+                if (f.Status is { } status)
+                {
+                    context.Response.StatusCode = status;
+                    await context.Response.WriteAsync("injected fault", context.RequestAborted);
+                    return;
+                }
+            }
+
+            await following(context);
+        });
+        next(app);
+    };
 }
 
 /// <summary>Picks ports that are free on every address that needs them.</summary>

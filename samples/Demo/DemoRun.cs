@@ -16,11 +16,13 @@ namespace CloudMapDiscovery.Samples.Demo;
 internal sealed class DemoRun
 #pragma warning restore CA1001
 {
+    private static readonly SlowTaskAct RoundRobinSlow = new(10, "RoundRobin");
+
     /// <summary>The acts, in the order they are played.</summary>
     public static readonly IDemoAct[] Story =
     [
         new SteadyStateAct(), new TaskCrashAct(), new ReplacedTaskAct(), new DarkAddressAct(), new DnsDownAct(), new AllTasksDownAct(), new TasksBackAct(),
-        new ApiDiscoveryAct(),
+        new ApiDiscoveryAct(), new ServerErrorAct(), RoundRobinSlow, new SlowTaskAct(11, "PeakEwma", RoundRobinSlow),
     ];
 
     public const string Host = "name.internal";

@@ -15,6 +15,9 @@ internal enum ActPolicy
 
     /// <summary>Name is coming back: 502s before the first 200 are expected, anything but 200 after it fails.</summary>
     Recovering,
+
+    /// <summary>A task answers 500 on purpose: hello's 502 relaying that 500 is expected (the act bounds how many), anything else fails.</summary>
+    ServerErrors,
 }
 
 /// <summary>What one act saw, and its verdict.</summary>
@@ -98,6 +101,7 @@ internal sealed partial class ActStats
             {
                 ActPolicy.AllDown => true,
                 ActPolicy.Recovering => FirstOk is null,
+                ActPolicy.ServerErrors => body.Contains(" answered 500 ", StringComparison.Ordinal),
                 _ => false,
             };
             if (expected)
@@ -173,6 +177,16 @@ internal sealed partial class ActStats
         {
             var latencies = _answered.Where(a => a.Started > after).Select(a => a.Latency).Order().ToList();
             return latencies.Count == 0 ? (TimeSpan.Zero, TimeSpan.Zero, 0) : (latencies[^1], latencies[latencies.Count / 2], latencies.Count);
+        }
+    }
+
+    /// <summary>The latency below which the share <paramref name="p"/> (0-1) of answered requests came back.</summary>
+    public TimeSpan AnsweredPercentile(double p)
+    {
+        lock (_gate)
+        {
+            var latencies = _answered.Select(a => a.Latency).Order().ToList();
+            return latencies.Count == 0 ? TimeSpan.Zero : latencies[Math.Min(latencies.Count - 1, (int)(p * latencies.Count))];
         }
     }
 

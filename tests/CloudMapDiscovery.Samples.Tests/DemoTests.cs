@@ -7,15 +7,15 @@ namespace CloudMapDiscovery.Samples.Tests;
 public sealed class DemoTests
 {
     [Fact]
-    public async Task The_demo_plays_all_eight_acts_and_exits_0()
+    public async Task The_demo_plays_all_eleven_acts_and_exits_0()
     {
         var output = new StringWriter(new StringBuilder());
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         var code = await DemoApp.RunAsync(["--plain", "--hello-port", "0", "--name-port", "0", "--dns-port", "0"], TextWriter.Synchronized(output), timeout.Token);
         var text = output.ToString();
         code.Should().Be(0, text);
-        text.Should().Contain("All 8 acts met their expectations");
-        for (var act = 1; act <= 8; act++)
+        text.Should().Contain("All 11 acts met their expectations");
+        for (var act = 1; act <= 11; act++)
         {
             text.Should().Contain($"act {act} PASSED");
         }
