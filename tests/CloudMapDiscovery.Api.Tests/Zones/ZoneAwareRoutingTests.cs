@@ -219,11 +219,14 @@ public sealed class ZoneAwareRoutingTests
         ActivitySource.AddActivityListener(listener);
         var client = rig.Client(o => { o.Zone = "eu-west-1a"; o.ZoneMinHealthyLocal = 3; });
         using var requests = new Microsoft.Extensions.Diagnostics.Metrics.Testing.MetricCollector<long>(rig.Provider.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), "CloudMapDiscovery", "cloudmap.requests");
+
+        // The listener hears every test's spans: this test's are those under its own trace.
+        using var test = new Activity(nameof(ZoneAware_tags_requests_and_attempts_with_their_locality_and_shows_zones_in_the_snapshot)).Start();
         await rig.SendAsync(client, 3);
         await rig.Tasks.KillAsync(0); // two local left: fewer than 3, so requests cross zones
         await rig.SendAsync(client, 12);
 
-        var attempts = spans.Where(a => Equals(a.GetTagItem("server.address"), ZoneRig.Host)).Select(a => (string?)a.GetTagItem("cloudmap.zone.locality")).ToList();
+        var attempts = spans.Where(a => a.TraceId == test.TraceId && Equals(a.GetTagItem("server.address"), ZoneRig.Host)).Select(a => (string?)a.GetTagItem("cloudmap.zone.locality")).ToList();
         attempts.Should().Contain("local").And.Contain("cross_zone").And.NotContainNulls();
         requests.GetMeasurementSnapshot().Select(m => m.Tags["cloudmap.zone.locality"]).Should().Contain("local").And.Contain("cross_zone");
         var snapshot = rig.Snapshot();
