@@ -3,10 +3,11 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace CloudMapDiscovery.Samples.Demo.Acts;
 
-/// <summary>Act 9: a name task answers 500 to every request while its connects succeed; it is ejected after a few, and back once its health check passes.</summary>
+/// <summary>Act 9: a name task answers 500 to every request while its connects succeed; it is ejected after a few, and back through a trial request once healed.</summary>
 /// <remarks>
 /// A 500 is not retried (the request reached the task): the caller sees the few that ejection needs, then none. This
-/// hello sets HealthCheckPath = /ping, so re-admission waits for a 2xx from the task rather than a trial request.
+/// task connects fine, so a connect cannot re-admit it: when its ejection ends, one request is its trial, and only a
+/// good answer to that trial puts it back in rotation (a failed one ejects it again, for longer).
 /// </remarks>
 internal sealed class ServerErrorAct : IDemoAct
 {
@@ -23,15 +24,14 @@ internal sealed class ServerErrorAct : IDemoAct
             ["ConsecutiveServerErrors"] = $"{ConsecutiveServerErrors}",
             ["BaseEjectionTime"] = "00:00:01",
             ["MaxEjectionTime"] = "00:00:02",
-            ["HealthCheckPath"] = "/ping",
         });
         await hello.StartAsync(ct);
         run.Watch(hello.Services.GetRequiredService<ICloudMapDiscoveryDiagnostics>(), DemoRun.FirstTasks, "dns");
         run.Client.Retarget(new Uri($"http://127.0.0.1:{port}/"));
         var warm = await run.Client.GetAsync(string.Empty, ct);
-        run.Event($"a hello of this act on 127.0.0.1:{port}: ConsecutiveServerErrors {ConsecutiveServerErrors}, ejections shortened to 1 s base / 2 s max so the act stays short, HealthCheckPath /ping re-admits; warm-up {(int)warm.Status}");
+        run.Event($"a hello of this act on 127.0.0.1:{port}: ConsecutiveServerErrors {ConsecutiveServerErrors}, ejections shortened to 1 s base / 2 s max so the act stays short, a trial request re-admits; warm-up {(int)warm.Status}");
 
-        var act = run.Begin(9, "A name task answers 500", $"{Sick} answers 500 to every request (connects succeed): ejected after {ConsecutiveServerErrors}, few requests fail; healed, its /ping check passes and it is back in rotation", ActPolicy.ServerErrors);
+        var act = run.Begin(9, "A name task answers 500", $"{Sick} answers 500 to every request (connects succeed): ejected after {ConsecutiveServerErrors}, few requests fail; healed, its next trial request succeeds and it is back in rotation", ActPolicy.ServerErrors);
         run.Cluster.SetFault(Sick, new TaskFault(500, TimeSpan.Zero));
         run.Event($"name task {Sick} answers 500 to everything for {Faulty.TotalSeconds:0} s");
         await Task.Delay(Faulty, ct);
